@@ -1,0 +1,43 @@
+# The two commands of the README: `make run` and `make test`. Both install what they need.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+
+# Sample size for `make run`: about a week of product traffic.
+DAYS ?= 7
+EVENTS ?= 150000
+SEED ?= 42
+
+.PHONY: install run test lint format generate ui clean
+
+install: $(INSTALLED)
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.9
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
+	touch $@
+
+generate: install
+	$(BIN)/warehouse-generate --days $(DAYS) --events $(EVENTS) --seed $(SEED) --out raw_landing
+
+run: generate
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/warehouse run
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest
+
+ui: install
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dagster dev -w workspace.yaml
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) .dagster_home dbt_project/target dbt_project/logs
+	find raw_landing warehouse -mindepth 1 ! -name README.md -exec rm -rf {} +

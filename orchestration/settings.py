@@ -1,0 +1,56 @@
+"""Where things live and the landing settings, in one place.
+
+Every value can be overridden with an environment variable of the same name, so that tests,
+the benchmark and a deployment point the pipeline somewhere else without code changes. The
+definitions of the marts (session timeout, bounce threshold, conversion events, funnel window)
+are dbt vars with documented defaults in `dbt_project/dbt_project.yml`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env_path(name: str, default: Path) -> Path:
+    value = os.environ.get(name)
+    return Path(value).expanduser().resolve() if value else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Paths and landing settings of one pipeline deployment."""
+
+    raw_landing_dir: Path
+    """Where Parquet files land: `<dataset>/date=YYYY-MM-DD/*.parquet` by arrival date."""
+    warehouse_dir: Path
+    """Holds the DuckDB warehouse file and the published marts."""
+    dbt_project_dir: Path
+    partitions_start_date: date
+    """First arrival date the daily partitions offer (historical imports may need it earlier)."""
+    future_tolerance_hours: int
+    """An event whose event time is this far after its `received_at` is rejected."""
+    duckdb_threads: int
+    duckdb_memory_limit: str
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.warehouse_dir / "warehouse.duckdb"
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            raw_landing_dir=_env_path("RAW_LANDING_DIR", PROJECT_ROOT / "raw_landing"),
+            warehouse_dir=_env_path("WAREHOUSE_DIR", PROJECT_ROOT / "warehouse"),
+            dbt_project_dir=_env_path("DBT_PROJECT_DIR", PROJECT_ROOT / "dbt_project"),
+            partitions_start_date=date.fromisoformat(
+                os.environ.get("PARTITIONS_START_DATE", "2025-01-01")
+            ),
+            future_tolerance_hours=int(os.environ.get("FUTURE_TOLERANCE_HOURS", "24")),
+            duckdb_threads=int(os.environ.get("DUCKDB_THREADS", str(os.cpu_count() or 2))),
+            duckdb_memory_limit=os.environ.get("DUCKDB_MEMORY_LIMIT", "8GB"),
+        )
