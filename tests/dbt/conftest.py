@@ -1,0 +1,144 @@
+"""A temporary warehouse with explicit raw rows, and dbt run against it.
+
+Tests build the raw tables from the landing contract, insert hand-written events, and run the
+project's dbt with `WAREHOUSE_DIR` pointing at the temporary directory, so they never touch the
+real warehouse or another run's target directory.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from orchestration.contract import EVENTS
+from orchestration.landing.tables import create_landing_tables
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+DBT_EXECUTABLE = Path(sys.executable).parent / "dbt"
+
+EVENT_DEFAULTS: dict[str, Any] = {
+    "tenant_id": "tenant_a",
+    "project_id": "project_a",
+    "event_type": "track",
+    "user_agent": (
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+        "(KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
+    ),
+    "properties": "{}",
+}
+DEFAULT_EVENT_TYPES = {"page_view": "page", "identify": "identify"}
+
+
+def event_row(message_id: str, **values: Any) -> dict[str, Any]:
+    """A raw.events row: the contract's columns with defaults, then the lineage columns.
+
+    `event_type` defaults to what `event_name` implies, `received_at` to `timestamp`, and
+    `_landing_date` to the date of `received_at`.
+    """
+    row = {column.name: None for column in EVENTS.columns}
+    row.update(EVENT_DEFAULTS)
+    row["message_id"] = message_id
+    row["event_type"] = DEFAULT_EVENT_TYPES.get(values.get("event_name"), "track")
+    row.update(values)
+    row["received_at"] = row["received_at"] or row["timestamp"]
+    landing_date: date = row["received_at"].date()
+    row.update(
+        _source_file=f"events/date={landing_date}/events.parquet",
+        _source_row=0,
+        _landing_date=landing_date,
+        _loaded_at=row["received_at"],
+    )
+    unknown = set(row) - {column.name for column in EVENTS.table_columns()}
+    if unknown:
+        raise ValueError(f"event {message_id}: unknown columns {sorted(unknown)}")
+    return row
+
+
+@dataclass
+class Warehouse:
+    """A DuckDB warehouse in a temporary directory, and dbt runs against it."""
+
+    directory: Path
+    target_path: Path
+
+    @property
+    def path(self) -> Path:
+        return self.directory / "warehouse.duckdb"
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        return duckdb.connect(str(self.path))
+
+    def insert_events(self, rows: Iterable[dict[str, Any]]) -> None:
+        columns = [column.name for column in EVENTS.table_columns()]
+        values = [tuple(row[column] for column in columns) for row in rows]
+        placeholders = ", ".join("?" for _ in columns)
+        with self.connect() as connection:
+            connection.executemany(
+                f"insert into {EVENTS.table} ({', '.join(columns)}) values ({placeholders})",
+                values,
+            )
+
+    def dbt(self, *args: str, variables: dict[str, Any] | None = None) -> str:
+        """Run a dbt command; fail the test with dbt's output when it fails."""
+        command = [
+            str(DBT_EXECUTABLE),
+            *args,
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(self.target_path),
+            "--log-path",
+            str(self.target_path / "logs"),
+        ]
+        if variables:
+            command += ["--vars", _vars_yaml(variables)]
+        environment = {**os.environ, "WAREHOUSE_DIR": str(self.directory)}
+        result = subprocess.run(
+            command, cwd=DBT_PROJECT_DIR, env=environment, capture_output=True, text=True
+        )
+        if result.returncode != 0:
+            pytest.fail(f"dbt {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+        return result.stdout
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        with duckdb.connect(str(self.path), read_only=True) as connection:
+            return connection.sql(sql).fetchall()
+
+
+def _vars_yaml(variables: dict[str, Any]) -> str:
+    items = ", ".join(f"{key}: {_yaml_value(value)}" for key, value in variables.items())
+    return "{" + items + "}"
+
+
+def _yaml_value(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, date | datetime):
+        return f"'{value.isoformat()}'"
+    return repr(value)
+
+
+def make_warehouse(directory: Path) -> Warehouse:
+    directory.mkdir(parents=True, exist_ok=True)
+    warehouse = Warehouse(directory=directory, target_path=directory / "dbt-target")
+    with warehouse.connect() as connection:
+        create_landing_tables(connection)
+    return warehouse
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Iterator[Warehouse]:
+    """An empty warehouse with the raw landing tables."""
+    yield make_warehouse(tmp_path / "warehouse")
