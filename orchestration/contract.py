@@ -241,6 +241,13 @@ EVENT_PROPERTIES: dict[str, tuple[str, ...]] = {
     "feature_used": ("feature", "action", "duration_ms", "success"),
     "identify": ("traits",),
     "preferences_updated": ("color_scheme", "font_family", "layout_mode", "favorite_components"),
-    "deployment": ("deployment_id", "version_id", "provider", "deploy_url", "status", "rollback_of"),
+    "deployment": (
+        "deployment_id",
+        "version_id",
+        "provider",
+        "deploy_url",
+        "status",
+        "rollback_of",
+    ),
     **{name: ("value", "currency") for name in CONVERSION_EVENTS_DEFAULT},
 }

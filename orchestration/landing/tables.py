@@ -25,7 +25,11 @@ LOAD_MANIFEST_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("rows_loaded", "BIGINT", "Rows of the file that are in raw.<dataset>."),
     ("rows_rejected", "BIGINT", "Rows of the file in raw.<dataset>_rejected."),
     ("rows_duplicate", "BIGINT", "Rows of the file in raw.<dataset>_duplicates."),
-    ("extra_columns", "VARCHAR[]", "Columns of the file that the contract does not know (ignored)."),
+    (
+        "extra_columns",
+        "VARCHAR[]",
+        "Columns of the file that the contract does not know (ignored).",
+    ),
     ("loaded_at", "TIMESTAMP", "When the file was loaded (UTC)."),
 )
 
@@ -56,9 +60,8 @@ def dataset_table_columns(dataset: Dataset) -> tuple[tuple[str, str, str], ...]:
 def create_landing_tables(connection: duckdb.DuckDBPyConnection) -> None:
     """Create the raw schema and its tables if they do not exist yet."""
     connection.execute("create schema if not exists raw")
-    connection.execute(
-        f"create table if not exists raw.load_manifest (\n    {_columns_ddl(LOAD_MANIFEST_COLUMNS)}\n)"
-    )
+    manifest_columns = _columns_ddl(LOAD_MANIFEST_COLUMNS)
+    connection.execute(f"create table if not exists raw.load_manifest (\n    {manifest_columns}\n)")
     for dataset in DATASETS.values():
         columns = dataset_table_columns(dataset)
         connection.execute(

@@ -1,0 +1,425 @@
+"""Load one arrival-date partition of a dataset from raw_landing/ into the raw schema.
+
+A load reads every file of the partition, validates each row against the contract, and then, in
+one transaction, replaces everything the partition contributed before:
+
+- valid rows compete with every other delivery of their key, in this partition and in all the
+  partitions loaded before: the first by the dataset's dedup order (events: earliest
+  `received_at`, then earliest `sent_at`), then by file path and row, is kept in `raw.<dataset>`;
+  the others go to `raw.<dataset>_duplicates`. The winner is a function of all deliveries, so it
+  is the same whether the files were loaded together, days apart or in any order;
+- rows that break the contract go to `raw.<dataset>_rejected` with the reason and the row;
+- files that cannot be used at all (unreadable, missing a required column) are recorded as
+  rejected in `raw.load_manifest`, and their readable rows in the rejected table;
+- the manifest gets one row per file with its counts, and the counts of files in other
+  partitions whose rows won or lost against this partition are brought up to date.
+
+Re-running a partition changes nothing: unchanged files keep the `loaded_at` of their first load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+
+from orchestration.contract import Dataset
+from orchestration.landing.privacy import register_anonymize_ip
+from orchestration.landing.tables import create_landing_tables
+from orchestration.landing.validation import quote_identifier, sql_string, staging_select
+
+LOADED = "loaded"
+REJECTED = "rejected"
+
+
+@dataclass
+class FileLoad:
+    """What became of one landing file."""
+
+    file_path: str
+    file_size_bytes: int
+    file_sha256: str
+    status: str = LOADED
+    reason: str | None = None
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    rows_duplicate: int = 0
+    extra_columns: list[str] = field(default_factory=list)
+    loaded_at: datetime | None = None
+
+
+@dataclass
+class PartitionLoad:
+    """What a load of one partition did."""
+
+    dataset: str
+    landing_date: date
+    files: list[FileLoad]
+    rejected_examples: list[str]
+    """Up to ten rejected rows as `file row N: reason`, for logs and metadata."""
+
+    @property
+    def rows_read(self) -> int:
+        return sum(f.rows_read for f in self.files)
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(f.rows_loaded for f in self.files)
+
+    @property
+    def rows_rejected(self) -> int:
+        return sum(f.rows_rejected for f in self.files)
+
+    @property
+    def rows_duplicate(self) -> int:
+        return sum(f.rows_duplicate for f in self.files)
+
+    @property
+    def files_rejected(self) -> list[FileLoad]:
+        return [f for f in self.files if f.status == REJECTED]
+
+
+def partition_dir(raw_landing_dir: Path, dataset: Dataset, landing_date: date) -> Path:
+    return raw_landing_dir / dataset.name / f"date={landing_date.isoformat()}"
+
+
+def landing_files(raw_landing_dir: Path, dataset: Dataset, landing_date: date) -> list[Path]:
+    """The partition's Parquet files, in the order that decides dedup ties (by path)."""
+    return sorted(partition_dir(raw_landing_dir, dataset, landing_date).glob("*.parquet"))
+
+
+def landed_dates(raw_landing_dir: Path, dataset: Dataset) -> list[date]:
+    """Arrival dates that have a folder in raw_landing/ for the dataset."""
+    dates = []
+    for folder in (raw_landing_dir / dataset.name).glob("date=*"):
+        try:
+            dates.append(date.fromisoformat(folder.name.removeprefix("date=")))
+        except ValueError:
+            continue
+    return sorted(dates)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@contextmanager
+def _transaction(connection: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    connection.execute("begin transaction")
+    try:
+        yield
+    except BaseException:
+        connection.execute("rollback")
+        raise
+    connection.execute("commit")
+
+
+def _describe_file(connection: duckdb.DuckDBPyConnection, file_sql: str) -> dict[str, str]:
+    rows = connection.execute(f"describe select * from {file_sql}").fetchall()
+    return {name: column_type for name, column_type, *_ in rows}
+
+
+def _stage_file(
+    connection: duckdb.DuckDBPyConnection,
+    dataset: Dataset,
+    path: Path,
+    source_file: str,
+    future_tolerance_hours: int,
+) -> FileLoad:
+    """Validate one file into the temp table `_staged`, or record why the file is unusable."""
+    file_load = FileLoad(source_file, path.stat().st_size, _sha256(path))
+    file_sql = (
+        f"read_parquet({sql_string(str(path))}, file_row_number = true, hive_partitioning = false)"
+    )
+    try:
+        file_columns = _describe_file(connection, file_sql)
+    except duckdb.Error as error:
+        file_load.status, file_load.reason = REJECTED, f"cannot read the file as Parquet: {error}"
+        return file_load
+    file_load.extra_columns = sorted(
+        name
+        for name in file_columns
+        if name not in dataset.column_names and name != "file_row_number"
+    )
+    missing = [name for name in dataset.required_columns if name not in file_columns]
+    if missing:
+        # The file is unusable, but its rows are kept in the rejected table with the reason,
+        # so that nothing disappears silently.
+        file_load.status = REJECTED
+        file_load.reason = f"missing required column(s): {', '.join(missing)}"
+    select = staging_select(
+        dataset,
+        file_sql,
+        file_columns,
+        source_file=source_file,
+        future_tolerance_hours=future_tolerance_hours,
+    )
+    try:
+        connection.execute(f"insert into _staged by name {select}")
+    except duckdb.Error as error:
+        # A file whose footer reads but whose data pages are corrupt fails here, atomically.
+        file_load.status, file_load.reason = REJECTED, f"cannot read the file's rows: {error}"
+        file_load.extra_columns = []
+    return file_load
+
+
+def _create_staging_table(connection: duckdb.DuckDBPyConnection, dataset: Dataset) -> None:
+    columns = ", ".join(f"{quote_identifier(c.name)} {c.type.duckdb}" for c in dataset.columns)
+    connection.execute(
+        f"""
+        create or replace temp table _staged (
+            {columns},
+            _source_file varchar,
+            _source_row bigint,
+            violations varchar[],
+            raw_row json
+        )
+        """
+    )
+
+
+def load_partition(
+    connection: duckdb.DuckDBPyConnection,
+    dataset: Dataset,
+    raw_landing_dir: Path,
+    landing_date: date,
+    *,
+    future_tolerance_hours: int = 24,
+) -> PartitionLoad:
+    """Replace everything `landing_date`'s files of `dataset` contributed to the warehouse."""
+    connection.execute("set TimeZone = 'UTC'")
+    create_landing_tables(connection)
+    register_anonymize_ip(connection)
+    _create_staging_table(connection, dataset)
+
+    files: list[FileLoad] = []
+    for path in landing_files(raw_landing_dir, dataset, landing_date):
+        source_file = path.relative_to(raw_landing_dir).as_posix()
+        files.append(_stage_file(connection, dataset, path, source_file, future_tolerance_hours))
+
+    with _transaction(connection):
+        _replace_partition(connection, dataset, landing_date, files)
+    examples = connection.execute(
+        f"""
+        select _source_file || ' row ' || _source_row || ': ' || reject_reason
+        from {dataset.rejected_table}
+        where _landing_date = ?
+        order by _source_file, _source_row
+        limit 10
+        """,
+        [landing_date],
+    ).fetchall()
+    connection.execute("drop table if exists _staged")
+    return PartitionLoad(dataset.name, landing_date, files, [example for (example,) in examples])
+
+
+def _replace_partition(
+    connection: duckdb.DuckDBPyConnection,
+    dataset: Dataset,
+    landing_date: date,
+    files: list[FileLoad],
+) -> None:
+    key = ", ".join(quote_identifier(name) for name in dataset.key)
+    key_match = " and ".join(
+        f"t.{quote_identifier(name)} = k.{quote_identifier(name)}" for name in dataset.key
+    )
+    contract_columns = ", ".join(quote_identifier(name) for name in dataset.column_names)
+    table_column_names = [c.name for c in dataset.table_columns()]
+    table_columns = ", ".join(quote_identifier(name) for name in table_column_names)
+    t_table_columns = ", ".join(f"t.{quote_identifier(name)}" for name in table_column_names)
+    winner_order = ", ".join(
+        [f"{quote_identifier(name)} asc nulls last" for name in dataset.dedup_order]
+        + ["_source_file", "_source_row"]
+    )
+    partition = sql_string(landing_date.isoformat())
+
+    # A file loaded before with the same bytes keeps its first loaded_at: a re-run changes nothing.
+    first_loaded = dict(
+        connection.execute(
+            """
+            select file_path || ':' || file_sha256, loaded_at
+            from raw.load_manifest
+            where dataset = ? and landing_date = ?
+            """,
+            [dataset.name, landing_date],
+        ).fetchall()
+    )
+    now = connection.execute("select cast(now() as timestamp)").fetchone()[0]
+    for file_load in files:
+        file_load.loaded_at = first_loaded.get(
+            f"{file_load.file_path}:{file_load.file_sha256}", now
+        )
+    connection.execute(
+        "create or replace temp table _file_loaded_at (file_path varchar, ts timestamp)"
+    )
+    if files:
+        connection.executemany(
+            "insert into _file_loaded_at values (?, ?)",
+            [(f.file_path, f.loaded_at) for f in files],
+        )
+
+    connection.execute(
+        f"""
+        create or replace temp table _incoming as
+        select {contract_columns}, s._source_file, s._source_row,
+            cast({partition} as date) as _landing_date, f.ts as _loaded_at
+        from _staged as s join _file_loaded_at as f on f.file_path = s._source_file
+        where len(s.violations) = 0
+        """
+    )
+    connection.execute(
+        f"""
+        create or replace temp table _affected_keys as
+        select {key} from {dataset.table} where _landing_date = {partition}
+        union
+        select {key} from {dataset.duplicates_table} where _landing_date = {partition}
+        union
+        select {key} from _incoming
+        """
+    )
+    connection.execute(
+        f"""
+        create or replace temp table _candidates as
+        select {t_table_columns}
+        from {dataset.table} as t semi join _affected_keys as k on {key_match}
+        where t._landing_date <> {partition}
+        union all
+        select {t_table_columns}
+        from {dataset.duplicates_table} as t semi join _affected_keys as k on {key_match}
+        where t._landing_date <> {partition}
+        union all
+        select {table_columns} from _incoming
+        """
+    )
+    for table in (dataset.table, dataset.duplicates_table):
+        connection.execute(f"delete from {table} as t using _affected_keys as k where {key_match}")
+    connection.execute(
+        f"""
+        insert into {dataset.table} ({table_columns})
+        select {table_columns} from _candidates
+        qualify row_number() over (partition by {key} order by {winner_order}) = 1
+        """
+    )
+    connection.execute(
+        f"""
+        insert into {dataset.duplicates_table}
+            ({table_columns}, _kept_source_file, _kept_source_row)
+        select {table_columns},
+            first_value(_source_file) over keyed,
+            first_value(_source_row) over keyed
+        from _candidates
+        window keyed as (partition by {key} order by {winner_order})
+        qualify row_number() over keyed > 1
+        """
+    )
+
+    connection.execute(f"delete from {dataset.rejected_table} where _landing_date = {partition}")
+    connection.execute(
+        f"""
+        insert into {dataset.rejected_table}
+        select s._source_file, s._source_row, cast({partition} as date),
+            list_sort(list_distinct(list_transform(s.violations, lambda v: split_part(v, ':', 1)))),
+            array_to_string(s.violations, '; '), s.raw_row, f.ts
+        from _staged as s join _file_loaded_at as f on f.file_path = s._source_file
+        where len(s.violations) > 0
+        """
+    )
+    _record_manifest(connection, dataset, landing_date, files)
+
+
+def _record_manifest(
+    connection: duckdb.DuckDBPyConnection,
+    dataset: Dataset,
+    landing_date: date,
+    files: list[FileLoad],
+) -> None:
+    """Write the partition's manifest rows, with counts taken from the tables themselves, and
+    bring up to date the counts of other files whose rows changed side in this load."""
+    read_counts = dict(
+        connection.execute(
+            "select _source_file, count(*) from _staged group by _source_file"
+        ).fetchall()
+    )
+    connection.execute(
+        "delete from raw.load_manifest where dataset = ? and landing_date = ?",
+        [dataset.name, landing_date],
+    )
+    manifest_rows = [
+        (
+            dataset.name,
+            landing_date,
+            f.file_path,
+            f.file_size_bytes,
+            f.file_sha256,
+            f.status,
+            f.reason,
+            read_counts.get(f.file_path, 0),
+            f.extra_columns,
+            f.loaded_at,
+        )
+        for f in files
+    ]
+    if manifest_rows:
+        connection.executemany(
+            """
+            insert into raw.load_manifest
+            (dataset, landing_date, file_path, file_size_bytes, file_sha256, status, reason,
+             rows_read, rows_loaded, rows_rejected, rows_duplicate, extra_columns, loaded_at)
+            values (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, ?, ?)
+            """,
+            manifest_rows,
+        )
+    connection.execute(
+        f"""
+        with files as (
+            select distinct _source_file as file_path from _candidates
+            union
+            select file_path from _file_loaded_at
+        ),
+        counted as (
+            select _source_file as file_path, 'loaded' as side from {dataset.table}
+            where _source_file in (select file_path from files)
+            union all
+            select _source_file, 'duplicate' from {dataset.duplicates_table}
+            where _source_file in (select file_path from files)
+            union all
+            select _source_file, 'rejected' from {dataset.rejected_table}
+            where _source_file in (select file_path from files)
+        ),
+        per_file as (
+            select
+                files.file_path,
+                count(*) filter (where side = 'loaded') as loaded,
+                count(*) filter (where side = 'duplicate') as duplicate,
+                count(*) filter (where side = 'rejected') as rejected,
+            from files left join counted using (file_path)
+            group by files.file_path
+        )
+        update raw.load_manifest as m set
+            rows_loaded = c.loaded,
+            rows_duplicate = c.duplicate,
+            rows_rejected = c.rejected
+        from per_file as c
+        where m.dataset = {sql_string(dataset.name)} and m.file_path = c.file_path
+        """
+    )
+    counts = connection.execute(
+        """
+        select file_path, rows_read, rows_loaded, rows_rejected, rows_duplicate
+        from raw.load_manifest where dataset = ? and landing_date = ?
+        """,
+        [dataset.name, landing_date],
+    ).fetchall()
+    by_path = {row[0]: row[1:] for row in counts}
+    for f in files:
+        f.rows_read, f.rows_loaded, f.rows_rejected, f.rows_duplicate = by_path[f.file_path]

@@ -1,0 +1,219 @@
+"""Row validation against the landing contract, as SQL over one landing file.
+
+For a file whose columns DuckDB has described, `staging_select` builds one SELECT that reads the
+file once and yields, per row: every contract column cast to its contract type, the list of
+violations (each `"<column>: <what is wrong>"`), and the row as it was (as JSON) for the rows that
+have violations. Casting and checking in SQL keeps the work vectorized; nothing loops over rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from orchestration.contract import EVENTS, Column, ColumnType, Dataset
+
+# File column types that cast to a contract type without surprises. Any other type goes through
+# text with TRY_CAST (a string column of ISO timestamps loads), or, when even that makes no sense
+# (a number where a timestamp belongs), every non-null value is reported as the wrong type.
+_NATIVE_TYPES: dict[ColumnType, tuple[str, ...]] = {
+    ColumnType.STRING: ("VARCHAR",),
+    ColumnType.TIMESTAMP: (
+        "TIMESTAMP",
+        "TIMESTAMP WITH TIME ZONE",
+        "TIMESTAMP_MS",
+        "TIMESTAMP_NS",
+        "TIMESTAMP_S",
+        "DATE",
+    ),
+    ColumnType.INTEGER: ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT"),
+    ColumnType.DOUBLE: ("FLOAT", "DOUBLE", "TINYINT", "SMALLINT", "INTEGER", "BIGINT"),
+}
+_TEXT_CASTABLE = ("VARCHAR", "JSON")
+_NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE")
+_TYPE_NAMES = {
+    ColumnType.STRING: "a string",
+    ColumnType.TIMESTAMP: "a timestamp",
+    ColumnType.INTEGER: "an integer",
+    ColumnType.DOUBLE: "a number",
+}
+_SHOWN_VALUE_CHARS = 80
+
+
+def sql_string(value: str) -> str:
+    """A SQL string literal for `value` (quotes doubled), for text that is not a bound parameter."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def quote_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _shown(expression: str) -> str:
+    """The offending value as it appears in a reason: quoted, shortened."""
+    return (
+        f"'''' || left(cast({expression} as varchar), {_SHOWN_VALUE_CHARS})"
+        f" || case when length(cast({expression} as varchar)) > {_SHOWN_VALUE_CHARS}"
+        " then '...' else '' end || ''''"
+    )
+
+
+def _typed(column: Column, source: str, source_type: str | None) -> tuple[str, bool]:
+    """The expression casting the file's column to its contract type, and whether casting can
+    fail for a non-null value (so that a NULL result means a wrong value)."""
+    target = column.type.duckdb
+    if source_type is None:
+        return f"cast(null as {target})", False
+    if column.type is ColumnType.STRING:
+        return f"cast({source} as varchar)", False
+    if source_type in _NATIVE_TYPES[column.type]:
+        if column.type is ColumnType.TIMESTAMP and source_type == "DATE":
+            return f"cast({source} as timestamp)", False
+        return f"try_cast({source} as {target})", True
+    if column.type is ColumnType.TIMESTAMP and source_type in _TEXT_CASTABLE:
+        # Through TIMESTAMPTZ so that offsets (`Z`, `+02:00`) are honoured; naive text is UTC.
+        return f"cast(try_cast(cast({source} as varchar) as timestamptz) as timestamp)", True
+    if column.type is not ColumnType.TIMESTAMP and (
+        source_type in _TEXT_CASTABLE or source_type in _NUMERIC_TYPES
+    ):
+        return f"try_cast(cast({source} as varchar) as {target})", True
+    return f"cast(null as {target})", True
+
+
+def _column_rules(column: Column, source: str, typed: str, can_fail: bool) -> list[str]:
+    """SQL expressions that are a violation message or NULL, for one column."""
+    name = column.name
+    rules: list[str] = []
+    if column.required:
+        blank = (
+            f" or trim(cast({source} as varchar)) = ''" if column.type is ColumnType.STRING else ""
+        )
+        rules.append(
+            f"case when {source} is null{blank} then '{name}: required value is missing' end"
+        )
+    if can_fail:
+        rules.append(
+            f"case when {source} is not null and {typed} is null then "
+            f"'{name}: ' || {_shown(source)} || ' is not {_TYPE_NAMES[column.type]}' end"
+        )
+    if column.type is ColumnType.DOUBLE:
+        rules.append(
+            f"case when not isfinite({typed}) then "
+            f"'{name}: ' || cast({typed} as varchar) || ' is not a finite number' end"
+        )
+    if column.accepted_values:
+        allowed = ", ".join(sql_string(value) for value in column.accepted_values)
+        rules.append(
+            f"case when {typed} not in ({allowed}) then '{name}: ' || {_shown(typed)}"
+            f" || ' is not one of {', '.join(column.accepted_values)}' end"
+        )
+    if column.pattern:
+        rules.append(
+            f"case when not regexp_full_match({typed}, {sql_string(column.pattern)}) then "
+            f"'{name}: ' || {_shown(typed)} || ' does not match {column.pattern}' end"
+        )
+    if column.json_object:
+        rules.append(
+            f"case when {typed} is not null and coalesce(json_type(try_cast({typed} as json)),"
+            f" '') <> 'OBJECT' then '{name}: ' || {_shown(typed)} || ' is not a JSON object' end"
+        )
+    if column.json_string_values:
+        rules.append(
+            f"case when json_type(try_cast({typed} as json)) = 'OBJECT' and not list_bool_and("
+            f"list_transform(json_type(try_cast({typed} as json), '$.*'),"
+            f" lambda t: t = 'VARCHAR')) then '{name}: every value must be a string' end"
+        )
+    return rules
+
+
+def _event_time_rule(future_tolerance_hours: int) -> str:
+    # Event time as the spec defines it (skew-corrected when sent_at is present).
+    event_time = (
+        "case when sent_at is not null then received_at - (sent_at - timestamp) else timestamp end"
+    )
+    return (
+        f"case when {event_time} > received_at + interval {int(future_tolerance_hours)} hour then "
+        f"'timestamp: event time ' || cast({event_time} as varchar) || ' is more than "
+        f"{int(future_tolerance_hours)} hours after received_at ' || cast(received_at as varchar)"
+        " end"
+    )
+
+
+def staging_select(
+    dataset: Dataset,
+    file_sql: str,
+    file_columns: Mapping[str, str],
+    *,
+    source_file: str,
+    future_tolerance_hours: int,
+) -> str:
+    """The SELECT that reads one landing file and validates it.
+
+    `file_sql` is the table expression reading the file (with `file_row_number`), and
+    `file_columns` maps each of the file's column names to its DuckDB type. The result has the
+    contract's columns, `_source_file`, `_source_row`, `violations` (VARCHAR[]) and `raw_row`.
+    A file missing a required column is unusable as a whole: every row is rejected, naming it.
+    """
+    missing = [name for name in dataset.required_columns if name not in file_columns]
+    typed_columns: list[str] = []
+    rules: list[str] = []
+    for column in dataset.columns:
+        source_type = file_columns.get(column.name)
+        source = f"src.{quote_identifier(column.name)}"
+        typed, can_fail = _typed(column, source, source_type)
+        if column.name == "ip_address" and source_type is not None:
+            typed = f"anonymize_ip({typed})"
+            rules.append(
+                f"case when {source} is not null and {typed} is null then "
+                "'ip_address: not an IPv4 or IPv6 address' end"
+            )
+        typed_columns.append(f"{typed} as {quote_identifier(column.name)}")
+        if source_type is not None:
+            rules.extend(_column_rules(column, source, typed, can_fail))
+
+    # The row as it was, every column of the file, except that the IP address is anonymized
+    # (or dropped when it is not an address): a raw address is never stored, even when rejected.
+    # It is packed for every row but only rendered as JSON for the rejected ones.
+    as_it_was = ", ".join(
+        f"{quote_identifier(name)} := "
+        + (
+            f"anonymize_ip(cast(src.{quote_identifier(name)} as varchar))"
+            if name == "ip_address"
+            else f"src.{quote_identifier(name)}"
+        )
+        for name in file_columns
+        if name != "file_row_number"
+    )
+    checked = f"""
+    select
+        {", ".join(typed_columns)},
+        {sql_string(source_file)} as _source_file,
+        src.file_row_number as _source_row,
+        list_filter([
+            {", ".join(rules)}
+        ], lambda v: v is not null) as _column_violations,
+        struct_pack({as_it_was}) as _row_as_it_was
+    from {file_sql} as src
+    """
+    row_rules = [_event_time_rule(future_tolerance_hours)] if dataset is EVENTS else []
+    if missing:
+        violations = (
+            "["
+            + ", ".join(
+                sql_string(f"{name}: required column is missing from the file") for name in missing
+            )
+            + "]"
+        )
+    elif row_rules:
+        violations = (
+            f"list_concat(_column_violations, list_filter([{', '.join(row_rules)}],"
+            " lambda v: v is not null))"
+        )
+    else:
+        violations = "_column_violations"
+    return f"""
+    select
+        * exclude (_column_violations, _row_as_it_was, violations),
+        violations,
+        case when len(violations) > 0 then to_json(_row_as_it_was) end as raw_row
+    from (select *, {violations} as violations from ({checked}) as checked) as validated
+    """

@@ -1,0 +1,583 @@
+"""The loader: validation, dedup, idempotent partition replacement and the load manifest."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pytest
+
+from orchestration.contract import EVENTS, METRICS
+from orchestration.landing.loader import REJECTED, PartitionLoad, load_partition
+from tests.landing.conftest import DAY_1, DAY_2, DAY_3, event, metric, utc, write_landing_file
+
+
+def load(connection: duckdb.DuckDBPyConnection, raw_landing: Path, day: date) -> PartitionLoad:
+    return load_partition(connection, EVENTS, raw_landing, day)
+
+
+def rejected(connection: duckdb.DuckDBPyConnection, table: str = "raw.events_rejected"):
+    return connection.execute(
+        f"select _source_file, _source_row, reject_columns, reject_reason from {table} "
+        "order by _source_file, _source_row"
+    ).fetchall()
+
+
+def table_snapshot(connection: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
+    tables = [
+        "raw.events",
+        "raw.events_duplicates",
+        "raw.events_rejected",
+        "raw.load_manifest",
+    ]
+    return {
+        table: connection.execute(f"select * from {table} order by all").fetchall()
+        for table in tables
+    }
+
+
+def test_valid_rows_are_loaded_with_lineage(warehouse, raw_landing):
+    write_landing_file(raw_landing, EVENTS, DAY_1, "part-0.parquet", [event("m1"), event("m2")])
+
+    result = load(warehouse, raw_landing, DAY_1)
+
+    rows = warehouse.execute(
+        "select message_id, timestamp, _source_file, _source_row, _landing_date "
+        "from raw.events order by message_id"
+    ).fetchall()
+    assert rows == [
+        (
+            "m1",
+            utc("2026-03-01 10:00:00").replace(tzinfo=None),
+            "events/date=2026-03-01/part-0.parquet",
+            0,
+            DAY_1,
+        ),
+        (
+            "m2",
+            utc("2026-03-01 10:00:00").replace(tzinfo=None),
+            "events/date=2026-03-01/part-0.parquet",
+            1,
+            DAY_1,
+        ),
+    ]
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected, result.rows_duplicate) == (
+        2,
+        2,
+        0,
+        0,
+    )
+
+
+def test_rerunning_a_partition_three_times_leaves_identical_tables(warehouse, raw_landing):
+    write_landing_file(
+        raw_landing,
+        EVENTS,
+        DAY_1,
+        "part-0.parquet",
+        [event("m1"), event("m1"), event("bad", event_type="click")],
+    )
+    write_landing_file(raw_landing, EVENTS, DAY_2, "part-0.parquet", [event("m1"), event("m2")])
+    load(warehouse, raw_landing, DAY_1)
+    load(warehouse, raw_landing, DAY_2)
+    first = table_snapshot(warehouse)
+
+    for _ in range(3):
+        load(warehouse, raw_landing, DAY_2)
+        load(warehouse, raw_landing, DAY_1)
+
+    assert table_snapshot(warehouse) == first
+
+
+def test_duplicate_in_another_file_and_day_keeps_the_earliest_received(warehouse, raw_landing):
+    write_landing_file(
+        raw_landing,
+        EVENTS,
+        DAY_2,
+        "part-0.parquet",
+        [event("m1", received_at=utc("2026-03-02 08:00:00"), page_title="retry")],
+    )
+    write_landing_file(
+        raw_landing,
+        EVENTS,
+        DAY_1,
+        "part-1.parquet",
+        [event("m1", received_at=utc("2026-03-01 23:59:00"), page_title="first")],
+    )
+
+    day_2 = load(warehouse, raw_landing, DAY_2)
+    day_1 = load(warehouse, raw_landing, DAY_1)
+
+    assert warehouse.execute("select page_title, _landing_date from raw.events").fetchall() == [
+        ("first", DAY_1)
+    ]
+    assert warehouse.execute(
+        "select page_title, _kept_source_file from raw.events_duplicates"
+    ).fetchall() == [("retry", "events/date=2026-03-01/part-1.parquet")]
+    assert (day_1.rows_loaded, day_1.rows_duplicate) == (1, 0)
+    # Loading the earlier day afterwards demoted the copy day 2 had kept; its manifest says so.
+    assert day_2.rows_loaded == 1
+    assert warehouse.execute(
+        "select landing_date, rows_read, rows_loaded, rows_duplicate from raw.load_manifest "
+        "order by landing_date"
+    ).fetchall() == [(DAY_1, 1, 1, 0), (DAY_2, 1, 0, 1)]
+
+
+def test_dedup_choice_is_the_same_in_any_load_order(tmp_path, raw_landing):
+    deliveries = {
+        DAY_1: [event("m1", received_at=utc("2026-03-01 12:00:00"), sent_at=None, city="a")],
+        DAY_2: [
+            event(
+                "m1",
+                received_at=utc("2026-03-01 12:00:00"),
+                sent_at=utc("2026-03-01 11:59:00"),
+                city="b",
+            ),
+            event("m2", city="c"),
+        ],
+        DAY_3: [event("m2", city="d"), event("m2", city="e")],
+    }
+    for day, rows in deliveries.items():
+        write_landing_file(raw_landing, EVENTS, day, "part-0.parquet", rows)
+
+    results = []
+    for order in ([DAY_1, DAY_2, DAY_3], [DAY_3, DAY_2, DAY_1], [DAY_2, DAY_3, DAY_1]):
+        connection = duckdb.connect(str(tmp_path / f"{order[0]}.duckdb"))
+        for day in order:
+            load(connection, raw_landing, day)
+        results.append(
+            connection.execute(
+                "select message_id, city from raw.events order by message_id"
+            ).fetchall()
+        )
+        connection.close()
+
+    # Ties on received_at go to the earlier sent_at (a null sent_at sorts last), then the file
+    # that sorts first, then the earlier row.
+    assert results == [[("m1", "b"), ("m2", "c")]] * 3
+
+
+def test_duplicates_within_one_file_keep_the_earlier_row(warehouse, raw_landing):
+    write_landing_file(
+        raw_landing,
+        EVENTS,
+        DAY_1,
+        "part-0.parquet",
+        [event("m1", city="first"), event("m1", city="second")],
+    )
+
+    result = load(warehouse, raw_landing, DAY_1)
+
+    assert warehouse.execute("select city from raw.events").fetchall() == [("first",)]
+    assert (result.rows_read, result.rows_loaded, result.rows_duplicate) == (2, 1, 1)
+
+
+def test_the_same_message_id_in_two_tenants_is_not_a_duplicate(warehouse, raw_landing):
+    write_landing_file(
+        raw_landing,
+        EVENTS,
+        DAY_1,
+        "part-0.parquet",
+        [event("m1", tenant_id="acme"), event("m1", tenant_id="globex")],
+    )
+
+    assert load(warehouse, raw_landing, DAY_1).rows_loaded == 2
+
+
+def test_corrupt_file_is_rejected_and_the_partitions_other_files_load(warehouse, raw_landing):
+    folder = raw_landing / "events" / "date=2026-03-01"
+    folder.mkdir(parents=True)
+    (folder / "part-0.parquet").write_bytes(b"PAR1 this is not a parquet file")
+    write_landing_file(raw_landing, EVENTS, DAY_1, "part-1.parquet", [event("m1")])
+
+    result = load(warehouse, raw_landing, DAY_1)
+
+    corrupt = result.files[0]
+    assert corrupt.status == REJECTED
+    assert corrupt.reason.startswith("cannot read the file as Parquet")
+    assert corrupt.file_size_bytes == 31
+    assert result.rows_loaded == 1
+    assert warehouse.execute(
+        "select file_path, status, rows_read from raw.load_manifest order by file_path"
+    ).fetchall() == [
+        ("events/date=2026-03-01/part-0.parquet", "rejected", 0),
+        ("events/date=2026-03-01/part-1.parquet", "loaded", 1),
+    ]
+
+
+def test_file_missing_a_required_column_is_rejected_with_its_rows_kept(warehouse, raw_landing):
+    schema = pa.schema([f for f in EVENTS.arrow_schema() if f.name != "received_at"])
+    write_landing_file(
+        raw_landing, EVENTS, DAY_1, "part-0.parquet", [event("m1"), event("m2")], schema=schema
+    )
+
+    result = load(warehouse, raw_landing, DAY_1)
+
+    assert result.files[0].status == REJECTED
+    assert result.files[0].reason == "missing required column(s): received_at"
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (2, 0, 2)
+    assert rejected(warehouse) == [
+        (
+            "events/date=2026-03-01/part-0.parquet",
+            0,
+            ["received_at"],
+            "received_at: required column is missing from the file",
+        ),
+        (
+            "events/date=2026-03-01/part-0.parquet",
+            1,
+            ["received_at"],
+            "received_at: required column is missing from the file",
+        ),
+    ]
+
+
+def test_wrong_type_rejects_only_the_rows_whose_value_does_not_cast(warehouse, raw_landing):
+    schema = pa.schema(
+        [
+            pa.field("screen_width", pa.string()) if f.name == "screen_width" else f
+            for f in EVENTS.arrow_schema()
+        ]
+    )
+    write_landing_file(
+        raw_landing,
+        EVENTS,
+        DAY_1,
+        "part-0.parquet",
+        [event("m1", screen_width="1280"), event("m2", screen_width="wide")],
+        schema=schema,
+    )
+
+    result = load(warehouse, raw_landing, DAY_1)
+
+    assert warehouse.execute("select message_id, screen_width from raw.events").fetchall() == [
+        ("m1", 1280)
+    ]
+    assert rejected(warehouse) == [
+        (
+            "events/date=2026-03-01/part-0.parquet",
+            1,
+            ["screen_width"],
+            "screen_width: 'wide' is not an integer",
+        )
+    ]
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (2, 1, 1)
+
+
+def test_timestamps_given_as_text_with_offsets_load_as_utc(warehouse, raw_landing):
+    schema = pa.schema(
+        [
+            pa.field("timestamp", pa.string()) if f.name == "timestamp" else f
+            for f in EVENTS.arrow_schema()
+        ]
+    )
+    write_landing_file(
+        raw_landing,
+        EVENTS,
+        DAY_1,
+        "part-0.parquet",
+        [event("m1", timestamp="2026-03-01T11:00:00+01:00"), event("m2", timestamp="yesterday")],
+        schema=schema,
+    )
+
+    load(warehouse, raw_landing, DAY_1)
+
+    assert warehouse.execute("select cast(timestamp as varchar) from raw.events").fetchall() == [
+        ("2026-03-01 10:00:00",)
+    ]
+    assert rejected(warehouse)[0][3] == "timestamp: 'yesterday' is not a timestamp"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "columns", "reason"),
+    [
+        ({"anonymous_id": None}, ["anonymous_id"], "anonymous_id: required value is missing"),
+        ({"message_id": "  "}, ["message_id"], "message_id: required value is missing"),
+        (
+            {"event_type": "click"},
+            ["event_type"],
+            "event_type: 'click' is not one of track, page, identify",
+        ),
+        (
+            {"properties": '{"feature": "export"'},
+            ["properties"],
+            """properties: '{"feature": "export"' is not a JSON object""",
+        ),
+        ({"properties": "[1, 2]"}, ["properties"], "properties: '[1, 2]' is not a JSON object"),
+        (
+            {"device_type": "fridge"},
+            ["device_type"],
+            "device_type: 'fridge' is not one of desktop, mobile, tablet, bot, unknown",
+        ),
+        (
+            {"country_code": "Germany"},
+            ["country_code"],
+            "country_code: 'Germany' does not match [A-Z]{2}",
+        ),
+        (
+            {"ip_address": "not-an-ip"},
+            ["ip_address"],
+            "ip_address: not an IPv4 or IPv6 address",
+        ),
+        (
+            {"timestamp": utc("2026-03-02 10:00:02"), "received_at": utc("2026-03-01 10:00:01")},
+            ["timestamp"],
+            "timestamp: event time 2026-03-02 10:00:02 is more than 24 hours after "
+            "received_at 2026-03-01 10:00:01",
+        ),
+        (
+            # The device clock is 3 days ahead, but sent_at shows it: skew-corrected, it is fine.
+            {
+                "timestamp": utc("2026-03-04 10:00:00"),
+                "sent_at": utc("2026-03-04 10:00:05"),
+                "received_at": utc("2026-03-01 10:00:06"),
+            },
+            None,
+            None,
+        ),
+        (
+            # An event from an offline device, days old on arrival, is kept.
+            {"timestamp": utc("2026-02-20 10:00:00"), "received_at": utc("2026-03-01 10:00:00")},
+            None,
+            None,
+        ),
+    ],
+)
+def test_bad_event_row_is_rejected_with_its_reason(
+    warehouse, raw_landing, overrides, columns, reason
+):
+    write_landing_file(
+        raw_landing, EVENTS, DAY_1, "part-0.parquet", [event("good"), event("m1") | overrides]
+    )
+
+    result = load(warehouse, raw_landing, DAY_1)
+
+    expected = (
+        [] if reason is None else [("events/date=2026-03-01/part-0.parquet", 1, columns, reason)]
+    )
+    assert rejected(warehouse) == expected
+    assert result.rows_read == result.rows_loaded + result.rows_rejected == 2
+
+
+def test_a_row_breaking_several_rules_names_every_column(warehouse, raw_landing):
+    write_landing_file(
+        raw_landing,
+        EVENTS,
+        DAY_1,
+        "part-0.parquet",
+        [event("m1", tenant_id=None, event_type="click", properties="oops")],
+    )
+
+    load(warehouse, raw_landing, DAY_1)
+
+    [(_, _, columns, reason)] = rejected(warehouse)
+    assert columns == ["event_type", "properties", "tenant_id"]
+    assert reason == (
+        "tenant_id: required value is missing; "
+        "event_type: 'click' is not one of track, page, identify; "
+        "properties: 'oops' is not a JSON object"
+    )
+
+
+def test_rejected_row_is_kept_as_it_was_with_the_ip_anonymized(warehouse, raw_landing):
+    write_landing_file(
+        raw_landing,
+        EVENTS,
+        DAY_1,
+        "part-0.parquet",
+        [event("m1", event_type="click", ip_address="198.51.100.23", page_title="Ünïcode")],
+    )
+
+    load(warehouse, raw_landing, DAY_1)
+
+    row = warehouse.execute(
+        "select raw_row->>'event_type', raw_row->>'ip_address', raw_row->>'page_title', "
+        "raw_row->>'received_at' from raw.events_rejected"
+    ).fetchone()
+    assert row == ("click", "198.51.100.0", "Ünïcode", "2026-03-01 10:00:01+00")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "columns", "reason"),
+    [
+        (
+            {"metric_type": "summary"},
+            ["metric_type"],
+            "metric_type: 'summary' is not one of counter, gauge, histogram, timer",
+        ),
+        ({"value": math.inf}, ["value"], "value: inf is not a finite number"),
+        ({"value": math.nan}, ["value"], "value: nan is not a finite number"),
+        ({"value": None}, ["value"], "value: required value is missing"),
+        ({"tags": '{"region": 1}'}, ["tags"], "tags: every value must be a string"),
+        ({"tags": "region=eu"}, ["tags"], "tags: 'region=eu' is not a JSON object"),
+    ],
+)
+def test_bad_metric_row_is_rejected_with_its_reason(
+    warehouse, raw_landing, overrides, columns, reason
+):
+    write_landing_file(
+        raw_landing, METRICS, DAY_1, "part-0.parquet", [metric("ok"), metric("m1") | overrides]
+    )
+
+    result = load_partition(warehouse, METRICS, raw_landing, DAY_1)
+
+    assert rejected(warehouse, "raw.metrics_rejected") == [
+        ("metrics/date=2026-03-01/part-0.parquet", 1, columns, reason)
+    ]
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (2, 1, 1)
+
+
+def test_metric_value_given_as_text_is_parsed(warehouse, raw_landing):
+    schema = pa.schema(
+        [pa.field("value", pa.string()) if f.name == "value" else f for f in METRICS.arrow_schema()]
+    )
+    write_landing_file(
+        raw_landing,
+        METRICS,
+        DAY_1,
+        "part-0.parquet",
+        [metric("m1", value="12.25"), metric("m2", value="twelve"), metric("m3", value="Infinity")],
+        schema=schema,
+    )
+
+    load_partition(warehouse, METRICS, raw_landing, DAY_1)
+
+    assert warehouse.execute("select metric_id, value from raw.metrics").fetchall() == [
+        ("m1", 12.25)
+    ]
+    assert [r[3] for r in rejected(warehouse, "raw.metrics_rejected")] == [
+        "value: 'twelve' is not a number",
+        "value: inf is not a finite number",
+    ]
+
+
+def test_strings_with_quotes_sql_and_control_characters_are_stored_verbatim(warehouse, raw_landing):
+    nasty = 'it\'s "quoted"; drop table raw.events; --\x00\x07\t\n\r\u202e end'
+    properties = '{"feature": "O\'Brien\\"s \\u0000 export", "sql": "1; delete from x"}'
+    write_landing_file(
+        raw_landing,
+        EVENTS,
+        DAY_1,
+        "part-0.parquet",
+        [event("m'1", event_name=nasty, page_url=nasty, page_title=nasty, properties=properties)],
+    )
+
+    load(warehouse, raw_landing, DAY_1)
+
+    assert warehouse.execute(
+        "select message_id, event_name, page_url, page_title, properties from raw.events"
+    ).fetchall() == [("m'1", nasty, nasty, nasty, properties)]
+
+
+@pytest.mark.parametrize(
+    ("ip", "anonymized"),
+    [
+        ("203.0.113.77", "203.0.113.0"),
+        ("2001:db8:85a3:8d3:1319:8a2e:370:7348", "2001:db8:85a3::"),
+        ("2001:0DB8:0000::1", "2001:db8::"),
+        ("::ffff:192.0.2.1", "::"),
+        (None, None),
+    ],
+)
+def test_ip_address_is_anonymized_on_load(warehouse, raw_landing, ip, anonymized):
+    write_landing_file(raw_landing, EVENTS, DAY_1, "part-0.parquet", [event("m1", ip_address=ip)])
+
+    load(warehouse, raw_landing, DAY_1)
+
+    assert warehouse.execute("select ip_address from raw.events").fetchall() == [(anonymized,)]
+
+
+def test_unknown_extra_columns_are_ignored_and_reported(warehouse, raw_landing):
+    schema = EVENTS.arrow_schema().append(pa.field("campaign_cost", pa.float64()))
+    write_landing_file(
+        raw_landing,
+        EVENTS,
+        DAY_1,
+        "part-0.parquet",
+        [event("m1", campaign_cost=1.5)],
+        schema=schema,
+    )
+
+    result = load(warehouse, raw_landing, DAY_1)
+
+    assert result.files[0].extra_columns == ["campaign_cost"]
+    assert result.rows_loaded == 1
+    assert warehouse.execute("select extra_columns from raw.load_manifest").fetchall() == [
+        (["campaign_cost"],)
+    ]
+
+
+def test_missing_optional_columns_load_as_null(warehouse, raw_landing):
+    schema = pa.schema([f for f in EVENTS.arrow_schema() if f.name in EVENTS.required_columns])
+    write_landing_file(raw_landing, EVENTS, DAY_1, "part-0.parquet", [event("m1")], schema=schema)
+
+    load(warehouse, raw_landing, DAY_1)
+
+    assert warehouse.execute(
+        "select message_id, page_url, screen_width from raw.events"
+    ).fetchall() == [("m1", None, None)]
+
+
+def test_manifest_reconciles_every_file(warehouse, raw_landing):
+    write_landing_file(
+        raw_landing,
+        EVENTS,
+        DAY_1,
+        "part-0.parquet",
+        [event("m1"), event("m1"), event("m2", event_type="x"), event("m3")],
+    )
+    write_landing_file(raw_landing, EVENTS, DAY_1, "part-1.parquet", [event("m3"), event("m4")])
+
+    load(warehouse, raw_landing, DAY_1)
+
+    assert warehouse.execute(
+        "select file_path, rows_read, rows_loaded, rows_rejected, rows_duplicate, status, "
+        "length(file_sha256) from raw.load_manifest order by file_path"
+    ).fetchall() == [
+        ("events/date=2026-03-01/part-0.parquet", 4, 2, 1, 1, "loaded", 64),
+        ("events/date=2026-03-01/part-1.parquet", 2, 1, 0, 1, "loaded", 64),
+    ]
+
+
+def test_a_file_removed_from_the_partition_takes_its_rows_with_it(warehouse, raw_landing):
+    write_landing_file(raw_landing, EVENTS, DAY_1, "part-0.parquet", [event("m1")])
+    second = write_landing_file(raw_landing, EVENTS, DAY_1, "part-1.parquet", [event("m2")])
+    load(warehouse, raw_landing, DAY_1)
+    second.unlink()
+
+    load(warehouse, raw_landing, DAY_1)
+
+    assert warehouse.execute("select message_id from raw.events").fetchall() == [("m1",)]
+    assert warehouse.execute("select count(*) from raw.load_manifest").fetchone() == (1,)
+
+
+def test_an_empty_partition_loads_nothing(warehouse, raw_landing):
+    result = load(warehouse, raw_landing, DAY_1)
+
+    assert result.files == []
+    assert warehouse.execute("select count(*) from raw.events").fetchone() == (0,)
+
+
+def test_removing_a_winning_file_promotes_the_other_delivery(warehouse, raw_landing):
+    first = write_landing_file(raw_landing, EVENTS, DAY_1, "part-0.parquet", [event("m1")])
+    write_landing_file(
+        raw_landing,
+        EVENTS,
+        DAY_2,
+        "part-0.parquet",
+        [event("m1", received_at=utc("2026-03-02 09:00:00"))],
+    )
+    load(warehouse, raw_landing, DAY_1)
+    load(warehouse, raw_landing, DAY_2)
+    first.unlink()
+
+    load(warehouse, raw_landing, DAY_1)
+
+    assert warehouse.execute("select _landing_date from raw.events").fetchall() == [(DAY_2,)]
+    assert warehouse.execute("select count(*) from raw.events_duplicates").fetchone() == (0,)
+    assert warehouse.execute(
+        "select landing_date, rows_loaded, rows_duplicate from raw.load_manifest"
+    ).fetchall() == [(DAY_2, 1, 0)]
