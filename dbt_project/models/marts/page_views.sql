@@ -1,0 +1,130 @@
+{#-
+    One row per page_view event (bots excluded).
+
+    time_on_page_seconds: time to the next event of the session that is not a page ping/leave;
+    for the last page of the session, time to the last ping/leave of that page; NULL when
+    nothing follows. scroll_depth: the highest scroll_depth of the pings/leave between the page
+    view and the next page view, clamped to 0..100.
+
+    Incremental: rebuilds every page view of each anonymous id with an event in the window.
+-#}
+
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ delete_affected_rows('anonymous_id') }}",
+        on_schema_change='fail',
+    )
+}}
+
+with
+
+events as (
+
+    select * from {{ ref('int_events') }}
+    where {{ is_affected_anonymous_id() }}
+
+),
+
+classified_events as (
+
+    select
+        *,
+        event_name = 'page_view' as is_page_view,
+        event_name in {{ names_list('page_ping_events') }} as is_ping,
+        {{ json_get_double('properties', '$.scroll_depth') }} as ping_scroll_depth,
+    from events
+
+),
+
+with_page_view_group as (
+
+    select
+        *,
+        sum(case when is_page_view then 1 else 0 end) over (
+            partition by session_key
+            order by event_time, received_at, message_id
+            rows between unbounded preceding and current row
+        ) as page_view_group,
+        min(case when not is_ping then event_time end) over (
+            partition by session_key
+            order by event_time, received_at, message_id
+            rows between 1 following and unbounded following
+        ) as next_non_ping_event_time,
+    from classified_events
+
+),
+
+page_pings as (
+
+    select
+        session_key,
+        page_view_group,
+        max(event_time) as last_ping_time,
+        max(ping_scroll_depth) as max_scroll_depth,
+    from with_page_view_group
+    where is_ping
+    group by session_key, page_view_group
+
+),
+
+page_view_events as (
+
+    select
+        *,
+        row_number() over (
+            partition by session_key
+            order by event_time, received_at, message_id
+        ) as page_view_number,
+        count(*) over (partition by session_key) as session_page_view_count,
+    from with_page_view_group
+    where is_page_view
+
+),
+
+final as (
+
+    select
+        page_view_events.tenant_id,
+        page_view_events.project_id,
+        page_view_events.message_id,
+        page_view_events.session_key,
+        page_view_events.person_id,
+        page_view_events.anonymous_id,
+        page_view_events.event_time as viewed_at,
+        cast(page_view_events.event_time as date) as view_date,
+        page_view_events.page_url,
+        page_view_events.page_path,
+        page_view_events.page_title,
+        page_view_events.page_referrer,
+        page_view_events.referrer_host,
+        page_view_events.utm_source,
+        page_view_events.utm_medium,
+        page_view_events.utm_campaign,
+        page_view_events.utm_term,
+        page_view_events.utm_content,
+        page_view_events.device_type,
+        page_view_events.country_code,
+        page_view_events.page_view_number,
+        page_view_events.page_view_number = 1 as is_entrance,
+        page_view_events.page_view_number = page_view_events.session_page_view_count as is_exit,
+        case
+            when page_view_events.next_non_ping_event_time is not null
+                then {{ seconds_between('page_view_events.event_time', 'page_view_events.next_non_ping_event_time') }}
+            when page_pings.last_ping_time is not null
+                then {{ seconds_between('page_view_events.event_time', 'page_pings.last_ping_time') }}
+        end as time_on_page_seconds,
+        case
+            when page_pings.max_scroll_depth > 100 then 100.0
+            when page_pings.max_scroll_depth < 0 then 0.0
+            else page_pings.max_scroll_depth
+        end as scroll_depth,
+    from page_view_events
+    left join page_pings
+        on page_view_events.session_key = page_pings.session_key
+        and page_view_events.page_view_group = page_pings.page_view_group
+
+)
+
+select * from final
