@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
-export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+export DAGSTER_HOME ?= $(CURDIR)/dagster_home
 
 # Sample size for `make run`: about a week of product traffic.
 DAYS ?= 7
@@ -39,5 +39,6 @@ format: install
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) .dagster_home dbt_project/target dbt_project/logs
+	rm -rf $(VENV) dbt_project/target dbt_project/logs
+	find dagster_home -mindepth 1 ! -name dagster.yaml -exec rm -rf {} +
 	find raw_landing warehouse -mindepth 1 ! -name README.md -exec rm -rf {} +

@@ -1,0 +1,171 @@
+"""Blocking asset checks that guard the landing tables.
+
+Each check reads the whole table, not a partition: a contract or a key is either kept by the
+table the marts read, or not. A failing check stops every asset downstream of the landing table.
+"""
+
+import duckdb
+from dagster import AssetCheckResult, AssetChecksDefinition, AssetCheckSeverity, asset_check
+from dagster_duckdb import DuckDBResource
+
+from orchestration.contract import Dataset
+from orchestration.landing.assets import landing_asset_key
+
+MAX_LISTED = 10
+
+
+def table_schema_differences(
+    connection: duckdb.DuckDBPyConnection, table: str, expected: list[tuple[str, str]]
+) -> list[str]:
+    """How a table's columns and types differ from `expected` (name, DuckDB type), in order."""
+    schema, name = table.split(".")
+    actual = connection.execute(
+        """
+        select column_name, data_type from information_schema.columns
+        where table_schema = ? and table_name = ?
+        order by ordinal_position
+        """,
+        [schema, name],
+    ).fetchall()
+    if actual == expected:
+        return []
+    actual_types, expected_types = dict(actual), dict(expected)
+    differences = [f"missing column {n} {t}" for n, t in expected if n not in actual_types] + [
+        f"unexpected column {n} {t}" for n, t in actual if n not in expected_types
+    ]
+    differences += [
+        f"column {n} is {actual_types[n]}, the contract says {t}"
+        for n, t in expected
+        if n in actual_types and actual_types[n] != t
+    ]
+    if not differences:
+        differences = [
+            "columns are out of order: "
+            f"{', '.join(n for n, _ in actual)} instead of {', '.join(n for n, _ in expected)}"
+        ]
+    return differences
+
+
+def _matches_contract(dataset: Dataset) -> AssetChecksDefinition:
+    @asset_check(
+        asset=landing_asset_key(dataset),
+        name="matches_contract",
+        description=f"{dataset.table} has exactly the contract's columns and types, in order.",
+        blocking=True,
+    )
+    def check(warehouse: DuckDBResource) -> AssetCheckResult:
+        expected = [(c.name, c.type.duckdb) for c in dataset.table_columns()]
+        with warehouse.get_connection() as connection:
+            differences = table_schema_differences(connection, dataset.table, expected)
+        return AssetCheckResult(
+            passed=not differences,
+            severity=AssetCheckSeverity.ERROR,
+            description="; ".join(differences) or "columns and types match the contract",
+            metadata={"differences": len(differences)},
+        )
+
+    return check
+
+
+def _unique_key(dataset: Dataset) -> AssetChecksDefinition:
+    key = ", ".join(dataset.key)
+
+    @asset_check(
+        asset=landing_asset_key(dataset),
+        name="unique_key",
+        description=f"No two rows of {dataset.table} share ({key}).",
+        blocking=True,
+    )
+    def check(warehouse: DuckDBResource) -> AssetCheckResult:
+        with warehouse.get_connection() as connection:
+            repeated = connection.execute(
+                f"""
+                select {key}, count(*) as copies from {dataset.table}
+                group by all having count(*) > 1
+                order by copies desc
+                """
+            ).fetchall()
+        return AssetCheckResult(
+            passed=not repeated,
+            description=f"{len(repeated)} keys appear more than once",
+            metadata={
+                "repeated_keys": len(repeated),
+                "examples": "; ".join(str(row) for row in repeated[:MAX_LISTED]) or "none",
+            },
+        )
+
+    return check
+
+
+def reconciliation_failures(connection: duckdb.DuckDBPyConnection, dataset: Dataset) -> list[str]:
+    """Files whose manifest breaks `read = loaded + rejected + duplicates`, or whose manifest
+    counts differ from the rows the tables actually hold for the file."""
+    rows = connection.execute(
+        f"""
+        with actual as (
+            select _source_file as file_path, count(*) as loaded, 0 as rejected, 0 as duplicate
+            from {dataset.table} group by all
+            union all
+            select _source_file, 0, count(*), 0 from {dataset.rejected_table} group by all
+            union all
+            select _source_file, 0, 0, count(*) from {dataset.duplicates_table} group by all
+        ),
+        per_file as (
+            select file_path, sum(loaded) as loaded, sum(rejected) as rejected,
+                sum(duplicate) as duplicate
+            from actual group by file_path
+        )
+        select
+            coalesce(m.file_path, a.file_path),
+            m.rows_read, m.rows_loaded, m.rows_rejected, m.rows_duplicate,
+            coalesce(a.loaded, 0), coalesce(a.rejected, 0), coalesce(a.duplicate, 0)
+        from (select * from raw.load_manifest where dataset = ?) as m
+        full join per_file as a using (file_path)
+        where m.file_path is null
+            or m.rows_read <> m.rows_loaded + m.rows_rejected + m.rows_duplicate
+            or m.rows_loaded <> coalesce(a.loaded, 0)
+            or m.rows_rejected <> coalesce(a.rejected, 0)
+            or m.rows_duplicate <> coalesce(a.duplicate, 0)
+        order by 1
+        """,
+        [dataset.name],
+    ).fetchall()
+    failures = []
+    for path, read, loaded, rejected, duplicate, in_table, in_rejected, in_duplicates in rows:
+        if read is None:
+            failures.append(f"{path}: rows in the tables but no manifest entry")
+        else:
+            failures.append(
+                f"{path}: manifest read {read} = loaded {loaded} + rejected {rejected} + "
+                f"duplicates {duplicate}; tables hold {in_table} + {in_rejected} + {in_duplicates}"
+            )
+    return failures
+
+
+def _reconciles(dataset: Dataset) -> AssetChecksDefinition:
+    @asset_check(
+        asset=landing_asset_key(dataset),
+        name="reconciles_with_manifest",
+        description=(
+            "For every landing file: rows read = rows loaded + rows rejected + duplicates, "
+            "and the tables hold exactly those rows."
+        ),
+        blocking=True,
+    )
+    def check(warehouse: DuckDBResource) -> AssetCheckResult:
+        with warehouse.get_connection() as connection:
+            failures = reconciliation_failures(connection, dataset)
+        return AssetCheckResult(
+            passed=not failures,
+            description=f"{len(failures)} files do not reconcile",
+            metadata={
+                "files_not_reconciling": len(failures),
+                "examples": "\n".join(failures[:MAX_LISTED]) or "none",
+            },
+        )
+
+    return check
+
+
+def build_landing_checks(dataset: Dataset) -> list[AssetChecksDefinition]:
+    return [factory(dataset) for factory in (_matches_contract, _unique_key, _reconciles)]

@@ -1,0 +1,26 @@
+"""The Dagster code location: every asset, check, job and resource, assembled in one place."""
+
+from __future__ import annotations
+
+from dagster import Definitions
+
+from orchestration.checks import build_landing_checks
+from orchestration.contract import DATASETS
+from orchestration.jobs import main_job
+from orchestration.landing.assets import build_landing_assets
+from orchestration.resources import warehouse_resource
+from orchestration.settings import Settings
+
+
+def build_definitions(settings: Settings) -> Definitions:
+    return Definitions(
+        assets=build_landing_assets(settings),
+        asset_checks=[
+            check for dataset in DATASETS.values() for check in build_landing_checks(dataset)
+        ],
+        jobs=[main_job],
+        resources={"warehouse": warehouse_resource(settings)},
+    )
+
+
+defs = build_definitions(Settings.from_env())

@@ -1,0 +1,172 @@
+"""The landing assets: one per dataset, partitioned by arrival date.
+
+Materializing a partition (or a range, in one run) loads its files from raw_landing/ with
+`load_partition`. The materialization carries what a data engineer looks for: the manifest
+numbers, rejected files and examples of rejected rows, the table's schema and a preview.
+"""
+
+import warnings
+from datetime import date
+
+import duckdb
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetsDefinition,
+    BackfillPolicy,
+    BetaWarning,
+    MaterializeResult,
+    MetadataValue,
+    TableColumn,
+    TableRecord,
+    TableSchema,
+    asset,
+)
+from dagster_duckdb import DuckDBResource
+
+from orchestration.contract import DATASETS, Dataset
+from orchestration.landing.loader import PartitionLoad, load_partition
+from orchestration.partitions import daily_partitions
+from orchestration.resources import WAREHOUSE_WRITER_POOL
+from orchestration.settings import Settings
+
+LANDING_GROUP = "landing"
+OWNERS = ["team:data-engineering"]
+PREVIEW_ROWS = 5
+
+# Single-run backfills (a range of days in one run, one load per day inside it) are what the
+# landing assets need; the parameter is marked beta in this Dagster version.
+warnings.filterwarnings("ignore", category=BetaWarning, message=".*backfill_policy.*")
+
+
+def landing_asset_key(dataset: Dataset) -> AssetKey:
+    # The same key dagster-dbt gives the dbt source `raw.<dataset>`, so lineage connects.
+    return AssetKey(["raw", dataset.name])
+
+
+def contract_table_schema(dataset: Dataset) -> TableSchema:
+    return TableSchema(
+        columns=[
+            TableColumn(
+                name=column.name,
+                type=column.type.duckdb,
+                description=column.description,
+            )
+            for column in dataset.table_columns()
+        ]
+    )
+
+
+def _record_value(value: object) -> str | int | float | bool | None:
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def _table_value(connection: duckdb.DuckDBPyConnection, sql: str, params: list) -> MetadataValue:
+    cursor = connection.execute(sql, params)
+    names = [column[0] for column in cursor.description]
+    rows = cursor.fetchall()
+    return MetadataValue.table(
+        records=[
+            TableRecord({n: _record_value(v) for n, v in zip(names, row, strict=True)})
+            for row in rows
+        ],
+        schema=TableSchema(columns=[TableColumn(name=n, type="string") for n in names]),
+    )
+
+
+def _materialization_metadata(
+    connection: duckdb.DuckDBPyConnection, dataset: Dataset, loads: list[PartitionLoad]
+) -> dict[str, object]:
+    dates = [load.landing_date for load in loads]
+    row_count = connection.execute(f"select count(*) from {dataset.table}").fetchone()[0]
+    rejected_files = [f for load in loads for f in load.files_rejected]
+    examples = [example for load in loads for example in load.rejected_examples][:10]
+    return {
+        "dagster/row_count": row_count,
+        "dagster/column_schema": contract_table_schema(dataset),
+        "partitions_loaded": len(loads),
+        "files": sum(len(load.files) for load in loads),
+        "files_rejected": len(rejected_files),
+        "rows_read": sum(load.rows_read for load in loads),
+        "rows_loaded": sum(load.rows_loaded for load in loads),
+        "rows_rejected": sum(load.rows_rejected for load in loads),
+        "rows_duplicate": sum(load.rows_duplicate for load in loads),
+        "rejected_files": MetadataValue.md(
+            "\n".join(f"- `{f.file_path}`: {f.reason}" for f in rejected_files) or "none"
+        ),
+        "rejected_row_examples": MetadataValue.md(
+            "\n".join(f"- {example}" for example in examples) or "none"
+        ),
+        "load_manifest": _table_value(
+            connection,
+            """
+            select file_path, status, rows_read, rows_loaded, rows_rejected, rows_duplicate,
+                file_size_bytes, reason
+            from raw.load_manifest
+            where dataset = ? and landing_date in (select unnest(?::date[]))
+            order by file_path
+            limit 100
+            """,
+            [dataset.name, dates],
+        ),
+        "preview": _table_value(
+            connection,
+            f"""
+            select * exclude (_loaded_at) from {dataset.table}
+            where _landing_date in (select unnest(?::date[]))
+            order by _source_file, _source_row
+            limit {PREVIEW_ROWS}
+            """,
+            [dates],
+        ),
+    }
+
+
+def build_landing_asset(dataset: Dataset, settings: Settings) -> AssetsDefinition:
+    @asset(
+        key=landing_asset_key(dataset),
+        description=(
+            f"{dataset.description} Loaded from `raw_landing/{dataset.name}/date=YYYY-MM-DD/`: "
+            "validated against the landing contract, deduplicated across files and days; bad "
+            f"rows go to `{dataset.rejected_table}`, other deliveries to "
+            f"`{dataset.duplicates_table}`, every file to `raw.load_manifest`."
+        ),
+        group_name=LANDING_GROUP,
+        partitions_def=daily_partitions(settings),
+        backfill_policy=BackfillPolicy.single_run(),
+        kinds={"duckdb", "parquet"},
+        owners=OWNERS,
+        pool=WAREHOUSE_WRITER_POOL,
+        metadata={"dagster/column_schema": contract_table_schema(dataset)},
+    )
+    def landing(context: AssetExecutionContext, warehouse: DuckDBResource) -> MaterializeResult:
+        loads: list[PartitionLoad] = []
+        with warehouse.get_connection() as connection:
+            for key in context.partition_keys:
+                partition_load = load_partition(
+                    connection,
+                    dataset,
+                    settings.raw_landing_dir,
+                    date.fromisoformat(key),
+                    future_tolerance_hours=settings.future_tolerance_hours,
+                )
+                context.log.info(
+                    f"{dataset.name} {key}: {len(partition_load.files)} files, "
+                    f"{partition_load.rows_read} rows read, {partition_load.rows_loaded} loaded, "
+                    f"{partition_load.rows_rejected} rejected, "
+                    f"{partition_load.rows_duplicate} duplicates"
+                )
+                for rejected_file in partition_load.files_rejected:
+                    context.log.warning(
+                        f"rejected file {rejected_file.file_path}: {rejected_file.reason}"
+                    )
+                loads.append(partition_load)
+            return MaterializeResult(metadata=_materialization_metadata(connection, dataset, loads))
+
+    return landing
+
+
+def build_landing_assets(settings: Settings) -> list[AssetsDefinition]:
+    return [build_landing_asset(dataset, settings) for dataset in DATASETS.values()]

@@ -1,0 +1,50 @@
+"""The landing contract is the one source of truth: the dbt sources must agree with it."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import yaml
+
+from orchestration.contract import DATASETS, EVENTS, METRICS, ColumnType
+from orchestration.settings import PROJECT_ROOT
+
+SOURCES_YAML = PROJECT_ROOT / "dbt_project" / "models" / "staging" / "_sources.yml"
+
+
+def dbt_source_tables() -> dict[str, list[tuple[str, str]]]:
+    sources = yaml.safe_load(SOURCES_YAML.read_text())["sources"]
+    [raw] = [source for source in sources if source["name"] == "raw"]
+    return {
+        table["name"]: [(c["name"], c["data_type"].upper()) for c in table["columns"]]
+        for table in raw["tables"]
+    }
+
+
+def test_dbt_sources_declare_the_contract_columns_and_types_in_order():
+    tables = dbt_source_tables()
+
+    for dataset in DATASETS.values():
+        assert tables[dataset.name] == [(c.name, c.type.duckdb) for c in dataset.table_columns()]
+
+
+def test_every_dbt_source_column_has_the_contract_description():
+    sources = yaml.safe_load(SOURCES_YAML.read_text())["sources"]
+    [raw] = [source for source in sources if source["name"] == "raw"]
+    for table in raw["tables"]:
+        dataset = DATASETS[table["name"]]
+        descriptions = {c.name: c.description for c in dataset.table_columns()}
+        assert {c["name"]: c["description"] for c in table["columns"]} == descriptions
+
+
+def test_required_columns_are_not_nullable_in_the_landing_file_schema():
+    schema = EVENTS.arrow_schema()
+
+    assert not schema.field("message_id").nullable
+    assert schema.field("user_id").nullable
+    assert schema.field("timestamp").type == pa.timestamp("ms", tz="UTC")
+
+
+def test_metrics_contract_has_a_finite_double_value_and_a_tags_object():
+    assert METRICS.column("value").type is ColumnType.DOUBLE
+    assert METRICS.column("tags").json_string_values
+    assert METRICS.key == ("tenant_id", "metric_id")
