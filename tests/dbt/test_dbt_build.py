@@ -1,0 +1,61 @@
+"""`dbt build` on the sample passes every data test and unit test, and the docs generate."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.dbt.conftest import Warehouse, make_warehouse
+from tests.dbt.sample_events import SAMPLE_EVENTS
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
+    """The sample loaded and `dbt build` run: models, data tests and unit tests all pass."""
+    warehouse = make_warehouse(tmp_path_factory.mktemp("build"))
+    warehouse.insert_events(SAMPLE_EVENTS)
+    warehouse.dbt("build")
+    return warehouse
+
+
+def test_dbt_docs_generate_describes_every_event_mart(built_warehouse: Warehouse) -> None:
+    built_warehouse.dbt("docs", "generate")
+    catalog = json.loads((built_warehouse.target_path / "catalog.json").read_text())
+    tables = {node["metadata"]["name"] for node in catalog["nodes"].values()}
+    assert {"sessions", "page_views", "users", "user_activity_daily", "hourly_rollups"} <= tables
+
+
+def test_bot_events_count_in_hourly_rollups_only(built_warehouse: Warehouse) -> None:
+    assert built_warehouse.query(
+        "select total_events, bot_events, unique_sessions from marts.hourly_rollups "
+        "where hour_start = timestamp '2025-03-01 12:00:00'"
+    ) == [(1, 1, 0)]
+    assert built_warehouse.query(
+        "select count(*) from marts.sessions where anonymous_id = 'bot_g'"
+    ) == [(0,)]
+
+
+def test_device_os_and_browser_come_from_the_user_agent(built_warehouse: Warehouse) -> None:
+    assert built_warehouse.query(
+        "select device_type, os_name, browser_name from marts.sessions "
+        "where anonymous_id in ('anon_b', 'anon_d') order by anonymous_id"
+    ) == [("mobile", "iOS", "Mobile Safari"), ("tablet", "iOS", "Mobile Safari")]
+
+
+def test_first_touch_attribution_comes_from_the_first_session(
+    built_warehouse: Warehouse,
+) -> None:
+    assert built_warehouse.query(
+        "select first_referrer_host, first_utm_source, first_utm_medium, first_utm_campaign "
+        "from marts.users where person_id = 'user_3'"
+    ) == [("google.com", "newsletter", "email", "spring sale")]
+
+
+def test_two_devices_of_one_user_are_one_person(built_warehouse: Warehouse) -> None:
+    assert built_warehouse.query(
+        "select anonymous_id_count, session_count, latest_traits->>'$.name' from marts.users "
+        "where person_id = 'user_2'"
+    ) == [(2, 4, "Grace")]
