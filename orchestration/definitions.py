@@ -10,16 +10,17 @@ from orchestration.jobs import main_job
 from orchestration.landing.assets import build_landing_assets
 from orchestration.resources import warehouse_resource
 from orchestration.settings import Settings
+from orchestration.transform import build_dbt_assets, dbt_resource
 
 
 def build_definitions(settings: Settings) -> Definitions:
     return Definitions(
-        assets=build_landing_assets(settings),
+        assets=[*build_landing_assets(settings), *build_dbt_assets(settings)],
         asset_checks=[
             check for dataset in DATASETS.values() for check in build_landing_checks(dataset)
         ],
         jobs=[main_job],
-        resources={"warehouse": warehouse_resource(settings)},
+        resources={"warehouse": warehouse_resource(settings), "dbt": dbt_resource(settings)},
     )
 
 

@@ -1,0 +1,201 @@
+"""The dbt project as Dagster assets.
+
+Two groups of dbt nodes, so that lineage stays one directed graph:
+- the incremental models and everything upstream of them share the landing assets' daily
+  partitions: a run over a range of arrival days passes it to dbt as `min_date` / `max_date`
+  (half-open), in one dbt invocation;
+- every other node (the marts rebuilt from the incremental tables, seeds) is unpartitioned and
+  built once after them.
+dbt tests become asset checks; an error-severity test blocks what depends on its model.
+"""
+
+import json
+import sys
+from collections.abc import Iterator, Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from dagster import (
+    AssetCheckResult,
+    AssetExecutionContext,
+    AssetKey,
+    AssetMaterialization,
+    AssetsDefinition,
+    BackfillPolicy,
+    Config,
+    Output,
+)
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliInvocation,
+    DbtCliResource,
+    DbtProject,
+    dbt_assets,
+)
+
+from orchestration.partitions import daily_partitions
+from orchestration.resources import WAREHOUSE_WRITER_POOL
+from orchestration.settings import Settings
+
+INCREMENTAL_SELECTION = "+config.materialized:incremental"
+# A test runs with the group that builds all of its parents (a relationships test from a mart
+# to an incremental model runs with the mart), never before one of them exists.
+BUILD = ["build", "--indirect-selection", "buildable"]
+OWNERS = ["team:analytics-engineering"]
+
+
+class DbtBuildConfig(Config):
+    full_refresh: bool = False
+    """Rebuild every model from all raw data instead of the partition window."""
+
+
+class WarehouseDbtTranslator(DagsterDbtTranslator):
+    """dbt nodes as assets keyed `<schema>/<name>` (the relation), grouped by layer."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return super().get_asset_key(dbt_resource_props)
+        return AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return dbt_resource_props["schema"]
+
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str]:
+        return OWNERS
+
+
+TRANSLATOR = WarehouseDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+
+def _newest_source_mtime(project_dir: Path) -> float:
+    files = [project_dir / "dbt_project.yml"]
+    for folder in ("models", "macros", "seeds", "tests"):
+        files.extend(p for p in (project_dir / folder).rglob("*") if p.is_file())
+    return max(p.stat().st_mtime for p in files)
+
+
+def dbt_executable() -> str:
+    """The dbt of this Python environment, so nothing depends on what PATH holds."""
+    return str(Path(sys.executable).with_name("dbt"))
+
+
+@cache
+def dbt_project(project_dir: Path) -> DbtProject:
+    """The dbt project with an up-to-date manifest, prepared once per process.
+
+    Unlike `prepare_if_dev()`, which parses only under `dagster dev`, this parses whenever the
+    manifest is missing or older than a project file, so the CLI, tests and the UI all load the
+    project as it is on disk, and nothing parses when nothing changed.
+    """
+    project = DbtProject(project_dir=project_dir, profiles_dir=project_dir)
+    manifest = project.manifest_path
+    if not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime(project_dir):
+        DbtCliResource(project_dir=project, dbt_executable=dbt_executable()).cli(
+            ["parse", "--quiet"], target_path=project.target_path, raise_on_error=True
+        ).wait()
+    return project
+
+
+def dbt_resource(settings: Settings) -> DbtCliResource:
+    return DbtCliResource(
+        project_dir=dbt_project(settings.dbt_project_dir), dbt_executable=dbt_executable()
+    )
+
+
+def _relations(manifest_path: Path) -> dict[AssetKey, str]:
+    """The warehouse relation (`schema.name`) behind each model and seed asset."""
+    manifest = json.loads(manifest_path.read_text())
+    return {
+        TRANSLATOR.get_asset_key(node): f'"{node["schema"]}"."{node["alias"]}"'
+        for node in manifest["nodes"].values()
+        if node["resource_type"] in ("model", "seed")
+    }
+
+
+def _with_row_counts(
+    context: AssetExecutionContext,
+    invocation: DbtCliInvocation,
+    warehouse_path: Path,
+    relations: dict[AssetKey, str],
+) -> Iterator[Output | AssetMaterialization | AssetCheckResult]:
+    """Stream dbt's events, adding `dagster/row_count` to every materialization.
+
+    The counts are read once dbt has exited: while it runs, the dbt process holds DuckDB's
+    write lock on the warehouse file.
+    """
+    events = list(invocation.stream())
+    keys = {
+        event.asset_key
+        if isinstance(event, AssetMaterialization)
+        else context.asset_key_for_output(event.output_name)
+        for event in events
+        if isinstance(event, Output | AssetMaterialization)
+    }
+    counts: dict[AssetKey, int] = {}
+    with duckdb.connect(str(warehouse_path), read_only=True) as connection:
+        for key in keys & relations.keys():
+            counts[key] = connection.execute(f"select count(*) from {relations[key]}").fetchone()[0]
+    for event in events:
+        if isinstance(event, Output):
+            key = context.asset_key_for_output(event.output_name)
+            if key in counts:
+                event = event.with_metadata({**event.metadata, "dagster/row_count": counts[key]})
+        elif isinstance(event, AssetMaterialization) and event.asset_key in counts:
+            event = event.with_metadata(
+                {**event.metadata, "dagster/row_count": counts[event.asset_key]}
+            )
+        yield event
+
+
+def build_dbt_assets(settings: Settings) -> list[AssetsDefinition]:
+    project = dbt_project(settings.dbt_project_dir)
+    relations = _relations(project.manifest_path)
+    warehouse_var = {"warehouse_dir": str(settings.warehouse_dir)}
+
+    @dbt_assets(
+        manifest=project.manifest_path,
+        select=INCREMENTAL_SELECTION,
+        name="dbt_incremental_models",
+        project=project,
+        dagster_dbt_translator=TRANSLATOR,
+        partitions_def=daily_partitions(settings),
+        backfill_policy=BackfillPolicy.single_run(),
+        pool=WAREHOUSE_WRITER_POOL,
+    )
+    def incremental_models(
+        context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig
+    ) -> Iterator[Any]:
+        if config.full_refresh:
+            args = [*BUILD, "--full-refresh", "--vars", json.dumps(warehouse_var)]
+        else:
+            window = context.partition_time_window
+            dbt_vars = {
+                **warehouse_var,
+                "min_date": window.start.date().isoformat(),
+                "max_date": window.end.date().isoformat(),
+            }
+            args = [*BUILD, "--vars", json.dumps(dbt_vars)]
+        invocation = dbt.cli(args, context=context)
+        yield from _with_row_counts(context, invocation, settings.warehouse_path, relations)
+
+    @dbt_assets(
+        manifest=project.manifest_path,
+        exclude=INCREMENTAL_SELECTION,
+        name="dbt_models",
+        project=project,
+        dagster_dbt_translator=TRANSLATOR,
+        pool=WAREHOUSE_WRITER_POOL,
+    )
+    def models(
+        context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig
+    ) -> Iterator[Any]:
+        args = [*BUILD, "--vars", json.dumps(warehouse_var)]
+        if config.full_refresh:
+            args.append("--full-refresh")
+        invocation = dbt.cli(args, context=context)
+        yield from _with_row_counts(context, invocation, settings.warehouse_path, relations)
+
+    return [incremental_models, models]
