@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dagster import Definitions
 
+from orchestration.automation import build_daily_schedule, build_raw_landing_sensor
 from orchestration.checks import build_landing_checks
 from orchestration.contract import DATASETS
 from orchestration.jobs import main_job
@@ -20,6 +21,8 @@ def build_definitions(settings: Settings) -> Definitions:
             check for dataset in DATASETS.values() for check in build_landing_checks(dataset)
         ],
         jobs=[main_job],
+        sensors=[build_raw_landing_sensor(settings)],
+        schedules=[build_daily_schedule()],
         resources={"warehouse": warehouse_resource(settings), "dbt": dbt_resource(settings)},
     )
 

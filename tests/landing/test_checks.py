@@ -18,7 +18,7 @@ from orchestration.contract import EVENTS
 from orchestration.landing.assets import build_landing_asset
 from orchestration.resources import warehouse_resource
 from orchestration.settings import Settings
-from tests.landing.conftest import DAY_1, DAY_2, event, write_landing_file
+from tests.landing_files import DAY_1, DAY_2, event, write_landing_file
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 
 from orchestration.contract import EVENTS, METRICS
 from orchestration.landing.loader import REJECTED, PartitionLoad, load_partition
-from tests.landing.conftest import DAY_1, DAY_2, DAY_3, event, metric, utc, write_landing_file
+from tests.landing_files import DAY_1, DAY_2, DAY_3, event, metric, utc, write_landing_file
 
 
 def load(connection: duckdb.DuckDBPyConnection, raw_landing: Path, day: date) -> PartitionLoad:

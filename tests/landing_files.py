@@ -1,18 +1,15 @@
-"""Small, explicit landing files for the loader's tests."""
+"""Small, explicit landing files: one valid event or metric, changed where a test needs it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
-import pytest
 
-from orchestration.contract import EVENTS, METRICS, Dataset
+from orchestration.contract import Dataset
 
 DAY_1 = date(2026, 3, 1)
 DAY_2 = date(2026, 3, 2)
@@ -81,20 +78,3 @@ def write_landing_file(
     path = folder / name
     pq.write_table(table, path, compression="zstd")
     return path
-
-
-@pytest.fixture
-def raw_landing(tmp_path: Path) -> Path:
-    path = tmp_path / "raw_landing"
-    path.mkdir()
-    return path
-
-
-@pytest.fixture
-def warehouse(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    connection = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
-    yield connection
-    connection.close()
-
-
-__all__ = ["DAY_1", "DAY_2", "DAY_3", "EVENTS", "METRICS", "event", "metric", "utc"]

@@ -1,0 +1,92 @@
+"""What starts runs without a person: a sensor on raw_landing/ and a daily schedule.
+
+Both are off by default (a fresh clone should not start loading on its own); turn them on in
+the Dagster UI under Automation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, timedelta
+
+from dagster import (
+    DefaultScheduleStatus,
+    DefaultSensorStatus,
+    RunRequest,
+    ScheduleDefinition,
+    ScheduleEvaluationContext,
+    SensorDefinition,
+    SensorEvaluationContext,
+    SensorResult,
+    schedule,
+    sensor,
+)
+
+from orchestration.contract import DATASETS
+from orchestration.jobs import main_job
+from orchestration.landing.loader import landed_dates, landing_files
+from orchestration.settings import Settings
+
+
+def landing_fingerprints(settings: Settings) -> dict[str, str]:
+    """A fingerprint per arrival day of every file in its folders (name, size, modification
+    time), so that a new, re-delivered or removed file changes its day's fingerprint."""
+    files_by_day: dict[str, list[str]] = {}
+    for dataset in DATASETS.values():
+        for day in landed_dates(settings.raw_landing_dir, dataset):
+            for path in landing_files(settings.raw_landing_dir, dataset, day):
+                stat = path.stat()
+                files_by_day.setdefault(day.isoformat(), []).append(
+                    f"{dataset.name}/{path.name}:{stat.st_size}:{stat.st_mtime_ns}"
+                )
+    return {
+        day: hashlib.sha256("\n".join(sorted(files)).encode()).hexdigest()
+        for day, files in files_by_day.items()
+    }
+
+
+def build_raw_landing_sensor(settings: Settings) -> SensorDefinition:
+    @sensor(
+        name="raw_landing_sensor",
+        job=main_job,
+        minimum_interval_seconds=30,
+        default_status=DefaultSensorStatus.STOPPED,
+        description=(
+            "Requests a run of the main job for every arrival day whose files in raw_landing/ "
+            "are new or changed since the last evaluation, and only for those days."
+        ),
+    )
+    def raw_landing_sensor(context: SensorEvaluationContext) -> SensorResult:
+        previous: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
+        current = landing_fingerprints(settings)
+        run_requests = []
+        for day, fingerprint in sorted(current.items()):
+            if previous.get(day) == fingerprint:
+                continue
+            if date.fromisoformat(day) < settings.partitions_start_date:
+                context.log.warning(
+                    f"raw_landing has files for {day}, before PARTITIONS_START_DATE "
+                    f"{settings.partitions_start_date}: not loaded"
+                )
+                continue
+            run_requests.append(RunRequest(run_key=f"{day}:{fingerprint}", partition_key=day))
+        return SensorResult(run_requests=run_requests, cursor=json.dumps(current, sort_keys=True))
+
+    return raw_landing_sensor
+
+
+def build_daily_schedule() -> ScheduleDefinition:
+    @schedule(
+        name="daily_build",
+        job=main_job,
+        cron_schedule="15 0 * * *",
+        execution_timezone="UTC",
+        default_status=DefaultScheduleStatus.STOPPED,
+        description="Every day at 00:15 UTC, loads the arrival day that just ended and builds.",
+    )
+    def daily_build(context: ScheduleEvaluationContext) -> RunRequest:
+        day = (context.scheduled_execution_time.date() - timedelta(days=1)).isoformat()
+        return RunRequest(run_key=f"daily:{day}", partition_key=day)
+
+    return daily_build
