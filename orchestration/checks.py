@@ -1,15 +1,20 @@
-"""Blocking asset checks that guard the landing tables.
+"""Asset checks on the landing tables.
 
-Each check reads the whole table, not a partition: a contract or a key is either kept by the
-table the marts read, or not. A failing check stops every asset downstream of the landing table.
+The blocking checks (contract, key, reconciliation) read the whole table, not a partition: a
+contract or a key is either kept by the table the marts read, or not, and a failure stops every
+asset downstream. Freshness and volume only warn: late or thin data is worth a look, not a stop.
 """
+
+import statistics
+from datetime import UTC, date, datetime, timedelta
 
 import duckdb
 from dagster import AssetCheckResult, AssetChecksDefinition, AssetCheckSeverity, asset_check
 from dagster_duckdb import DuckDBResource
 
-from orchestration.contract import Dataset
+from orchestration.contract import DATASETS, EVENTS, Dataset
 from orchestration.landing.assets import landing_asset_key
+from orchestration.settings import Settings
 
 MAX_LISTED = 10
 
@@ -167,5 +172,104 @@ def _reconciles(dataset: Dataset) -> AssetChecksDefinition:
     return check
 
 
-def build_landing_checks(dataset: Dataset) -> list[AssetChecksDefinition]:
-    return [factory(dataset) for factory in (_matches_contract, _unique_key, _reconciles)]
+def events_freshness_problem(
+    connection: duckdb.DuckDBPyConnection, now: datetime, max_age: timedelta
+) -> str | None:
+    newest = connection.execute(f"select max(received_at) from {EVENTS.table}").fetchone()[0]
+    if newest is None:
+        return "no events have been loaded"
+    if now - newest > max_age:
+        return f"the newest event was received at {newest:%Y-%m-%d %H:%M} UTC, {now - newest} ago"
+    return None
+
+
+def _events_freshness(settings: Settings) -> AssetChecksDefinition:
+    max_age = timedelta(hours=settings.freshness_warn_hours)
+
+    @asset_check(
+        asset=landing_asset_key(EVENTS),
+        name="fresh",
+        description=(
+            f"Warns when the newest event was received more than {settings.freshness_warn_hours}"
+            " hours ago (FRESHNESS_WARN_HOURS): files may have stopped landing."
+        ),
+    )
+    def check(warehouse: DuckDBResource) -> AssetCheckResult:
+        now = datetime.now(UTC).replace(tzinfo=None)
+        with warehouse.get_connection() as connection:
+            problem = events_freshness_problem(connection, now, max_age)
+        return AssetCheckResult(
+            passed=problem is None,
+            severity=AssetCheckSeverity.WARN,
+            description=problem or "events are fresh",
+        )
+
+    return check
+
+
+def events_volume_problem(connection: duckdb.DuckDBPyConnection, today: date) -> str | None:
+    """Whether the latest complete arrival day has fewer than half the events of the median of
+    the 7 days before it (days with no events count as 0)."""
+    latest = connection.execute(
+        f"select max(_landing_date) from {EVENTS.table} where _landing_date < ?", [today]
+    ).fetchone()[0]
+    if latest is None:
+        return None
+    counts = dict(
+        connection.execute(
+            f"""
+            select _landing_date, count(*) from {EVENTS.table}
+            where _landing_date between ? - interval 7 day and ?
+            group by all
+            """,
+            [latest, latest],
+        ).fetchall()
+    )
+    first_landed = connection.execute(f"select min(_landing_date) from {EVENTS.table}").fetchone()[
+        0
+    ]
+    trailing = [
+        counts.get(latest - timedelta(days=n), 0)
+        for n in range(1, 8)
+        if latest - timedelta(days=n) >= first_landed
+    ]
+    if len(trailing) < 3:
+        return None
+    median = statistics.median(trailing)
+    if counts.get(latest, 0) < median / 2:
+        return (
+            f"{latest} has {counts.get(latest, 0)} events, less than half the median "
+            f"{median:g} of the {len(trailing)} days before it"
+        )
+    return None
+
+
+def _events_volume() -> AssetChecksDefinition:
+    @asset_check(
+        asset=landing_asset_key(EVENTS),
+        name="volume",
+        description=(
+            "Warns when the latest complete arrival day has less than half the events of the "
+            "median of the 7 days before it."
+        ),
+    )
+    def check(warehouse: DuckDBResource) -> AssetCheckResult:
+        with warehouse.get_connection() as connection:
+            problem = events_volume_problem(connection, datetime.now(UTC).date())
+        return AssetCheckResult(
+            passed=problem is None,
+            severity=AssetCheckSeverity.WARN,
+            description=problem or "volume is in line with the trailing week",
+        )
+
+    return check
+
+
+def build_landing_checks(settings: Settings) -> list[AssetChecksDefinition]:
+    """Blocking contract checks on every landing table, and warnings on the events' arrival."""
+    blocking = [
+        factory(dataset)
+        for dataset in DATASETS.values()
+        for factory in (_matches_contract, _unique_key, _reconciles)
+    ]
+    return [*blocking, _events_freshness(settings), _events_volume()]

@@ -6,7 +6,6 @@ from dagster import Definitions
 
 from orchestration.automation import build_daily_schedule, build_raw_landing_sensor
 from orchestration.checks import build_landing_checks
-from orchestration.contract import DATASETS
 from orchestration.jobs import main_job
 from orchestration.landing.assets import build_landing_assets
 from orchestration.resources import warehouse_resource
@@ -17,9 +16,7 @@ from orchestration.transform import build_dbt_assets, dbt_resource
 def build_definitions(settings: Settings) -> Definitions:
     return Definitions(
         assets=[*build_landing_assets(settings), *build_dbt_assets(settings)],
-        asset_checks=[
-            check for dataset in DATASETS.values() for check in build_landing_checks(dataset)
-        ],
+        asset_checks=build_landing_checks(settings),
         jobs=[main_job],
         sensors=[build_raw_landing_sensor(settings)],
         schedules=[build_daily_schedule()],

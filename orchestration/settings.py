@@ -34,6 +34,8 @@ class Settings:
     """First arrival date the daily partitions offer (historical imports may need it earlier)."""
     future_tolerance_hours: int
     """An event whose event time is this far after its `received_at` is rejected."""
+    freshness_warn_hours: int
+    """The freshness check warns when the newest `received_at` is older than this."""
     duckdb_threads: int
     duckdb_memory_limit: str
 
@@ -51,6 +53,7 @@ class Settings:
                 os.environ.get("PARTITIONS_START_DATE", "2025-01-01")
             ),
             future_tolerance_hours=int(os.environ.get("FUTURE_TOLERANCE_HOURS", "24")),
+            freshness_warn_hours=int(os.environ.get("FRESHNESS_WARN_HOURS", "36")),
             duckdb_threads=int(os.environ.get("DUCKDB_THREADS", str(os.cpu_count() or 2))),
             duckdb_memory_limit=os.environ.get("DUCKDB_MEMORY_LIMIT", "8GB"),
         )

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from dagster import AssetCheckKey, AssetKey, DailyPartitionsDefinition
+from dagster import AssetKey, DailyPartitionsDefinition
 
 from orchestration.definitions import defs
 from orchestration.settings import PROJECT_ROOT
@@ -23,22 +23,24 @@ def test_landing_assets_are_daily_partitioned_and_in_the_landing_group():
         assert node.pools == {"duckdb_warehouse"}
 
 
-def test_landing_assets_have_blocking_checks():
+def landing_checks(name: str) -> dict[str, bool]:
     graph = defs.resolve_asset_graph()
+    return {
+        key.name: graph.get_check_spec(key).blocking
+        for key in graph.asset_check_keys
+        if key.asset_key == AssetKey(["raw", name])
+    }
 
-    for name in ("events", "metrics"):
-        key = AssetKey(["raw", name])
-        checks = {
-            check_key.name: graph.get_check_spec(check_key).blocking
-            for check_key in graph.asset_check_keys
-            if check_key.asset_key == key
-        }
-        assert checks == {
-            "matches_contract": True,
-            "unique_key": True,
-            "reconciles_with_manifest": True,
-        }
-        assert AssetCheckKey(key, "unique_key") in graph.asset_check_keys
+
+def test_landing_assets_have_blocking_contract_checks():
+    contract_checks = {
+        "matches_contract": True,
+        "unique_key": True,
+        "reconciles_with_manifest": True,
+    }
+
+    assert landing_checks("metrics") == contract_checks
+    assert landing_checks("events") == {**contract_checks, "fresh": False, "volume": False}
 
 
 def test_workspace_loads_with_the_dagster_cli():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -11,11 +12,14 @@ from dagster import AssetKey, MaterializeResult, asset, materialize
 
 from orchestration.checks import (
     build_landing_checks,
+    events_freshness_problem,
+    events_volume_problem,
     reconciliation_failures,
     table_schema_differences,
 )
 from orchestration.contract import EVENTS
 from orchestration.landing.assets import build_landing_asset
+from orchestration.landing.tables import create_landing_tables
 from orchestration.resources import warehouse_resource
 from orchestration.settings import Settings
 from tests.landing_files import DAY_1, DAY_2, event, write_landing_file
@@ -33,9 +37,17 @@ def downstream_of_events() -> MaterializeResult:
     return MaterializeResult()
 
 
+def events_checks(settings: Settings):
+    return [
+        check
+        for check in build_landing_checks(settings)
+        if all(key.asset_key == AssetKey(["raw", "events"]) for key in check.check_keys)
+    ]
+
+
 def run_landing(settings: Settings, partition: str, extra_assets=()):
     return materialize(
-        [build_landing_asset(EVENTS, settings), *build_landing_checks(EVENTS), *extra_assets],
+        [build_landing_asset(EVENTS, settings), *events_checks(settings), *extra_assets],
         partition_key=partition,
         resources={"warehouse": warehouse_resource(settings)},
         raise_on_error=False,
@@ -59,6 +71,9 @@ def test_checks_pass_after_a_clean_load(settings, raw_landing):
         "matches_contract": True,
         "unique_key": True,
         "reconciles_with_manifest": True,
+        # The test data is from March 2026: long since stale, but stale data only warns.
+        "fresh": False,
+        "volume": True,
     }
 
 
@@ -132,3 +147,48 @@ def test_reconciliation_names_a_file_whose_rows_changed_behind_the_manifest(sett
         "events/date=2026-03-01/part-0.parquet: manifest read 2 = loaded 2 + rejected 0 + "
         "duplicates 0; tables hold 1 + 0 + 0"
     ]
+
+
+def test_freshness_warns_when_the_newest_event_is_older_than_the_limit(settings, raw_landing):
+    write_landing_file(raw_landing, EVENTS, DAY_1, "part-0.parquet", [event("m1")])
+    run_landing(settings, DAY_1.isoformat())
+
+    with duckdb.connect(str(settings.warehouse_path)) as connection:
+        fresh = events_freshness_problem(
+            connection, datetime(2026, 3, 2, 10, 0, 0), timedelta(hours=36)
+        )
+        stale = events_freshness_problem(
+            connection, datetime(2026, 3, 2, 22, 0, 2), timedelta(hours=36)
+        )
+
+    assert fresh is None
+    assert stale == "the newest event was received at 2026-03-01 10:00 UTC, 1 day, 12:00:01 ago"
+
+
+def test_volume_warns_on_a_day_under_half_the_trailing_median(warehouse):
+    create_landing_tables(warehouse)
+    daily_counts = [10, 12, 8, 10, 11, 9, 10, 4]  # 2026-03-01 .. 2026-03-08
+    for offset, count in enumerate(daily_counts):
+        warehouse.execute(
+            f"""
+            insert into raw.events (message_id, tenant_id, _landing_date)
+            select 'm' || {offset} || '-' || range, 'acme', date '2026-03-01' + {offset}
+            from range({count})
+            """
+        )
+
+    assert events_volume_problem(warehouse, date(2026, 3, 9)) == (
+        "2026-03-08 has 4 events, less than half the median 10 of the 7 days before it"
+    )
+    # 2026-03-07 (10 events) is in line with the days before it.
+    assert events_volume_problem(warehouse, date(2026, 3, 8)) is None
+
+
+def test_volume_needs_three_days_of_history(warehouse):
+    create_landing_tables(warehouse)
+    warehouse.execute(
+        "insert into raw.events (message_id, tenant_id, _landing_date) values "
+        "('a', 'acme', date '2026-03-01'), ('b', 'acme', date '2026-03-01')"
+    )
+
+    assert events_volume_problem(warehouse, date(2026, 3, 3)) is None
