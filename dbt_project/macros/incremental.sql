@@ -4,8 +4,15 @@
     A run gets its partition window as vars `min_date` / `max_date`, half-open on `received_at`
     (`>= min_date and < max_date`); unset means no bound, so both unset is a full build.
     Newly arrived events can land anywhere in history (late events, a login that stitches earlier
-    anonymous events), so incremental models do not append the window: they delete and rebuild
-    every row of each tenant/project/anonymous_id (or person) that has an event in the window.
+    anonymous events), so incremental models do not append the window: each deletes and
+    rebuilds every row of the keys the window touches, wherever in history they are:
+
+    | key           | columns                                | touched when                           |
+    |---------------|----------------------------------------|----------------------------------------|
+    | anonymous_id  | tenant_id, project_id, anonymous_id    | the anonymous id has an event in it    |
+    | person_id     | tenant_id, project_id, person_id       | the person is, or was, one of those ids|
+    | view_date     | tenant_id, project_id, view_date       | a page view of those ids is on the day |
+    | hour_start    | tenant_id, project_id, hour_start      | an event of those ids is in the hour   |
 -#}
 
 {#- The half-open window filter on a received_at column. -#}
@@ -55,6 +62,39 @@
 {%- endmacro %}
 
 {#-
+    tenant_id, project_id, view_date of every day with a page view of an affected anonymous id
+    (page_views is rebuilt first, and a page view keeps its day, so old and new days are both
+    in it).
+-#}
+{% macro affected_page_view_days() -%}
+    select distinct
+        tenant_id,
+        project_id,
+        view_date,
+    from {{ ref('page_views') }}
+    where {{ is_affected('anonymous_id') }}
+{%- endmacro %}
+
+{#- tenant_id, project_id, hour_start of every hour with an event of an affected anonymous id. -#}
+{% macro affected_event_hours() -%}
+    select distinct
+        tenant_id,
+        project_id,
+        {{ hour_start('event_time') }} as hour_start,
+    from {{ ref('stg_events') }}
+    where {{ is_affected('anonymous_id') }}
+{%- endmacro %}
+
+{% macro affected_keys(key) -%}
+    {%- if key == 'anonymous_id' -%}{{ affected_anonymous_ids() }}
+    {%- elif key == 'person_id' -%}{{ affected_person_ids() }}
+    {%- elif key == 'view_date' -%}{{ affected_page_view_days() }}
+    {%- elif key == 'hour_start' -%}{{ affected_event_hours() }}
+    {%- else -%}{{ exceptions.raise_compiler_error('unknown incremental key: ' ~ key) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
     Whether this run rebuilds only what the window touches: an incremental run of an existing
     table with a window. Otherwise the model is built from all rows.
 -#}
@@ -62,24 +102,16 @@
     {{ return(is_incremental() and (var('min_date') is not none or var('max_date') is not none)) }}
 {%- endmacro %}
 
-{#- A filter keeping the rows of the affected anonymous ids (every row when building all). -#}
-{% macro is_affected_anonymous_id(relation_alias='') -%}
-    {%- set prefix = relation_alias ~ '.' if relation_alias else '' -%}
+{#-
+    A filter keeping the rows of the keys the window touches (every row when building all).
+    `key` names a key of the table above; `expressions` are what to compare with its columns
+    (by default the columns themselves).
+-#}
+{% macro is_affected(key, expressions=none) -%}
     {%- if rebuilds_affected_rows_only() -%}
-        ({{ prefix }}tenant_id, {{ prefix }}project_id, {{ prefix }}anonymous_id) in (
-            select tenant_id, project_id, anonymous_id from ({{ affected_anonymous_ids() }})
-        )
-    {%- else -%}
-        true
-    {%- endif -%}
-{%- endmacro %}
-
-{#- A filter keeping the rows of the affected persons (every row when building all). -#}
-{% macro is_affected_person_id(relation_alias='') -%}
-    {%- set prefix = relation_alias ~ '.' if relation_alias else '' -%}
-    {%- if rebuilds_affected_rows_only() -%}
-        ({{ prefix }}tenant_id, {{ prefix }}project_id, {{ prefix }}person_id) in (
-            select tenant_id, project_id, person_id from ({{ affected_person_ids() }})
+        {%- set columns = ['tenant_id', 'project_id', key] -%}
+        ({{ (expressions or columns) | join(', ') }}) in (
+            select {{ columns | join(', ') }} from ({{ affected_keys(key) }})
         )
     {%- else -%}
         true
@@ -87,16 +119,12 @@
 {%- endmacro %}
 
 {#-
-    Pre-hook of an incremental model: delete the rows the run rebuilds. `key` is
-    'anonymous_id' or 'person_id'. An incremental run without a window rebuilds every row, so it
-    empties the table; nothing to do when the table is being created or fully refreshed.
+    Pre-hook of an incremental model: delete the rows of the keys the window touches, which the
+    run then rebuilds. An incremental run without a window rebuilds every row, so it empties
+    the table; nothing to do when the table is being created or fully refreshed.
 -#}
 {% macro delete_affected_rows(key) -%}
     {%- if is_incremental() -%}
-        delete from {{ this }}
-        where
-        {%- if key == 'person_id' %} {{ is_affected_person_id() }}
-        {%- else %} {{ is_affected_anonymous_id() }}
-        {%- endif %}
+        delete from {{ this }} where {{ is_affected(key) }}
     {%- endif -%}
 {%- endmacro %}

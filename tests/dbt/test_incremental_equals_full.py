@@ -27,6 +27,7 @@ EVENT_MARTS = (
 @pytest.fixture(scope="module")
 def incremental_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     warehouse = make_warehouse(tmp_path_factory.mktemp("incremental"))
+    warehouse.dbt("seed")
     for day in ARRIVAL_DAYS:
         warehouse.insert_events(events_received_on(day))
         warehouse.dbt("run", variables={"min_date": day, "max_date": day + timedelta(days=1)})
@@ -37,6 +38,7 @@ def incremental_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse
 def full_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     warehouse = make_warehouse(tmp_path_factory.mktemp("full"))
     warehouse.insert_events(SAMPLE_EVENTS)
+    warehouse.dbt("seed")
     warehouse.dbt("run", "--full-refresh")
     return warehouse
 

@@ -25,7 +25,7 @@ with
 events as (
 
     select * from {{ ref('stg_events') }}
-    where not is_bot and {{ is_affected_anonymous_id() }}
+    where not is_bot and {{ is_affected('anonymous_id') }}
 
 ),
 

@@ -1,19 +1,33 @@
 {#-
     Per tenant, project and hour (of event time): every event counted, bots included. Unique
     sessions and visitors (persons) count the non-bot events, which are the ones sessionized.
+
+    Incremental: rebuilds every hour with an event of an anonymous id that has an event in the
+    window (its sessions and person may have changed).
 -#}
+
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ delete_affected_rows('hour_start') }}",
+        on_schema_change='fail',
+    )
+}}
 
 with
 
 events as (
 
     select * from {{ ref('stg_events') }}
+    where {{ is_affected('hour_start', ['tenant_id', 'project_id', hour_start('event_time')]) }}
 
 ),
 
 sessionized_events as (
 
     select * from {{ ref('int_events') }}
+    where {{ is_affected('hour_start', ['tenant_id', 'project_id', hour_start('event_time')]) }}
 
 ),
 

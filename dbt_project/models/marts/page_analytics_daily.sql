@@ -1,14 +1,26 @@
 {#-
     Per day, tenant, project, page path and device type: page views, unique visitors,
-    entrances, exits, bounce rate, average time on page and scroll depth. Rebuilt from
-    page_views and sessions on every run (it is small next to them).
+    entrances, exits, bounce rate, average time on page and scroll depth.
+
+    Incremental: rebuilds every day with a page view of an anonymous id that has an event in
+    the window.
 -#}
+
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ delete_affected_rows('view_date') }}",
+        on_schema_change='fail',
+    )
+}}
 
 with
 
 page_views as (
 
     select * from {{ ref('page_views') }}
+    where {{ is_affected('view_date') }}
 
 ),
 

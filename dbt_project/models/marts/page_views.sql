@@ -23,7 +23,7 @@ with
 events as (
 
     select * from {{ ref('int_events') }}
-    where {{ is_affected_anonymous_id() }}
+    where {{ is_affected('anonymous_id') }}
 
 ),
 

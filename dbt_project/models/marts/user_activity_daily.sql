@@ -22,14 +22,14 @@ with
 events as (
 
     select * from {{ ref('int_events') }}
-    where {{ is_affected_person_id() }}
+    where {{ is_affected('person_id') }}
 
 ),
 
 sessions as (
 
     select * from {{ ref('sessions') }}
-    where {{ is_affected_person_id() }}
+    where {{ is_affected('person_id') }}
 
 ),
 
