@@ -5,16 +5,28 @@ contract or a key is either kept by the table the marts read, or not, and a fail
 asset downstream. Freshness and volume only warn: late or thin data is worth a look, not a stop.
 """
 
+import json
 import statistics
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import duckdb
-from dagster import AssetCheckResult, AssetChecksDefinition, AssetCheckSeverity, asset_check
+from dagster import (
+    AssetCheckResult,
+    AssetChecksDefinition,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetKey,
+    asset_check,
+    multi_asset_check,
+)
 from dagster_duckdb import DuckDBResource
 
 from orchestration.contract import DATASETS, EVENTS, Dataset
 from orchestration.landing.assets import landing_asset_key
 from orchestration.settings import Settings
+from orchestration.transform import TRANSLATOR
 
 MAX_LISTED = 10
 
@@ -273,3 +285,62 @@ def build_landing_checks(settings: Settings) -> list[AssetChecksDefinition]:
         for factory in (_matches_contract, _unique_key, _reconciles)
     ]
     return [*blocking, _events_freshness(settings), _events_volume()]
+
+
+def declared_contracts(manifest_path: Path) -> dict[AssetKey, tuple[str, list[tuple[str, str]]]]:
+    """Every model with an enforced contract: its relation and its declared (column, type)."""
+    manifest = json.loads(manifest_path.read_text())
+    return {
+        TRANSLATOR.get_asset_key(node): (
+            f"{node['schema']}.{node['alias']}",
+            [(column["name"], column["data_type"]) for column in node["columns"].values()],
+        )
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["config"]["contract"]["enforced"]
+    }
+
+
+def canonical_types(
+    connection: duckdb.DuckDBPyConnection, columns: list[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """Declared types as DuckDB spells them in information_schema (`int` -> `INTEGER`)."""
+    return [
+        (name, connection.execute(f"select typeof(cast(null as {data_type}))").fetchone()[0])
+        for name, data_type in columns
+    ]
+
+
+def build_mart_contract_checks(manifest_path: Path) -> list[AssetChecksDefinition]:
+    """One blocking check per contracted model: the table in the warehouse has exactly the
+    columns and types its YAML declares. dbt enforces the contract when it builds the model;
+    this check holds the table analysts and the publication read to it, whoever wrote it last."""
+    contracts = declared_contracts(manifest_path)
+    if not contracts:
+        return []
+
+    @multi_asset_check(
+        name="marts_match_contracts",
+        specs=[
+            AssetCheckSpec(
+                name="matches_contract",
+                asset=key,
+                blocking=True,
+                description=f"{relation} has exactly the columns and types its contract declares.",
+            )
+            for key, (relation, _) in contracts.items()
+        ],
+    )
+    def check(warehouse: DuckDBResource) -> Iterator[AssetCheckResult]:
+        with warehouse.get_connection() as connection:
+            for key, (relation, columns) in contracts.items():
+                differences = table_schema_differences(
+                    connection, relation, canonical_types(connection, columns)
+                )
+                yield AssetCheckResult(
+                    asset_key=key,
+                    check_name="matches_contract",
+                    passed=not differences,
+                    description="; ".join(differences) or "columns and types match the contract",
+                )
+
+    return [check]

@@ -12,6 +12,8 @@ from dagster import AssetKey, MaterializeResult, asset, materialize
 
 from orchestration.checks import (
     build_landing_checks,
+    canonical_types,
+    declared_contracts,
     events_freshness_problem,
     events_volume_problem,
     reconciliation_failures,
@@ -22,6 +24,7 @@ from orchestration.landing.assets import build_landing_asset
 from orchestration.landing.tables import create_landing_tables
 from orchestration.resources import warehouse_resource
 from orchestration.settings import Settings
+from orchestration.transform import dbt_project
 from tests.landing_files import DAY_1, DAY_2, event, write_landing_file
 
 
@@ -192,3 +195,24 @@ def test_volume_needs_three_days_of_history(warehouse):
     )
 
     assert events_volume_problem(warehouse, date(2026, 3, 3)) is None
+
+
+def test_declared_mart_types_compare_in_duckdb_spelling(warehouse):
+    warehouse.execute("create schema marts")
+    warehouse.execute("create table marts.t (n integer, counts map(varchar, bigint), s varchar)")
+    declared = [("n", "int"), ("counts", "map(varchar, bigint)"), ("s", "text")]
+
+    differences = table_schema_differences(
+        warehouse, "marts.t", canonical_types(warehouse, declared)
+    )
+
+    assert differences == []
+
+
+def test_every_contracted_mart_is_checked_against_its_declared_columns():
+    contracts = declared_contracts(dbt_project(Settings.from_env().dbt_project_dir).manifest_path)
+
+    relation, columns = contracts[AssetKey(["marts", "sessions"])]
+    assert relation == "marts.sessions"
+    assert ("session_key", "varchar") in columns
+    assert all(key.path[0] in ("marts", "staging", "intermediate") for key in contracts)
