@@ -18,6 +18,7 @@ from dagster import (
     AssetCheckSeverity,
     AssetCheckSpec,
     AssetKey,
+    AssetsDefinition,
     asset_check,
     multi_asset_check,
 )
@@ -310,16 +311,26 @@ def canonical_types(
     ]
 
 
-def build_mart_contract_checks(manifest_path: Path) -> list[AssetChecksDefinition]:
-    """One blocking check per contracted model: the table in the warehouse has exactly the
-    columns and types its YAML declares. dbt enforces the contract when it builds the model;
-    this check holds the table analysts and the publication read to it, whoever wrote it last."""
+def build_model_contract_checks(
+    dbt_assets: list[AssetsDefinition], manifest_path: Path
+) -> list[AssetChecksDefinition]:
+    """Blocking checks that each contracted model's table has exactly the columns and types its
+    YAML declares. dbt enforces the contract when it builds the model; these checks hold the
+    table analysts and the publication read to it, whoever wrote it last. One check step per
+    group of dbt assets, so that a group's checks can gate the groups downstream of it."""
     contracts = declared_contracts(manifest_path)
-    if not contracts:
-        return []
+    return [
+        _contract_check(f"{group.node_def.name}_match_contracts", contracted)
+        for group in dbt_assets
+        if (contracted := {key: contracts[key] for key in group.keys if key in contracts})
+    ]
 
+
+def _contract_check(
+    name: str, contracts: dict[AssetKey, tuple[str, list[tuple[str, str]]]]
+) -> AssetChecksDefinition:
     @multi_asset_check(
-        name="marts_match_contracts",
+        name=name,
         specs=[
             AssetCheckSpec(
                 name="matches_contract",
@@ -343,4 +354,4 @@ def build_mart_contract_checks(manifest_path: Path) -> list[AssetChecksDefinitio
                     description="; ".join(differences) or "columns and types match the contract",
                 )
 
-    return [check]
+    return check

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dagster import Definitions
 
 from orchestration.automation import build_daily_schedule, build_raw_landing_sensor
-from orchestration.checks import build_landing_checks, build_mart_contract_checks
+from orchestration.checks import build_landing_checks, build_model_contract_checks
 from orchestration.jobs import main_job
 from orchestration.landing.assets import build_landing_assets
 from orchestration.resources import warehouse_resource
@@ -14,11 +14,13 @@ from orchestration.transform import build_dbt_assets, dbt_project, dbt_resource
 
 
 def build_definitions(settings: Settings) -> Definitions:
+    dbt_assets = build_dbt_assets(settings)
+    manifest_path = dbt_project(settings.dbt_project_dir).manifest_path
     return Definitions(
-        assets=[*build_landing_assets(settings), *build_dbt_assets(settings)],
+        assets=[*build_landing_assets(settings), *dbt_assets],
         asset_checks=[
             *build_landing_checks(settings),
-            *build_mart_contract_checks(dbt_project(settings.dbt_project_dir).manifest_path),
+            *build_model_contract_checks(dbt_assets, manifest_path),
         ],
         jobs=[main_job],
         sensors=[build_raw_landing_sensor(settings)],

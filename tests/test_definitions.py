@@ -61,3 +61,48 @@ def test_workspace_loads_with_the_dagster_cli():
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Validation successful" in result.stdout + result.stderr
+
+
+def test_lineage_runs_from_landing_through_staging_and_intermediate_to_marts():
+    graph = defs.resolve_asset_graph()
+    groups = {key: graph.get(key).group_name for key in graph.get_all_asset_keys()}
+
+    def upstream_groups(key: AssetKey) -> set[str]:
+        return {groups[parent] for parent in graph.get(key).parent_keys}
+
+    assert "landing" in upstream_groups(AssetKey(["staging", "stg_events"]))
+    assert "staging" in upstream_groups(AssetKey(["intermediate", "int_events"]))
+    assert "intermediate" in upstream_groups(AssetKey(["marts", "sessions"]))
+
+
+def test_no_asset_is_an_orphan():
+    graph = defs.resolve_asset_graph()
+
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        is_seed = node.metadata.get("dagster_dbt/unique_id", "").startswith("seed.")
+        if node.group_name != "landing" and not is_seed:
+            assert node.parent_keys, f"{key.to_user_string()} has no upstream asset"
+        if node.group_name != "marts":
+            assert node.child_keys, f"{key.to_user_string()} feeds nothing"
+
+
+def test_incremental_models_share_the_landing_partitions_and_the_rest_are_unpartitioned():
+    graph = defs.resolve_asset_graph()
+    landing = graph.get(AssetKey(["raw", "events"])).partitions_def
+
+    assert graph.get(AssetKey(["marts", "sessions"])).partitions_def == landing
+    assert graph.get(AssetKey(["intermediate", "int_events"])).partitions_def == landing
+    assert graph.get(AssetKey(["marts", "funnel_results"])).partitions_def is None
+
+
+def test_every_model_has_owners_kinds_and_a_description():
+    graph = defs.resolve_asset_graph()
+
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        if node.group_name == "landing":
+            continue
+        assert node.owners == ["team:analytics-engineering"]
+        assert "dbt" in node.kinds
+        assert node.description, f"{key.to_user_string()} has no description"
