@@ -50,11 +50,11 @@ latest_values as (
         received_at,
         message_id,
         deployment_status,
-        last_value(version_id ignore nulls) over deployment_history as version_id,
-        last_value(provider ignore nulls) over deployment_history as provider,
-        last_value(deploy_url ignore nulls) over deployment_history as deploy_url,
-        last_value(rollback_of ignore nulls) over deployment_history as rollback_of,
-        last_value(deployment_status ignore nulls) over deployment_history as latest_status,
+        {{ last_non_null('version_id') }} over deployment_history as version_id,
+        {{ last_non_null('provider') }} over deployment_history as provider,
+        {{ last_non_null('deploy_url') }} over deployment_history as deploy_url,
+        {{ last_non_null('rollback_of') }} over deployment_history as rollback_of,
+        {{ last_non_null('deployment_status') }} over deployment_history as latest_status,
         row_number() over (
             partition by tenant_id, project_id, deployment_id
             order by event_time desc, received_at desc, message_id desc
