@@ -54,34 +54,90 @@ step_times as (
         on events.event_name = funnel_steps.step_event_name
 ),
 
+{#-
+    For every step-k time, the earliest step-(k+1) time at or after it: in one ordered window
+    per person, funnel and step pair, where a step-(k+1) row sorts after a step-k row of the
+    same time so that equal timestamps count.
+-#}
+step_pairs as (
+    select
+        tenant_id,
+        project_id,
+        person_id,
+        funnel_id,
+        step_number as pair_step_number,
+        step_number,
+        step_count,
+        conversion_window_days,
+        event_time,
+        0 as is_next_step,
+    from step_times
+    where step_number < step_count
+
+    union all
+
+    select
+        tenant_id,
+        project_id,
+        person_id,
+        funnel_id,
+        step_number - 1 as pair_step_number,
+        step_number,
+        step_count,
+        conversion_window_days,
+        event_time,
+        1 as is_next_step,
+    from step_times
+    where step_number > 1
+),
+
+step_pair_links as (
+    select
+        tenant_id,
+        project_id,
+        person_id,
+        funnel_id,
+        step_number,
+        step_count,
+        conversion_window_days,
+        event_time,
+        is_next_step,
+        min(case when is_next_step = 1 then event_time end) over (
+            partition by tenant_id, project_id, person_id, funnel_id, pair_step_number
+            order by event_time, is_next_step
+            rows between current row and unbounded following
+        ) as next_step_time,
+    from step_pairs
+),
+
 step_links as (
     select
-        current_step.tenant_id,
-        current_step.project_id,
-        current_step.person_id,
-        current_step.funnel_id,
-        current_step.step_number,
-        current_step.step_count,
-        current_step.conversion_window_days,
-        current_step.event_time,
-        min(next_step.event_time) as next_step_time,
-    from step_times as current_step
-    left join step_times as next_step
-        on current_step.tenant_id = next_step.tenant_id
-        and current_step.project_id = next_step.project_id
-        and current_step.person_id = next_step.person_id
-        and current_step.funnel_id = next_step.funnel_id
-        and next_step.step_number = current_step.step_number + 1
-        and next_step.event_time >= current_step.event_time
-    group by
-        current_step.tenant_id,
-        current_step.project_id,
-        current_step.person_id,
-        current_step.funnel_id,
-        current_step.step_number,
-        current_step.step_count,
-        current_step.conversion_window_days,
-        current_step.event_time
+        tenant_id,
+        project_id,
+        person_id,
+        funnel_id,
+        step_number,
+        step_count,
+        conversion_window_days,
+        event_time,
+        next_step_time,
+    from step_pair_links
+    where is_next_step = 0
+
+    union all
+
+    select
+        tenant_id,
+        project_id,
+        person_id,
+        funnel_id,
+        step_number,
+        step_count,
+        conversion_window_days,
+        event_time,
+        cast(null as timestamp) as next_step_time,
+    from step_times
+    where step_number = step_count
 ),
 
 candidate_steps as (
@@ -143,27 +199,59 @@ candidates as (
         started_at
 ),
 
+{#-
+    For every candidate, the first candidate starting strictly after it closed: one ordered
+    window per person and funnel over start times and close times, where a close sorts after
+    starts of the same time so that those are not "after" it.
+-#}
+candidate_boundaries as (
+    select
+        tenant_id,
+        project_id,
+        person_id,
+        funnel_id,
+        started_at,
+        started_at as boundary_time,
+        0 as is_close,
+    from candidates
+
+    union all
+
+    select
+        tenant_id,
+        project_id,
+        person_id,
+        funnel_id,
+        started_at,
+        closed_at as boundary_time,
+        1 as is_close,
+    from candidates
+),
+
 candidate_successors as (
     select
-        candidates.tenant_id,
-        candidates.project_id,
-        candidates.person_id,
-        candidates.funnel_id,
-        candidates.started_at,
-        min(later.started_at) as next_attempt_start,
-    from candidates
-    left join candidates as later
-        on candidates.tenant_id = later.tenant_id
-        and candidates.project_id = later.project_id
-        and candidates.person_id = later.person_id
-        and candidates.funnel_id = later.funnel_id
-        and later.started_at > candidates.closed_at
-    group by
-        candidates.tenant_id,
-        candidates.project_id,
-        candidates.person_id,
-        candidates.funnel_id,
-        candidates.started_at
+        tenant_id,
+        project_id,
+        person_id,
+        funnel_id,
+        started_at,
+        next_attempt_start,
+    from (
+        select
+            tenant_id,
+            project_id,
+            person_id,
+            funnel_id,
+            started_at,
+            is_close,
+            min(case when is_close = 0 then boundary_time end) over (
+                partition by tenant_id, project_id, person_id, funnel_id
+                order by boundary_time, is_close
+                rows between current row and unbounded following
+            ) as next_attempt_start,
+        from candidate_boundaries
+    ) as boundaries
+    where is_close = 1
 ),
 
 first_candidates as (
