@@ -1,6 +1,7 @@
 with
 
 conversion_events as (
+
     select
         tenant_id,
         project_id,
@@ -15,9 +16,11 @@ conversion_events as (
         properties,
     from {{ ref('int_events') }}
     where event_name in {{ names_list('conversion_events') }}
+
 ),
 
 sessions as (
+
     select
         session_key,
         session_start,
@@ -30,9 +33,11 @@ sessions as (
         utm_term,
         utm_content,
     from {{ ref('sessions') }}
+
 ),
 
 parsed as (
+
     select
         tenant_id,
         project_id,
@@ -51,9 +56,11 @@ parsed as (
             order by event_time, received_at, message_id
         ) as person_conversion_number,
     from conversion_events
+
 ),
 
 final as (
+
     select
         parsed.tenant_id,
         parsed.project_id,
@@ -80,6 +87,7 @@ final as (
     from parsed
     left join sessions
         on parsed.session_key = sessions.session_key
+
 )
 
 select

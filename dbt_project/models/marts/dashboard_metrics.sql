@@ -22,6 +22,7 @@
 with
 
 events as (
+
     select
         tenant_id,
         project_id,
@@ -29,9 +30,11 @@ events as (
         event_time,
         received_at,
     from {{ ref('int_events') }}
+
 ),
 
 sessions as (
+
     select
         tenant_id,
         project_id,
@@ -40,18 +43,22 @@ sessions as (
         is_bounce,
         converted,
     from {{ ref('sessions') }}
+
 ),
 
 conversions as (
+
     select
         tenant_id,
         project_id,
         conversion_date,
         conversion_value,
     from {{ ref('conversions') }}
+
 ),
 
 as_of_dates as (
+
     select
         tenant_id,
         project_id,
@@ -60,9 +67,11 @@ as_of_dates as (
     group by
         tenant_id,
         project_id
+
 ),
 
 windows as (
+
     {%- for window_days in window_lengths %}
     select
         tenant_id,
@@ -87,18 +96,22 @@ windows as (
     union all
     {%- endif %}
     {%- endfor %}
+
 ),
 
 person_days as (
+
     select distinct
         tenant_id,
         project_id,
         person_id,
         cast(event_time as date) as activity_date,
     from events
+
 ),
 
 person_first_days as (
+
     select
         tenant_id,
         project_id,
@@ -109,9 +122,11 @@ person_first_days as (
         tenant_id,
         project_id,
         person_id
+
 ),
 
 window_activity as (
+
     select
         windows.tenant_id,
         windows.project_id,
@@ -129,9 +144,11 @@ window_activity as (
         windows.project_id,
         windows.period_days,
         windows.comparison
+
 ),
 
 window_new_users as (
+
     select
         windows.tenant_id,
         windows.project_id,
@@ -149,9 +166,11 @@ window_new_users as (
         windows.project_id,
         windows.period_days,
         windows.comparison
+
 ),
 
 window_sessions as (
+
     select
         windows.tenant_id,
         windows.project_id,
@@ -172,9 +191,11 @@ window_sessions as (
         windows.project_id,
         windows.period_days,
         windows.comparison
+
 ),
 
 window_revenue as (
+
     select
         windows.tenant_id,
         windows.project_id,
@@ -192,9 +213,11 @@ window_revenue as (
         windows.project_id,
         windows.period_days,
         windows.comparison
+
 ),
 
 window_values as (
+
     select
         windows.tenant_id,
         windows.project_id,
@@ -231,9 +254,11 @@ window_values as (
         and windows.project_id = window_new_users.project_id
         and windows.period_days = window_new_users.period_days
         and windows.comparison = window_new_users.comparison
+
 ),
 
 kpi_values as (
+
     {%- for kpi, value_column, lengths in kpis %}
     select
         tenant_id,
@@ -251,9 +276,11 @@ kpi_values as (
     union all
     {%- endif %}
     {%- endfor %}
+
 ),
 
 compared as (
+
     select
         tenant_id,
         project_id,
@@ -273,6 +300,7 @@ compared as (
         as_of_date,
         kpi,
         period_days
+
 )
 
 select

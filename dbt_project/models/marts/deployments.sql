@@ -8,6 +8,7 @@
 with
 
 deployment_events as (
+
     select
         tenant_id,
         project_id,
@@ -22,9 +23,11 @@ deployment_events as (
         {{ json_get_string('properties', '$.rollback_of') }} as rollback_of,
     from {{ ref('stg_events') }}
     where event_name = 'deployment'
+
 ),
 
 identified as (
+
     select
         tenant_id,
         project_id,
@@ -39,9 +42,11 @@ identified as (
         rollback_of,
     from deployment_events
     where deployment_id is not null
+
 ),
 
 latest_values as (
+
     select
         tenant_id,
         project_id,
@@ -65,9 +70,11 @@ latest_values as (
         order by event_time, received_at, message_id
         rows between unbounded preceding and unbounded following
     )
+
 ),
 
 status_times as (
+
     select
         tenant_id,
         project_id,
@@ -83,9 +90,11 @@ status_times as (
         tenant_id,
         project_id,
         deployment_id
+
 ),
 
 deployments as (
+
     select
         latest_values.tenant_id,
         latest_values.project_id,
@@ -107,9 +116,11 @@ deployments as (
         and latest_values.project_id = status_times.project_id
         and latest_values.deployment_id = status_times.deployment_id
     where latest_values.recency_rank = 1
+
 ),
 
 rollbacks as (
+
     select
         tenant_id,
         project_id,
@@ -121,9 +132,11 @@ rollbacks as (
         ) as recency_rank,
     from deployments
     where rollback_of is not null
+
 ),
 
 final as (
+
     select
         deployments.tenant_id,
         deployments.project_id,
@@ -149,6 +162,7 @@ final as (
         and deployments.project_id = rollbacks.project_id
         and deployments.deployment_id = rollbacks.rolled_back_deployment_id
         and rollbacks.recency_rank = 1
+
 )
 
 select

@@ -1,6 +1,7 @@
 with
 
 feature_events as (
+
     select
         tenant_id,
         project_id,
@@ -9,9 +10,11 @@ feature_events as (
         properties,
     from {{ ref('int_events') }}
     where event_name = 'feature_used'
+
 ),
 
 parsed as (
+
     select
         tenant_id,
         project_id,
@@ -27,9 +30,11 @@ parsed as (
             when 'false' then 0
         end as success_flag,
     from feature_events
+
 ),
 
 aggregated as (
+
     select
         tenant_id,
         project_id,
@@ -47,6 +52,7 @@ aggregated as (
         project_id,
         feature,
         usage_date
+
 )
 
 select

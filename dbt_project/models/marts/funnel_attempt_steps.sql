@@ -19,6 +19,7 @@
 with recursive
 
 events as (
+
     select
         tenant_id,
         project_id,
@@ -26,9 +27,11 @@ events as (
         event_name,
         event_time,
     from {{ ref('int_events') }}
+
 ),
 
 funnel_steps as (
+
     select
         funnel_id,
         conversion_window_days,
@@ -37,9 +40,11 @@ funnel_steps as (
         step_count,
     from {{ ref('funnel_steps') }}
     where status = 'ACTIVE'
+
 ),
 
 step_times as (
+
     select distinct
         events.tenant_id,
         events.project_id,
@@ -52,6 +57,7 @@ step_times as (
     from events
     inner join funnel_steps
         on events.event_name = funnel_steps.step_event_name
+
 ),
 
 {#-
@@ -60,6 +66,7 @@ step_times as (
     same time so that equal timestamps count.
 -#}
 step_pairs as (
+
     select
         tenant_id,
         project_id,
@@ -89,9 +96,11 @@ step_pairs as (
         1 as is_next_step,
     from step_times
     where step_number > 1
+
 ),
 
 step_pair_links as (
+
     select
         tenant_id,
         project_id,
@@ -108,9 +117,11 @@ step_pair_links as (
             rows between current row and unbounded following
         ) as next_step_time,
     from step_pairs
+
 ),
 
 step_links as (
+
     select
         tenant_id,
         project_id,
@@ -138,9 +149,11 @@ step_links as (
         cast(null as timestamp) as next_step_time,
     from step_times
     where step_number = step_count
+
 ),
 
 candidate_steps as (
+
     select
         tenant_id,
         project_id,
@@ -177,9 +190,11 @@ candidate_steps as (
         and step_links.step_number = candidate_steps.step_number + 1
         and step_links.event_time = candidate_steps.next_step_time
     where candidate_steps.next_step_time <= candidate_steps.window_end
+
 ),
 
 candidates as (
+
     select
         tenant_id,
         project_id,
@@ -197,6 +212,7 @@ candidates as (
         person_id,
         funnel_id,
         started_at
+
 ),
 
 {#-
@@ -205,6 +221,7 @@ candidates as (
     starts of the same time so that those are not "after" it.
 -#}
 candidate_boundaries as (
+
     select
         tenant_id,
         project_id,
@@ -226,9 +243,11 @@ candidate_boundaries as (
         closed_at as boundary_time,
         1 as is_close,
     from candidates
+
 ),
 
 candidate_successors as (
+
     select
         tenant_id,
         project_id,
@@ -252,9 +271,11 @@ candidate_successors as (
         from candidate_boundaries
     ) as boundaries
     where is_close = 1
+
 ),
 
 first_candidates as (
+
     select
         tenant_id,
         project_id,
@@ -267,9 +288,11 @@ first_candidates as (
         project_id,
         person_id,
         funnel_id
+
 ),
 
 attempt_chain as (
+
     select
         candidate_successors.tenant_id,
         candidate_successors.project_id,
@@ -303,9 +326,11 @@ attempt_chain as (
         and attempt_chain.person_id = candidate_successors.person_id
         and attempt_chain.funnel_id = candidate_successors.funnel_id
         and attempt_chain.next_attempt_start = candidate_successors.started_at
+
 ),
 
 attempt_steps as (
+
     select
         attempt_chain.tenant_id,
         attempt_chain.project_id,
@@ -333,9 +358,11 @@ attempt_steps as (
         and attempt_chain.person_id = candidate_steps.person_id
         and attempt_chain.funnel_id = candidate_steps.funnel_id
         and attempt_chain.started_at = candidate_steps.started_at
+
 ),
 
 final as (
+
     select
         attempt_steps.tenant_id,
         attempt_steps.project_id,
@@ -354,6 +381,7 @@ final as (
     inner join funnel_steps
         on attempt_steps.funnel_id = funnel_steps.funnel_id
         and attempt_steps.step_number = funnel_steps.step_number
+
 )
 
 select

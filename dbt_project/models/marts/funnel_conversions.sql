@@ -1,6 +1,7 @@
 with
 
 attempt_steps as (
+
     select
         tenant_id,
         project_id,
@@ -14,16 +15,20 @@ attempt_steps as (
         step_event_name,
         reached_at,
     from {{ ref('funnel_attempt_steps') }}
+
 ),
 
 funnels as (
+
     select distinct
         funnel_id,
         funnel_name,
     from {{ ref('funnel_steps') }}
+
 ),
 
 attempts as (
+
     select
         tenant_id,
         project_id,
@@ -46,9 +51,11 @@ attempts as (
         started_at,
         window_end,
         step_count
+
 ),
 
 final as (
+
     select
         attempts.tenant_id,
         attempts.project_id,
@@ -74,6 +81,7 @@ final as (
         and attempts.person_id = furthest_steps.person_id
         and attempts.attempt_number = furthest_steps.attempt_number
         and attempts.furthest_step = furthest_steps.step_number
+
 )
 
 select

@@ -3,6 +3,7 @@
 with
 
 attempt_steps as (
+
     select
         tenant_id,
         project_id,
@@ -13,18 +14,22 @@ attempt_steps as (
         step_number,
         seconds_from_previous_step,
     from {{ ref('funnel_attempt_steps') }}
+
 ),
 
 funnel_steps as (
+
     select
         funnel_id,
         funnel_name,
         step_number,
         step_event_name,
     from {{ ref('funnel_steps') }}
+
 ),
 
 attempt_step_periods as (
+
     {%- for period_type in period_types %}
     select
         tenant_id,
@@ -39,9 +44,11 @@ attempt_step_periods as (
     union all
     {%- endif %}
     {%- endfor %}
+
 ),
 
 step_totals as (
+
     select
         tenant_id,
         project_id,
@@ -59,9 +66,11 @@ step_totals as (
         period_type,
         period_start,
         step_number
+
 ),
 
 periods as (
+
     select distinct
         tenant_id,
         project_id,
@@ -69,9 +78,11 @@ periods as (
         period_type,
         period_start,
     from step_totals
+
 ),
 
 all_steps as (
+
     select
         periods.tenant_id,
         periods.project_id,
@@ -93,9 +104,11 @@ all_steps as (
         and periods.period_type = step_totals.period_type
         and periods.period_start = step_totals.period_start
         and funnel_steps.step_number = step_totals.step_number
+
 ),
 
 with_rates as (
+
     select
         tenant_id,
         project_id,
@@ -115,6 +128,7 @@ with_rates as (
         order by step_number
         rows between unbounded preceding and current row
     )
+
 )
 
 select

@@ -1,6 +1,7 @@
 with
 
 funnel_definitions as (
+
     select
         funnel_id,
         funnel_name,
@@ -8,13 +9,17 @@ funnel_definitions as (
         steps,
         coalesce(conversion_window_days, {{ var('funnel_window_days') }}) as conversion_window_days,
     from {{ ref('funnel_definitions') }}
+
 ),
 
 split_steps as (
+
     {{ split_into_rows('funnel_definitions', ['funnel_id'], 'steps', '>') }}
+
 ),
 
 final as (
+
     select
         funnel_definitions.funnel_id,
         funnel_definitions.funnel_name,
@@ -26,6 +31,7 @@ final as (
     from funnel_definitions
     inner join split_steps
         on funnel_definitions.funnel_id = split_steps.funnel_id
+
 )
 
 select

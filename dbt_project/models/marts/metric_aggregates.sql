@@ -18,6 +18,7 @@
 with
 
 metrics as (
+
     select
         tenant_id,
         project_id,
@@ -27,9 +28,11 @@ metrics as (
         metric_time,
         _landing_date,
     from {{ ref('stg_metrics') }}
+
 ),
 
 metric_periods as (
+
     {%- for period_type in period_types %}
     select
         tenant_id,
@@ -45,10 +48,12 @@ metric_periods as (
     union all
     {%- endif %}
     {%- endfor %}
+
 ),
 
 {% if is_incremental() %}
 affected_groups as (
+
     select distinct
         tenant_id,
         project_id,
@@ -58,9 +63,11 @@ affected_groups as (
         period_start,
     from metric_periods
     where {{ received_in_window('_landing_date') }}
+
 ),
 
 points_to_aggregate as (
+
     select
         metric_periods.tenant_id,
         metric_periods.project_id,
@@ -77,9 +84,11 @@ points_to_aggregate as (
         and metric_periods.tags = affected_groups.tags
         and metric_periods.period_type = affected_groups.period_type
         and metric_periods.period_start = affected_groups.period_start
+
 ),
 {% else %}
 points_to_aggregate as (
+
     select
         tenant_id,
         project_id,
@@ -89,10 +98,12 @@ points_to_aggregate as (
         period_start,
         metric_value,
     from metric_periods
+
 ),
 {% endif %}
 
 aggregated as (
+
     select
         tenant_id,
         project_id,
@@ -116,6 +127,7 @@ aggregated as (
         tags,
         period_type,
         period_start
+
 )
 
 select

@@ -10,24 +10,29 @@
 with
 
 events as (
+
     select
         tenant_id,
         project_id,
         person_id,
         event_time,
     from {{ ref('int_events') }}
+
 ),
 
 period_numbers as (
+
     {%- for period_number in range(var('retention_periods') + 1) %}
     select {{ period_number }} as period_number
     {%- if not loop.last %}
     union all
     {%- endif %}
     {%- endfor %}
+
 ),
 
 latest_event_days as (
+
     select
         tenant_id,
         project_id,
@@ -36,9 +41,11 @@ latest_event_days as (
     group by
         tenant_id,
         project_id
+
 ),
 
 person_periods as (
+
     {%- for cohort_type, datepart in cohort_types.items() %}
     select distinct
         tenant_id,
@@ -51,9 +58,11 @@ person_periods as (
     union all
     {%- endif %}
     {%- endfor %}
+
 ),
 
 person_cohorts as (
+
     select
         tenant_id,
         project_id,
@@ -66,9 +75,11 @@ person_cohorts as (
         project_id,
         person_id,
         cohort_type
+
 ),
 
 person_activity as (
+
     select
         person_periods.tenant_id,
         person_periods.project_id,
@@ -93,9 +104,11 @@ person_activity as (
         and person_periods.project_id = person_cohorts.project_id
         and person_periods.person_id = person_cohorts.person_id
         and person_periods.cohort_type = person_cohorts.cohort_type
+
 ),
 
 cohort_sizes as (
+
     select
         tenant_id,
         project_id,
@@ -108,9 +121,11 @@ cohort_sizes as (
         project_id,
         cohort_type,
         cohort_start
+
 ),
 
 active_counts as (
+
     select
         tenant_id,
         project_id,
@@ -125,9 +140,11 @@ active_counts as (
         cohort_type,
         cohort_start,
         period_number
+
 ),
 
 cohort_periods as (
+
     select
         cohort_sizes.tenant_id,
         cohort_sizes.project_id,
@@ -148,9 +165,11 @@ cohort_periods as (
     inner join latest_event_days
         on cohort_sizes.tenant_id = latest_event_days.tenant_id
         and cohort_sizes.project_id = latest_event_days.project_id
+
 ),
 
 final as (
+
     select
         cohort_periods.tenant_id,
         cohort_periods.project_id,
@@ -169,6 +188,7 @@ final as (
         and cohort_periods.cohort_start = active_counts.cohort_start
         and cohort_periods.period_number = active_counts.period_number
     where cohort_periods.period_start <= cohort_periods.latest_event_date
+
 )
 
 select

@@ -1,6 +1,7 @@
 with
 
 current_preferences as (
+
     select
         tenant_id,
         project_id,
@@ -10,9 +11,11 @@ current_preferences as (
         valid_from,
     from {{ ref('user_preferences_history') }}
     where is_current
+
 ),
 
 pivoted as (
+
     select
         tenant_id,
         project_id,
@@ -26,6 +29,7 @@ pivoted as (
         tenant_id,
         project_id,
         person_id
+
 )
 
 select

@@ -1,6 +1,7 @@
 with
 
 preference_events as (
+
     select
         tenant_id,
         project_id,
@@ -12,13 +13,17 @@ preference_events as (
         properties,
     from {{ ref('int_events') }}
     where event_name = 'preferences_updated'
+
 ),
 
 preference_updates as (
+
     {{ preference_updates('preference_events') }}
+
 ),
 
 ranked_updates as (
+
     select
         tenant_id,
         project_id,
@@ -32,9 +37,11 @@ ranked_updates as (
             order by event_time desc, received_at desc, message_id desc
         ) as recency_rank,
     from preference_updates
+
 ),
 
 pivoted as (
+
     select
         tenant_id,
         project_id,
@@ -51,6 +58,7 @@ pivoted as (
         project_id,
         person_id,
         session_key
+
 )
 
 select

@@ -8,6 +8,7 @@
 with
 
 preference_events as (
+
     select
         tenant_id,
         project_id,
@@ -19,13 +20,17 @@ preference_events as (
         properties,
     from {{ ref('int_events') }}
     where event_name = 'preferences_updated'
+
 ),
 
 preference_updates as (
+
     {{ preference_updates('preference_events') }}
+
 ),
 
 with_next_update as (
+
     select
         tenant_id,
         project_id,
@@ -41,9 +46,11 @@ with_next_update as (
             order by event_time, received_at, message_id
         ) as next_update_time,
     from preference_updates
+
 ),
 
 effective_updates as (
+
     select
         tenant_id,
         project_id,
@@ -60,9 +67,11 @@ effective_updates as (
         ) as previous_value,
     from with_next_update
     where next_update_time is null or next_update_time > event_time
+
 ),
 
 changes as (
+
     select
         tenant_id,
         project_id,
@@ -78,6 +87,7 @@ changes as (
         ) as valid_to,
     from effective_updates
     where previous_value is null or previous_value <> preference_value
+
 )
 
 select

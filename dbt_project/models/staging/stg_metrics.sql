@@ -1,6 +1,7 @@
 with
 
 source as (
+
     select
         metric_id,
         tenant_id,
@@ -14,9 +15,11 @@ source as (
         _landing_date,
         _loaded_at,
     from {{ source('raw', 'metrics') }}
+
 ),
 
 renamed as (
+
     select
         tenant_id,
         project_id,
@@ -30,6 +33,7 @@ renamed as (
         _landing_date,
         _loaded_at,
     from source
+
 )
 
 select * from renamed
