@@ -536,6 +536,30 @@ def test_page_views_are_followed_by_pings_and_leaves_on_the_same_page(landing: L
     assert depths == pings
 
 
+def test_scroll_depth_grows_with_each_ping_of_a_page_view(landing: Landing) -> None:
+    shrinking, followed = landing.rows(
+        """
+        with numbered as (
+            select *,
+                (properties ->> '$.scroll_depth')::int as depth,
+                count(*) filter (where event_name = 'page_view') over (
+                    partition by session_id order by "timestamp"
+                ) as page_view_number
+            from event_times where session_id is not null
+        ),
+        steps as (
+            select depth, lag(depth) over (
+                partition by session_id, page_view_number order by "timestamp"
+            ) as previous_depth
+            from numbered where event_name in ('page_ping', 'page_leave')
+        )
+        select count(*) filter (where depth < previous_depth), count(previous_depth) from steps
+        """
+    )[0]
+    assert followed > 500
+    assert shrinking == 0
+
+
 def test_campaign_entry_pages_carry_utm_parameters(landing: Landing) -> None:
     campaigns = landing.rows(
         """

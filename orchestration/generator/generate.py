@@ -70,7 +70,8 @@ class GenerationSummary:
     seconds: float
 
     def describe(self) -> str:
-        lines = [f"Wrote {self.out} ({self.first_date} .. {self.last_date}, {self.days} days)"]
+        days = f"{self.days} day{'s' if self.days != 1 else ''}"
+        lines = [f"Wrote {self.out} ({self.first_date} .. {self.last_date}, {days})"]
         for name, summary in (("events", self.events), ("metrics", self.metrics)):
             lines.append(
                 f"  {name:<8} {summary.rows:>12,} rows in {summary.files:>5,} files "

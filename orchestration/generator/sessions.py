@@ -177,7 +177,11 @@ def human_events(
     rng: np.random.Generator,
     delivery: Delivery,
 ) -> EventBatch:
-    """Up to `limit` events of `sessions` sessions starting on `day` (first events first)."""
+    """Up to `limit` events of `sessions` sessions starting on the day that begins at `day_ms`.
+
+    Events come session by session, in time order within a session; `limit` cuts the last
+    sessions short.
+    """
     n = sessions
     visitor = visitors.draw(rng, n)
     project = population.project[visitor]
@@ -251,9 +255,9 @@ def human_events(
     web_page = is_page & (channel[s] == WEB)
     pings = np.where(web_page, np.minimum(geometric(rng, PINGS_PER_PAGE, steps), 40), 0)
     leave = web_page & next_is_page & (rng.random(steps) < PAGE_LEAVE_SHARE)
+    deepest_scroll = rng.integers(5, 101, steps)
     emitted = np.where(is_page, np.where(whatsapp[s], 0, 1 + pings + leave), 1)
 
-    # Events.
     ev_step, ev_position = expand(emitted)
     ev_session = s[ev_step]
     code = event[ev_step]
@@ -306,10 +310,8 @@ def human_events(
     page_steps = np.flatnonzero(is_page)
     page_session = s[page_steps]
     entry = page_steps == step_start[page_session]
-    url = concat(
-        take(world.pages.url, page[page_steps]),
-        take(world.utm_query, np.where(entry, source[page_session], 0)),
-    )
+    campaign = pc.if_else(pa.array(entry), take(world.utm_query, source[page_session]), "")
+    url = concat(take(world.pages.url, page[page_steps]), campaign)
     previous_url = url.take(pa.array(np.maximum(np.arange(len(page_steps)) - 1, 0)))
     referrer = pc.if_else(pa.array(entry), take(world.referrer, source[page_session]), previous_url)
     page_row = np.cumsum(is_page) - 1
@@ -363,6 +365,7 @@ def human_events(
             page=page[current_page],
             ping=ev_position,
             pings=pings[ev_step],
+            deepest_scroll=deepest_scroll[ev_step],
             checkout_product=page[np.minimum(step_start + lead, steps - 1)][ev_session],
         ),
         "sdk_version": take(world.sdk_version, population.sdk[v]),
@@ -384,9 +387,14 @@ def _properties(
     page: np.ndarray,
     ping: np.ndarray,
     pings: np.ndarray,
+    deepest_scroll: np.ndarray,
     checkout_product: np.ndarray,
 ) -> pa.Array:
-    """The `properties` JSON of each event (null for page views and steps without any)."""
+    """The `properties` JSON of each event (null for page views and steps without any).
+
+    Pings of a page scroll further each time up to the page's deepest scroll, which its page
+    leave reports; engaged time grows by about the 10 s ping interval.
+    """
     pieces: list[tuple[np.ndarray, pa.Array]] = []
 
     def rows_of(*events: Event) -> np.ndarray:
@@ -396,7 +404,6 @@ def _properties(
         return take(world.currency, world.currencies.draw(rng, project[rows]))
 
     at = rows_of(Event.PAGE_PING, Event.PAGE_LEAVE)
-    deepest = rng.integers(5, 101, len(at))
     is_ping = code[at] == Event.PAGE_PING
     share = np.where(is_ping, ping[at] / np.maximum(pings[at], 1), 1.0)
     engaged = np.where(
@@ -409,7 +416,7 @@ def _properties(
             at,
             concat(
                 '{"scroll_depth":',
-                numbers(np.round(deepest * share).astype(np.int64)),
+                numbers(np.round(deepest_scroll[at] * share).astype(np.int64)),
                 ',"engaged_ms":',
                 numbers(engaged),
                 "}",

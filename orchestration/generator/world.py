@@ -31,7 +31,6 @@ CHANNEL_CODE = {name: code for code, name in enumerate(CHANNEL_TYPES)}
 class Pages:
     """Every page of every project in one table; a page id is a row of it."""
 
-    project: np.ndarray
     path: pa.Array
     title: pa.Array
     url: pa.Array
@@ -138,14 +137,13 @@ class World:
 
 
 def _pages(products_out: list[catalog.Product]) -> Pages:
-    project, path, title, url, product = [], [], [], [], []
+    path, title, url, product = [], [], [], []
     content, app, product_pages, crawlable = [], [], [], []
     by_role = np.full((len(PROJECTS), len(Role)), -1, dtype=np.int64)
 
     def add(p: int, page_path: str, page_title: str, product_row: int = -1) -> int:
         site = PROJECTS[p].site
         base = PROJECTS[p].base_url
-        project.append(p)
         path.append(page_path)
         is_brand_title = page_title.startswith(site.name) or base is None
         title.append(page_title if is_brand_title else f"{page_title} | {site.name}")
@@ -168,7 +166,6 @@ def _pages(products_out: list[catalog.Product]) -> Pages:
             by_role[p, role] = add(p, page.path, page.title)
         crawlable.append(content[-1] + shop_items if spec.base_url else [])
     return Pages(
-        project=np.array(project),
         path=strings(path),
         title=strings(title),
         url=strings(url),
