@@ -956,6 +956,8 @@ DIURNAL_UTC = (
     3.0,
 )
 WEEKDAY_TRAFFIC = (1.0, 1.02, 1.0, 0.98, 0.94, 0.78, 0.72)
+"""Relative traffic from Monday to Sunday."""
+WEEKDAY_METRIC_POINTS = (1.0, 1.0, 1.0, 1.0, 1.0, 0.9, 0.9)
 
 
 @dataclass(frozen=True)

@@ -34,8 +34,9 @@ from orchestration.generator.world import world
 
 CHUNK_ROWS = 200_000
 EVENTS_PER_SESSION = 9.0
-"""A little above the mean, so that a chunk rarely generates sessions it then throws away."""
 CRAWLER_EVENTS_PER_SESSION = 8.0
+"""Both a little below the mean: a day's last chunk overshoots a bit and is cut at the budget,
+rather than the day trailing off in ever smaller chunks."""
 DAILY_GROWTH = 0.01
 
 
@@ -117,7 +118,9 @@ class _Generation:
         config = self.config
         expected = 1 + config.duplicate_rate
         events = split_total(config.events, _day_weights(config, catalog.WEEKDAY_TRAFFIC))
-        metrics = split_total(config.metric_points, _day_weights(config, (1,) * 5 + (0.9,) * 2))
+        metrics = split_total(
+            config.metric_points, _day_weights(config, catalog.WEEKDAY_METRIC_POINTS)
+        )
         for day in range(config.days):
             epoch_day = config.first_epoch_day + day
             self.events.expect(epoch_day, math.ceil(events[day] * expected))
