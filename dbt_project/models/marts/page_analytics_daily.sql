@@ -63,8 +63,8 @@ daily as (
         count(*) filter (where is_entrance) as entrances,
         count(*) filter (where is_exit) as exits,
         count(*) filter (where is_bounce_entrance) as bounces,
-        avg(time_on_page_seconds) as avg_time_on_page_seconds,
-        avg(scroll_depth) as avg_scroll_depth,
+        {{ fixed_point_avg('time_on_page_seconds') }} as avg_time_on_page_seconds,
+        {{ fixed_point_avg('scroll_depth') }} as avg_scroll_depth,
     from page_views_with_bounce
     group by view_date, tenant_id, project_id, page_path, device_type
 

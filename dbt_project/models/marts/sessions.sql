@@ -62,8 +62,11 @@ session_totals as (
         ) as other_event_count,
         count(*) filter (where event_name in {{ names_list('conversion_events') }}) as conversion_count,
         coalesce(
-            sum({{ json_get_double('properties', '$.value') }})
-                filter (where event_name in {{ names_list('conversion_events') }}),
+            {{ fixed_point_sum(
+                "case when event_name in " ~ names_list('conversion_events')
+                ~ " then " ~ json_get_double('properties', '$.value') ~ " end",
+                decimals=6,
+            ) }},
             0
         ) as conversion_value,
     from ranked_events

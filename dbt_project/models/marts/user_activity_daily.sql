@@ -57,7 +57,7 @@ daily_sessions as (
         person_id,
         session_date as activity_date,
         count(*) as session_count,
-        sum(duration_seconds) as total_session_duration_seconds,
+        {{ fixed_point_sum('duration_seconds') }} as total_session_duration_seconds,
     from sessions
     group by tenant_id, project_id, person_id, session_date
 
