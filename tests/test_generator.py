@@ -199,6 +199,21 @@ def test_each_arrival_date_gets_the_requested_number_of_part_files(landing: Land
             assert parts == [f"part-{n:04d}.parquet" for n in range(FILES_PER_DAY)]
 
 
+@pytest.mark.parametrize("dataset", [EVENTS, METRICS], ids=lambda d: d.name)
+def test_the_files_of_a_date_hold_similar_numbers_of_rows(
+    landing: Landing, dataset: Dataset
+) -> None:
+    for folder_date, smallest, largest in landing.rows(
+        f"""
+        select folder_date, min(rows), max(rows) from (
+            select folder_date, filename, count(*) as rows from {dataset.name} group by all
+        )
+        group by 1
+        """
+    ):
+        assert largest < 1.5 * smallest, folder_date
+
+
 def test_events_land_in_the_folder_of_their_received_at_date(landing: Landing) -> None:
     misplaced = landing.value("select count(*) from events where received_at::date <> folder_date")
     assert landing.value("select count(*) from events") > 0

@@ -121,10 +121,13 @@ class _Generation:
         metrics = split_total(
             config.metric_points, _day_weights(config, catalog.WEEKDAY_METRIC_POINTS)
         )
+        # Rows arrive for later dates (late sessions, redeliveries) before those are generated.
         for day in range(config.days):
             epoch_day = config.first_epoch_day + day
             self.events.expect(epoch_day, math.ceil(events[day] * expected))
             self.metrics.expect(epoch_day, math.ceil(metrics[day] * expected))
+        for day in range(config.days):
+            epoch_day = config.first_epoch_day + day
             self.generate_events(day, epoch_day * DAY_MS, int(events[day]))
             self.generate_metrics(day, epoch_day * DAY_MS, int(metrics[day]))
             self.events.close(epoch_day)

@@ -66,6 +66,7 @@ class LandingWriter:
         self._rows_per_file: dict[int, int] = {}
 
     def expect(self, epoch_day: int, rows: int) -> None:
+        """Announce how many rows will arrive on a date; without it, its rows wait for `close`."""
         self._rows_per_file[epoch_day] = max(1, math.ceil(rows / self.files_per_day))
 
     def add(self, table: pa.Table, arrival_day: np.ndarray) -> None:
@@ -89,8 +90,8 @@ class LandingWriter:
 
     def _write_full_parts(self, epoch_day: int) -> None:
         day = self._days[epoch_day]
-        per_file = self._rows_per_file.get(epoch_day, day.rows)
-        if day.rows < per_file or day.parts >= self.files_per_day - 1:
+        per_file = self._rows_per_file.get(epoch_day)
+        if per_file is None or day.rows < per_file or day.parts >= self.files_per_day - 1:
             return
         table, order = self._in_order(day)
         while day.rows >= per_file and day.parts < self.files_per_day - 1:
