@@ -25,16 +25,22 @@ def _parser() -> argparse.ArgumentParser:
             "<out>/<dataset>/date=YYYY-MM-DD/part-NNNN.parquet, partitioned by arrival date. "
             "The same arguments always write the same files."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--days", type=int, default=DEFAULTS.days, help="days of traffic")
     parser.add_argument(
-        "--events", type=int, default=DEFAULTS.events, help="distinct events (redeliveries on top)"
+        "--days", type=int, default=DEFAULTS.days, help="days of traffic (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--events",
+        type=int,
+        default=DEFAULTS.events,
+        help="distinct events, redeliveries on top (default: %(default)s)",
     )
     parser.add_argument(
         "--metrics", type=int, default=None, help="distinct metric points (default: events / 5)"
     )
-    parser.add_argument("--seed", type=int, default=DEFAULTS.seed, help="random seed")
+    parser.add_argument(
+        "--seed", type=int, default=DEFAULTS.seed, help="random seed (default: %(default)s)"
+    )
     parser.add_argument(
         "--out",
         type=Path,
@@ -51,41 +57,46 @@ def _parser() -> argparse.ArgumentParser:
         "--files-per-day",
         type=int,
         default=DEFAULTS.files_per_day,
-        help="files per dataset and arrival date",
+        help="files per dataset and arrival date (default: %(default)s)",
     )
     rates = parser.add_argument_group("messiness (shares between 0 and 1)")
     rates.add_argument(
         "--duplicate-rate",
         type=float,
         default=DEFAULTS.duplicate_rate,
-        help="messages delivered twice: same id and content, later received_at",
+        help="messages delivered twice: same id and content, later received_at "
+        "(default: %(default)s)",
     )
     rates.add_argument(
         "--late-rate",
         type=float,
         default=DEFAULTS.late_rate,
-        help="sessions sent 1-5 days late by an offline device",
+        help="sessions sent 1-5 days late by an offline device (default: %(default)s)",
     )
     rates.add_argument(
         "--skew-rate",
         type=float,
         default=DEFAULTS.skew_rate,
-        help="sessions from a device whose clock is off (timestamp and sent_at shifted alike)",
+        help="sessions from a device whose clock is off, timestamp and sent_at shifted alike "
+        "(default: %(default)s)",
     )
     rates.add_argument(
         "--no-session-id-rate",
         type=float,
         default=DEFAULTS.no_session_id_rate,
-        help="sessions sent without a session_id",
+        help="sessions sent without a session_id (default: %(default)s)",
     )
     rates.add_argument(
-        "--bot-rate", type=float, default=DEFAULTS.bot_rate, help="events from crawlers"
+        "--bot-rate",
+        type=float,
+        default=DEFAULTS.bot_rate,
+        help="events from crawlers (default: %(default)s)",
     )
     rates.add_argument(
         "--invalid-rate",
         type=float,
         default=DEFAULTS.invalid_rate,
-        help="rows that break the contract's value rules",
+        help="rows that break the contract's value rules (default: %(default)s)",
     )
     parser.add_argument(
         "--clean", action="store_true", help="remove the events and metrics folders first"
