@@ -29,14 +29,17 @@ from orchestration.generator.landing import LandingWriter
 from orchestration.generator.messiness import EVENT_BREAKERS, METRIC_BREAKERS, break_rows, redeliver
 from orchestration.generator.metrics import metric_points
 from orchestration.generator.population import Population
-from orchestration.generator.sessions import Delivery, EventBatch, crawler_events, human_events
+from orchestration.generator.sessions import (
+    CRAWLER_EVENTS_PER_SESSION,
+    EVENTS_PER_SESSION,
+    Delivery,
+    EventBatch,
+    crawler_events,
+    human_events,
+)
 from orchestration.generator.world import world
 
 CHUNK_ROWS = 200_000
-EVENTS_PER_SESSION = 9.0
-CRAWLER_EVENTS_PER_SESSION = 8.0
-"""Both a little below the mean: a day's last chunk overshoots a bit and is cut at the budget,
-rather than the day trailing off in ever smaller chunks."""
 DAILY_GROWTH = 0.01
 
 
@@ -104,7 +107,11 @@ class _Generation:
             horizon_ms=config.horizon_ms,
         )
         self.population = Population.create(
-            self.world, config.events, config.days, self.rng(Stream.POPULATION)
+            self.world,
+            config.events,
+            config.days,
+            config.events / config.days / EVENTS_PER_SESSION,
+            self.rng(Stream.POPULATION),
         )
         self.deployments = Deployments()
         self.events = LandingWriter(config.out, EVENTS, config.files_per_day, "received_at")

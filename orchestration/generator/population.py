@@ -80,7 +80,13 @@ class Population:
     """Per user: row of `catalog.PLANS`."""
 
     @classmethod
-    def create(cls, world: World, events: int, days: int, rng: np.random.Generator) -> Population:
+    def create(
+        cls, world: World, events: int, days: int, sessions_per_day: float, rng: np.random.Generator
+    ) -> Population:
+        """Visitors for `events` events over `days` days.
+
+        With `sessions_per_day` sessions a day, the most active visitor comes a few times a day.
+        """
         size = max(50, events // EVENTS_PER_VISITOR)
         project = world.traffic.draw(rng, size)
         channel = world.channels.draw(rng, project)
@@ -119,10 +125,9 @@ class Population:
         sdk[app] = world.app_sdks.draw(rng, user_agent[app])
 
         rank = rng.permutation(size)
-        sessions_per_day = events / max(days, 1) / 10
         activity = 1.0 / (rank + _zipf_offset(size, sessions_per_day))
         existing = rng.random(size) < EXISTING_SHARE
-        first_day = np.where(existing, 0, rng.integers(0, max(days, 1), size))
+        first_day = np.where(existing, 0, rng.integers(0, days, size))
         logged_in = existing & (rng.random(size) < EXISTING_LOGGED_IN_SHARE)
 
         plan = Choice.of([weight for _, _, weight in catalog.PLANS]).draw(rng, size)

@@ -44,6 +44,10 @@ WEB = CHANNEL_CODE[catalog.WEB]
 MOBILE = CHANNEL_CODE[catalog.MOBILE]
 WHATSAPP = CHANNEL_CODE[catalog.WHATSAPP]
 
+EVENTS_PER_SESSION = 9.0
+CRAWLER_EVENTS_PER_SESSION = 8.0
+"""Both a little below the mean, so that a day's last chunk of sessions overshoots a bit and is
+cut at the day's budget, rather than the day trailing off in ever smaller chunks."""
 BROWSE_EXTRA_PAGES = 2.5
 LEAD_PAGES = np.array([0.0, 0.6, 0.8, 0.6, 1.0, 0.0])
 """Mean pages browsed before the journey's first step, per Journey."""
