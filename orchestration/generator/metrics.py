@@ -102,7 +102,10 @@ def series() -> Series:
 def metric_points(
     day_ms: int, points: int, late_rate: float, horizon_ms: int, rng: np.random.Generator
 ) -> tuple[pa.Table, np.ndarray]:
-    """`points` data points of `day`, and the time each one reaches the collector."""
+    """`points` data points of the day starting at `day_ms`, and when each reaches the collector.
+
+    Counters and gauges follow the daily load curve; timers get slower under load.
+    """
     catalog_series = series()
     row = catalog_series.choice.draw(rng, points)
     at = day_ms + rng.integers(0, DAY_MS, points)

@@ -49,8 +49,9 @@ CRAWLER_EVENTS_PER_SESSION = 8.0
 """Both a little below the mean, so that a day's last chunk of sessions overshoots a bit and is
 cut at the day's budget, rather than the day trailing off in ever smaller chunks."""
 BROWSE_EXTRA_PAGES = 2.5
-LEAD_PAGES = np.array([0.0, 0.6, 0.8, 0.6, 1.0, 0.0])
-"""Mean pages browsed before the journey's first step, per Journey."""
+_LEAD = {Journey.SIGNUP: 0.6, Journey.CHECKOUT: 0.8, Journey.BOOKING: 0.6, Journey.LOGIN: 1.0}
+LEAD_PAGES = np.array([_LEAD.get(journey, 0.0) for journey in Journey])
+"""Per journey, the mean pages browsed before its first step."""
 TRAIL_STEPS_IN_APP = 6.0
 TRAIL_STEPS = 0.5
 BROWSE_ACTION_SHARE = 0.12
