@@ -26,6 +26,7 @@ from dagster_duckdb import DuckDBResource
 
 from orchestration.contract import DATASETS, EVENTS, Dataset
 from orchestration.landing.assets import landing_asset_key
+from orchestration.resources import WAREHOUSE_WRITER_POOL
 from orchestration.settings import Settings
 from orchestration.transform import TRANSLATOR
 
@@ -70,6 +71,7 @@ def _matches_contract(dataset: Dataset) -> AssetChecksDefinition:
         name="matches_contract",
         description=f"{dataset.table} has exactly the contract's columns and types, in order.",
         blocking=True,
+        pool=WAREHOUSE_WRITER_POOL,
     )
     def check(warehouse: DuckDBResource) -> AssetCheckResult:
         expected = [(c.name, c.type.duckdb) for c in dataset.table_columns()]
@@ -93,6 +95,7 @@ def _unique_key(dataset: Dataset) -> AssetChecksDefinition:
         name="unique_key",
         description=f"No two rows of {dataset.table} share ({key}).",
         blocking=True,
+        pool=WAREHOUSE_WRITER_POOL,
     )
     def check(warehouse: DuckDBResource) -> AssetCheckResult:
         with warehouse.get_connection() as connection:
@@ -169,6 +172,7 @@ def _reconciles(dataset: Dataset) -> AssetChecksDefinition:
             "and the tables hold exactly those rows."
         ),
         blocking=True,
+        pool=WAREHOUSE_WRITER_POOL,
     )
     def check(warehouse: DuckDBResource) -> AssetCheckResult:
         with warehouse.get_connection() as connection:
@@ -206,6 +210,7 @@ def _events_freshness(settings: Settings) -> AssetChecksDefinition:
             f"Warns when the newest event was received more than {settings.freshness_warn_hours}"
             " hours ago (FRESHNESS_WARN_HOURS): files may have stopped landing."
         ),
+        pool=WAREHOUSE_WRITER_POOL,
     )
     def check(warehouse: DuckDBResource) -> AssetCheckResult:
         now = datetime.now(UTC).replace(tzinfo=None)
@@ -265,6 +270,7 @@ def _events_volume() -> AssetChecksDefinition:
             "Warns when the latest complete arrival day has less than half the events of the "
             "median of the 7 days before it."
         ),
+        pool=WAREHOUSE_WRITER_POOL,
     )
     def check(warehouse: DuckDBResource) -> AssetCheckResult:
         with warehouse.get_connection() as connection:
@@ -340,6 +346,7 @@ def _contract_check(
             )
             for key, (relation, _) in contracts.items()
         ],
+        pool=WAREHOUSE_WRITER_POOL,
     )
     def check(warehouse: DuckDBResource) -> Iterator[AssetCheckResult]:
         with warehouse.get_connection() as connection:

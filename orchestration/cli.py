@@ -12,6 +12,8 @@ import sys
 import time
 from datetime import date
 
+from dagster import DagsterInstance, ExecuteInProcessResult
+
 from orchestration.contract import DATASETS
 from orchestration.landing.loader import landed_dates
 from orchestration.settings import PROJECT_ROOT, Settings
@@ -28,24 +30,41 @@ def _landed_range(settings: Settings) -> tuple[date, date] | None:
     return (dates[0], dates[-1]) if dates else None
 
 
-def run_pipeline(start: date, end: date) -> bool:
-    """Run the main job over the arrival days [start, end] as one run; True when it succeeded."""
-    from dagster import DagsterInstance
+def run_pipeline(
+    settings: Settings,
+    start: date,
+    end: date,
+    *,
+    full_refresh: bool = False,
+    instance: DagsterInstance | None = None,
+) -> ExecuteInProcessResult:
+    """Run the main job over the arrival days [start, end] as one run.
 
-    from orchestration.definitions import defs
+    With `full_refresh`, every dbt model is rebuilt from all raw data instead of from what
+    arrived in the range.
+    """
+    from orchestration.definitions import build_definitions
 
-    os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / "dagster_home"))
-    instance = DagsterInstance.get()
-    result = defs.resolve_job_def("main").execute_in_process(
-        instance=instance,
-        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-        tags={
-            "dagster/asset_partition_range_start": start.isoformat(),
-            "dagster/asset_partition_range_end": end.isoformat(),
-        },
-        raise_on_error=False,
+    if instance is None:
+        os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / "dagster_home"))
+        instance = DagsterInstance.get()
+    dbt_config = {"config": {"full_refresh": full_refresh}}
+    return (
+        build_definitions(settings)
+        .resolve_job_def("main")
+        .execute_in_process(
+            instance=instance,
+            run_config={
+                "ops": {"dbt_incremental_models": dbt_config, "dbt_models": dbt_config},
+                "loggers": {"console": {"config": {"log_level": "INFO"}}},
+            },
+            tags={
+                "dagster/asset_partition_range_start": start.isoformat(),
+                "dagster/asset_partition_range_end": end.isoformat(),
+            },
+            raise_on_error=False,
+        )
     )
-    return result.success
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -62,7 +81,7 @@ def _run(args: argparse.Namespace) -> int:
     end = args.end or landed[1]
     print(f"Running the pipeline for arrival days {start} to {end} ...", flush=True)
     began = time.monotonic()
-    succeeded = run_pipeline(start, end)
+    succeeded = run_pipeline(settings, start, end, full_refresh=args.full_refresh).success
     elapsed = time.monotonic() - began
     if not succeeded:
         print(
@@ -92,6 +111,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     run.add_argument(
         "--end", type=date.fromisoformat, help="last arrival day (default: last landed)"
+    )
+    run.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild every dbt model from all raw data, not just what arrived in the range",
     )
     run.set_defaults(handler=_run)
     args = parser.parse_args(argv)

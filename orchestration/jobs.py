@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from dagster import AssetSelection, define_asset_job
+from dagster import AssetSelection, define_asset_job, in_process_executor
 
 # Every asset of the code location, in dependency order; blocking checks gate what follows them.
+# Every step opens the one DuckDB file, so steps cannot run side by side anyway: one process per
+# run saves starting (and loading the code location in) a process per step.
 main_job = define_asset_job(
     name="main",
     selection=AssetSelection.all(),
-    description="Load landed files, build every model and publish the marts.",
+    executor_def=in_process_executor,
+    description="Load the landed files of the chosen arrival days and build every model on them.",
 )

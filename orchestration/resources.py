@@ -6,9 +6,10 @@ from dagster_duckdb import DuckDBResource
 
 from orchestration.settings import Settings
 
-# Every step that writes to the warehouse runs in this pool. DuckDB allows one read-write
-# process per file, so the Dagster instance limits the pool to one slot (see dagster.yaml):
-# queued steps wait for the slot instead of failing on the file lock.
+# Every step that opens the warehouse runs in this pool. DuckDB allows one read-write process
+# per file, and a writer blocks even read-only opens from other processes, so the Dagster
+# instance limits the pool to one slot (dagster_home/dagster.yaml): steps of concurrent runs
+# wait for the slot instead of failing on the file lock.
 WAREHOUSE_WRITER_POOL = "duckdb_warehouse"
 
 

@@ -106,3 +106,10 @@ def test_every_model_has_owners_kinds_and_a_description():
         assert node.owners == ["team:analytics-engineering"]
         assert "dbt" in node.kinds
         assert node.description, f"{key.to_user_string()} has no description"
+
+
+def test_every_step_that_opens_the_warehouse_shares_one_pool():
+    for assets_def in defs.assets:
+        assert assets_def.op.pool == "duckdb_warehouse", assets_def.node_def.name
+    for checks_def in defs.asset_checks:
+        assert checks_def.op.pool == "duckdb_warehouse", checks_def.node_def.name

@@ -4,11 +4,15 @@ For a file whose columns DuckDB has described, `staging_select` builds one SELEC
 file once and yields, per row: every contract column cast to its contract type, the list of
 violations (each `"<column>: <what is wrong>"`), and the row as it was (as JSON) for the rows that
 have violations. Casting and checking in SQL keeps the work vectorized; nothing loops over rows.
+
+Each rule is a condition and a message. A row's conditions are evaluated as one boolean first;
+the messages and the row as it was are built only for the rare rows where it is true.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from orchestration.contract import EVENTS, Column, ColumnType, Dataset
 
@@ -37,6 +41,14 @@ _TYPE_NAMES = {
     ColumnType.DOUBLE: "a number",
 }
 _SHOWN_VALUE_CHARS = 80
+
+
+@dataclass(frozen=True)
+class Rule:
+    condition: str
+    """SQL that is true when the row breaks the rule (NULL counts as not broken)."""
+    message: str
+    """SQL text expression saying what is wrong, `<column>: ...`."""
 
 
 def sql_string(value: str) -> str:
@@ -79,62 +91,77 @@ def _typed(column: Column, source: str, source_type: str | None) -> tuple[str, b
     return f"cast(null as {target})", True
 
 
-def _column_rules(column: Column, source: str, typed: str, can_fail: bool) -> list[str]:
-    """SQL expressions that are a violation message or NULL, for one column."""
+def _column_rules(column: Column, source: str, typed: str, can_fail: bool) -> list[Rule]:
+    """The rules one column of the file must keep."""
     name = column.name
-    rules: list[str] = []
+    rules: list[Rule] = []
     if column.required:
         blank = (
             f" or trim(cast({source} as varchar)) = ''" if column.type is ColumnType.STRING else ""
         )
-        rules.append(
-            f"case when {source} is null{blank} then '{name}: required value is missing' end"
-        )
+        rules.append(Rule(f"{source} is null{blank}", f"'{name}: required value is missing'"))
     if can_fail:
         rules.append(
-            f"case when {source} is not null and {typed} is null then "
-            f"'{name}: ' || {_shown(source)} || ' is not {_TYPE_NAMES[column.type]}' end"
+            Rule(
+                f"{source} is not null and {typed} is null",
+                f"'{name}: ' || {_shown(source)} || ' is not {_TYPE_NAMES[column.type]}'",
+            )
         )
     if column.type is ColumnType.DOUBLE:
         rules.append(
-            f"case when not isfinite({typed}) then "
-            f"'{name}: ' || cast({typed} as varchar) || ' is not a finite number' end"
+            Rule(
+                f"not isfinite({typed})",
+                f"'{name}: ' || cast({typed} as varchar) || ' is not a finite number'",
+            )
         )
     if column.accepted_values:
         allowed = ", ".join(sql_string(value) for value in column.accepted_values)
         rules.append(
-            f"case when {typed} not in ({allowed}) then '{name}: ' || {_shown(typed)}"
-            f" || ' is not one of {', '.join(column.accepted_values)}' end"
+            Rule(
+                f"{typed} not in ({allowed})",
+                f"'{name}: ' || {_shown(typed)} || ' is not one of "
+                f"{', '.join(column.accepted_values)}'",
+            )
         )
     if column.pattern:
         rules.append(
-            f"case when not regexp_full_match({typed}, {sql_string(column.pattern)}) then "
-            f"'{name}: ' || {_shown(typed)} || ' does not match {column.pattern}' end"
+            Rule(
+                f"not regexp_full_match({typed}, {sql_string(column.pattern)})",
+                f"'{name}: ' || {_shown(typed)} || ' does not match {column.pattern}'",
+            )
         )
     if column.json_object:
         rules.append(
-            f"case when {typed} is not null and coalesce(json_type(try_cast({typed} as json)),"
-            f" '') <> 'OBJECT' then '{name}: ' || {_shown(typed)} || ' is not a JSON object' end"
+            Rule(
+                f"{typed} is not null and coalesce(json_type(try_cast({typed} as json)), '')"
+                " <> 'OBJECT'",
+                f"'{name}: ' || {_shown(typed)} || ' is not a JSON object'",
+            )
         )
     if column.json_string_values:
         rules.append(
-            f"case when json_type(try_cast({typed} as json)) = 'OBJECT' and not list_bool_and("
-            f"list_transform(json_type(try_cast({typed} as json), '$.*'),"
-            f" lambda t: t = 'VARCHAR')) then '{name}: every value must be a string' end"
+            Rule(
+                f"json_type(try_cast({typed} as json)) = 'OBJECT' and not list_bool_and("
+                f"list_transform(json_type(try_cast({typed} as json), '$.*'),"
+                " lambda t: t = 'VARCHAR'))",
+                f"'{name}: every value must be a string'",
+            )
         )
     return rules
 
 
-def _event_time_rule(future_tolerance_hours: int) -> str:
-    # Event time as the spec defines it (skew-corrected when sent_at is present).
+def _event_time_rule(typed: Mapping[str, str], future_tolerance_hours: int) -> Rule:
+    """An event time (skew-corrected when sent_at is present) too far after received_at."""
+    timestamp, sent_at, received_at = typed["timestamp"], typed["sent_at"], typed["received_at"]
     event_time = (
-        "case when sent_at is not null then received_at - (sent_at - timestamp) else timestamp end"
+        f"case when {sent_at} is not null then {received_at} - ({sent_at} - {timestamp})"
+        f" else {timestamp} end"
     )
-    return (
-        f"case when {event_time} > received_at + interval {int(future_tolerance_hours)} hour then "
-        f"'timestamp: event time ' || cast({event_time} as varchar) || ' is more than "
-        f"{int(future_tolerance_hours)} hours after received_at ' || cast(received_at as varchar)"
-        " end"
+    hours = int(future_tolerance_hours)
+    return Rule(
+        f"{event_time} > {received_at} + interval {hours} hour",
+        f"'timestamp: event time ' || cast({event_time} as varchar) || ' is more than {hours}"
+        f" hours after received_at ' || cast({received_at} as varchar)",
     )
 
 
@@ -153,26 +180,45 @@ def staging_select(
     contract's columns, `_source_file`, `_source_row`, `violations` (VARCHAR[]) and `raw_row`.
     A file missing a required column is unusable as a whole: every row is rejected, naming it.
     """
-    missing = [name for name in dataset.required_columns if name not in file_columns]
-    typed_columns: list[str] = []
-    rules: list[str] = []
+    typed: dict[str, str] = {}
+    rules: list[Rule] = []
     for column in dataset.columns:
         source_type = file_columns.get(column.name)
         source = f"src.{quote_identifier(column.name)}"
-        typed, can_fail = _typed(column, source, source_type)
+        expression, can_fail = _typed(column, source, source_type)
         if column.name == "ip_address" and source_type is not None:
-            typed = f"anonymize_ip({typed})"
+            expression = f"anonymize_ip({expression})"
             rules.append(
-                f"case when {source} is not null and {typed} is null then "
-                "'ip_address: not an IPv4 or IPv6 address' end"
+                Rule(
+                    f"{source} is not null and {expression} is null",
+                    "'ip_address: not an IPv4 or IPv6 address'",
+                )
             )
-        typed_columns.append(f"{typed} as {quote_identifier(column.name)}")
+        typed[column.name] = expression
         if source_type is not None:
-            rules.extend(_column_rules(column, source, typed, can_fail))
+            rules.extend(_column_rules(column, source, expression, can_fail))
+    if dataset is EVENTS:
+        rules.append(_event_time_rule(typed, future_tolerance_hours))
+
+    missing = [name for name in dataset.required_columns if name not in file_columns]
+    if missing:
+        broken = "true"
+        violations = (
+            "["
+            + ", ".join(
+                sql_string(f"{name}: required column is missing from the file") for name in missing
+            )
+            + "]"
+        )
+    else:
+        broken = " or ".join(f"coalesce({rule.condition}, false)" for rule in rules)
+        messages = ", ".join(
+            f"case when {rule.condition} then {rule.message} end" for rule in rules
+        )
+        violations = f"list_filter([{messages}], lambda v: v is not null)"
 
     # The row as it was, every column of the file, except that the IP address is anonymized
     # (or dropped when it is not an address): a raw address is never stored, even when rejected.
-    # It is packed for every row but only rendered as JSON for the rejected ones.
     as_it_was = ", ".join(
         f"{quote_identifier(name)} := "
         + (
@@ -183,37 +229,13 @@ def staging_select(
         for name in file_columns
         if name != "file_row_number"
     )
-    checked = f"""
-    select
-        {", ".join(typed_columns)},
-        {sql_string(source_file)} as _source_file,
-        src.file_row_number as _source_row,
-        list_filter([
-            {", ".join(rules)}
-        ], lambda v: v is not null) as _column_violations,
-        struct_pack({as_it_was}) as _row_as_it_was
-    from {file_sql} as src
-    """
-    row_rules = [_event_time_rule(future_tolerance_hours)] if dataset is EVENTS else []
-    if missing:
-        violations = (
-            "["
-            + ", ".join(
-                sql_string(f"{name}: required column is missing from the file") for name in missing
-            )
-            + "]"
-        )
-    elif row_rules:
-        violations = (
-            f"list_concat(_column_violations, list_filter([{', '.join(row_rules)}],"
-            " lambda v: v is not null))"
-        )
-    else:
-        violations = "_column_violations"
+    typed_columns = ", ".join(f"{sql} as {quote_identifier(name)}" for name, sql in typed.items())
     return f"""
     select
-        * exclude (_column_violations, _row_as_it_was, violations),
-        violations,
-        case when len(violations) > 0 then to_json(_row_as_it_was) end as raw_row
-    from (select *, {violations} as violations from ({checked}) as checked) as validated
+        {typed_columns},
+        {sql_string(source_file)} as _source_file,
+        src.file_row_number as _source_row,
+        case when {broken} then {violations} else [] end as violations,
+        case when {broken} then to_json(struct_pack({as_it_was})) end as raw_row
+    from {file_sql} as src
     """
