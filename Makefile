@@ -21,7 +21,7 @@ $(INSTALLED): pyproject.toml
 	touch $@
 
 generate: install
-	$(BIN)/warehouse-generate --days $(DAYS) --events $(EVENTS) --seed $(SEED) --out raw_landing
+	$(BIN)/warehouse-generate --days $(DAYS) --events $(EVENTS) --seed $(SEED) --out raw_landing --clean
 
 run: generate
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/warehouse run

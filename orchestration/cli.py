@@ -12,6 +12,7 @@ import sys
 import time
 from datetime import date
 
+import duckdb
 from dagster import DagsterInstance, ExecuteInProcessResult
 
 from orchestration.contract import DATASETS
@@ -19,15 +20,30 @@ from orchestration.landing.loader import landed_dates
 from orchestration.settings import PROJECT_ROOT, Settings
 
 
-def _landed_range(settings: Settings) -> tuple[date, date] | None:
-    dates = sorted(
-        {
-            d
-            for dataset in DATASETS.values()
-            for d in landed_dates(settings.raw_landing_dir, dataset)
-        }
-    )
-    return (dates[0], dates[-1]) if dates else None
+def _loaded_dates(settings: Settings) -> set[date]:
+    """Arrival days the warehouse has loaded files for."""
+    if not settings.warehouse_path.exists():
+        return set()
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
+        has_manifest = connection.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'raw' and table_name = 'load_manifest'"
+        ).fetchone()[0]
+        if not has_manifest:
+            return set()
+        rows = connection.execute("select distinct landing_date from raw.load_manifest")
+        return {day for (day,) in rows.fetchall()}
+
+
+def days_to_run(settings: Settings) -> tuple[date, date] | None:
+    """The arrival days that bring the warehouse in line with raw_landing/: every day with files,
+    and every day loaded before (whose files may since have been removed)."""
+    days = _loaded_dates(settings) | {
+        day
+        for dataset in DATASETS.values()
+        for day in landed_dates(settings.raw_landing_dir, dataset)
+    }
+    return (min(days), max(days)) if days else None
 
 
 def run_pipeline(
@@ -69,7 +85,7 @@ def run_pipeline(
 
 def _run(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
-    landed = _landed_range(settings)
+    landed = days_to_run(settings)
     if landed is None and args.start is None:
         print(
             f"No files in {settings.raw_landing_dir}: generate a sample with `warehouse-generate`"
