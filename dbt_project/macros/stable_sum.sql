@@ -3,6 +3,8 @@
     addition is not associative, so a plain sum can differ in the last bits between two builds
     whose tables hold the same rows in another physical order (an incremental run and a full
     rebuild). Summing in value order makes the result a function of the values alone.
+    For values of known precision (milliseconds, money) `fixed_point_sum` does the same more
+    cheaply; this one is for values of any magnitude and precision, such as metric points.
 -#}
 {% macro stable_sum(value_column) -%}
     {{ return(adapter.dispatch('stable_sum')(value_column)) }}

@@ -177,7 +177,7 @@ window_sessions as (
         windows.period_days,
         windows.comparison,
         count(sessions.session_date) as session_count,
-        {{ stable_avg('sessions.duration_seconds') }} as avg_session_duration_seconds,
+        {{ fixed_point_avg('sessions.duration_seconds') }} as avg_session_duration_seconds,
         avg(case when sessions.is_bounce then 1.0 when not sessions.is_bounce then 0.0 end) as bounce_rate,
         avg(case when sessions.converted then 1.0 when not sessions.converted then 0.0 end) as conversion_rate,
     from windows
@@ -201,7 +201,7 @@ window_revenue as (
         windows.project_id,
         windows.period_days,
         windows.comparison,
-        coalesce({{ stable_sum('conversions.conversion_value') }}, 0) as revenue,
+        coalesce({{ fixed_point_sum('conversions.conversion_value') }}, 0) as revenue,
     from windows
     left join conversions
         on windows.tenant_id = conversions.tenant_id

@@ -44,7 +44,7 @@ aggregated as (
         count(distinct person_id) as unique_users,
         count(case when success_flag = 1 then 1 end) as success_count,
         count(success_flag) as outcome_count,
-        {{ stable_avg('duration_ms') }} as avg_duration_ms,
+        {{ fixed_point_avg('duration_ms') }} as avg_duration_ms,
         avg(cast(success_flag as double)) as success_rate,
     from parsed
     group by
