@@ -6,7 +6,7 @@ from dagster import Definitions
 
 from orchestration.automation import build_daily_schedule, build_raw_landing_sensor
 from orchestration.checks import build_landing_checks, build_model_contract_checks
-from orchestration.jobs import main_job
+from orchestration.jobs import backfill_job, main_job
 from orchestration.landing.assets import build_landing_assets
 from orchestration.resources import warehouse_resource
 from orchestration.settings import Settings
@@ -22,7 +22,7 @@ def build_definitions(settings: Settings) -> Definitions:
             *build_landing_checks(settings),
             *build_model_contract_checks(dbt_assets, manifest_path),
         ],
-        jobs=[main_job],
+        jobs=[main_job, backfill_job],
         sensors=[build_raw_landing_sensor(settings)],
         schedules=[build_daily_schedule()],
         resources={"warehouse": warehouse_resource(settings), "dbt": dbt_resource(settings)},

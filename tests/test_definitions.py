@@ -113,3 +113,14 @@ def test_every_step_that_opens_the_warehouse_shares_one_pool():
         assert assets_def.op.pool == "duckdb_warehouse", assets_def.node_def.name
     for checks_def in defs.asset_checks:
         assert checks_def.op.pool == "duckdb_warehouse", checks_def.node_def.name
+
+
+def test_backfill_job_rebuilds_every_model_without_reloading_files():
+    graph = defs.resolve_asset_graph()
+    selected = defs.resolve_job_def("backfill").asset_layer.selected_asset_keys
+    models = {key for key in graph.get_all_asset_keys() if graph.get(key).group_name != "landing"}
+
+    assert selected == models
+    assert (
+        defs.resolve_job_def("main").asset_layer.selected_asset_keys == graph.get_all_asset_keys()
+    )
