@@ -151,6 +151,7 @@ def build_landing_asset(dataset: Dataset, settings: Settings) -> AssetsDefinitio
                     settings.raw_landing_dir,
                     date.fromisoformat(key),
                     future_tolerance_hours=settings.future_tolerance_hours,
+                    actor=f"dagster run {context.run_id}",
                 )
                 context.log.info(
                     f"{dataset.name} {key}: {len(partition_load.files)} files, "

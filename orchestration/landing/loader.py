@@ -28,6 +28,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.audit import record_action
 from orchestration.contract import Dataset
 from orchestration.landing.privacy import register_anonymize_ip
 from orchestration.landing.tables import create_landing_tables
@@ -195,8 +196,10 @@ def load_partition(
     landing_date: date,
     *,
     future_tolerance_hours: int = 24,
+    actor: str | None = None,
 ) -> PartitionLoad:
-    """Replace everything `landing_date`'s files of `dataset` contributed to the warehouse."""
+    """Replace everything `landing_date`'s files of `dataset` contributed to the warehouse, and
+    record the load (or reload) in the audit log, `actor` being who asked for it."""
     connection.execute("set TimeZone = 'UTC'")
     create_landing_tables(connection)
     register_anonymize_ip(connection)
@@ -208,7 +211,22 @@ def load_partition(
         files.append(_stage_file(connection, dataset, path, source_file, future_tolerance_hours))
 
     with _transaction(connection):
-        _replace_partition(connection, dataset, landing_date, files)
+        loaded_before = _replace_partition(connection, dataset, landing_date, files)
+        partition_load = PartitionLoad(dataset.name, landing_date, files, [])
+        record_action(
+            connection,
+            "reload" if loaded_before else "load",
+            f"{dataset.table} {landing_date.isoformat()}",
+            actor=actor,
+            rows_affected=partition_load.rows_read,
+            details={
+                "files": len(files),
+                "files_rejected": len(partition_load.files_rejected),
+                "rows_loaded": partition_load.rows_loaded,
+                "rows_rejected": partition_load.rows_rejected,
+                "rows_duplicate": partition_load.rows_duplicate,
+            },
+        )
     examples = connection.execute(
         f"""
         select _source_file || ' row ' || _source_row || ': ' || reject_reason
@@ -220,7 +238,8 @@ def load_partition(
         [landing_date],
     ).fetchall()
     connection.execute("drop table if exists _staged")
-    return PartitionLoad(dataset.name, landing_date, files, [example for (example,) in examples])
+    partition_load.rejected_examples = [example for (example,) in examples]
+    return partition_load
 
 
 def _replace_partition(
@@ -228,7 +247,9 @@ def _replace_partition(
     dataset: Dataset,
     landing_date: date,
     files: list[FileLoad],
-) -> None:
+) -> bool:
+    """Replace the partition's rows, duplicates, rejects and manifest; whether it had been
+    loaded before."""
     key = ", ".join(quote_identifier(name) for name in dataset.key)
     key_match = " and ".join(
         f"t.{quote_identifier(name)} = k.{quote_identifier(name)}" for name in dataset.key
@@ -335,6 +356,7 @@ def _replace_partition(
         """
     )
     _record_manifest(connection, dataset, landing_date, files)
+    return bool(first_loaded)
 
 
 def _record_manifest(

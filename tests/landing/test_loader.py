@@ -581,3 +581,21 @@ def test_removing_a_winning_file_promotes_the_other_delivery(warehouse, raw_land
     assert warehouse.execute(
         "select landing_date, rows_loaded, rows_duplicate from raw.load_manifest"
     ).fetchall() == [(DAY_2, 1, 0)]
+
+
+def test_every_load_and_reload_is_in_the_audit_log(warehouse, raw_landing):
+    write_landing_file(
+        raw_landing, EVENTS, DAY_1, "part-0.parquet", [event("m1"), event("m1"), event("m2")]
+    )
+
+    load_partition(warehouse, EVENTS, raw_landing, DAY_1, actor="dagster run abc")
+    load_partition(warehouse, EVENTS, raw_landing, DAY_1, actor="user ops")
+
+    rows = warehouse.execute(
+        "select action, target, actor, rows_affected, details->>'rows_duplicate' "
+        "from audit.actions order by occurred_at, action"
+    ).fetchall()
+    assert rows == [
+        ("load", "raw.events 2026-03-01", "dagster run abc", 3, "1"),
+        ("reload", "raw.events 2026-03-01", "user ops", 3, "1"),
+    ]
