@@ -38,10 +38,20 @@ class Settings:
     """The freshness check warns when the newest `received_at` is older than this."""
     duckdb_threads: int
     duckdb_memory_limit: str
+    raw_retention_days: int
+    """Raw rows and landing files whose arrival day is older are removed by cleanup."""
+    aggregate_retention_days: int
+    """Mart rows whose day or period is older are removed by cleanup (default: 5 years)."""
+    export_expiry_days: int
+    """An export's file is deleted, and the export marked EXPIRED, this long after it completed."""
 
     @property
     def warehouse_path(self) -> Path:
         return self.warehouse_dir / "warehouse.duckdb"
+
+    @property
+    def exports_dir(self) -> Path:
+        return self.warehouse_dir / "exports"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -56,4 +66,7 @@ class Settings:
             freshness_warn_hours=int(os.environ.get("FRESHNESS_WARN_HOURS", "36")),
             duckdb_threads=int(os.environ.get("DUCKDB_THREADS", str(os.cpu_count() or 2))),
             duckdb_memory_limit=os.environ.get("DUCKDB_MEMORY_LIMIT", "8GB"),
+            raw_retention_days=int(os.environ.get("RAW_RETENTION_DAYS", "730")),
+            aggregate_retention_days=int(os.environ.get("AGGREGATE_RETENTION_DAYS", "1826")),
+            export_expiry_days=int(os.environ.get("EXPORT_EXPIRY_DAYS", "7")),
         )
