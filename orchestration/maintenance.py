@@ -1,0 +1,547 @@
+"""Retention and forget-a-person: the two ways rows leave the warehouse on purpose.
+
+**Retention** (`cleanup`, the `maintenance/cleanup` asset, `warehouse cleanup`). "Older than"
+means, per table:
+- `raw.*` tables (events, metrics, their duplicates and rejected rows) and `raw.load_manifest`:
+  the arrival day (`_landing_date`, the day of `received_at` that partitions the landing files)
+  is more than `RAW_RETENTION_DAYS` before today. The landing folders of those days in
+  `raw_landing/` are deleted too, so that no later run loads them again;
+- event-level intermediate tables (those with a `received_at` column, e.g. `int_events`): the day
+  of `received_at`, with the same setting, since they are copies of raw events;
+- marts: the mart's day or period column (`catalog.Table.period_column`: `session_date`,
+  `view_date`, `hour_start`, `period_start`, `cohort_start`, ...) is more than
+  `AGGREGATE_RETENTION_DAYS` before today. Marts without one describe current state (users,
+  identities, deployments, preferences, funnel definitions) and are kept;
+- exports: a COMPLETED export past its `expires_at` loses its file and becomes EXPIRED.
+Everything is removed in one transaction with its `cleanup` audit record.
+
+**Forget a person** (`forget_person`, the `forget` job, `warehouse forget`). From a user_id, the
+person is that user and every anonymous_id ever linked to it; from an anonymous_id, every user_id
+linked to it and all of their anonymous_ids (or the anonymous_id alone). Links are read from every
+table holding both an `anonymous_id` and a `user_id` (raw events and their duplicates, the
+identity tables) and from the rejected rows. Then every row holding one of those ids in a person
+column (`user_id`, `anonymous_id`, `person_id`) of any table, and every rejected row whose
+`raw_row` holds one, is deleted; the landing files that held such rows are rewritten without them
+(so no reload brings them back), and their `raw.load_manifest` rows take the new size, hash and
+counts. Aggregates without a person column (hourly rollups, page analytics, retention cohorts,
+dashboard tiles, ...) keep their numbers: they hold no one's identity. Nothing else changes. The
+`forget` audit record names the person only by the SHA-256 of the id given.
+"""
+
+import hashlib
+import shutil
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from dagster import (
+    AssetExecutionContext,
+    Config,
+    MaterializeResult,
+    MetadataValue,
+    OpExecutionContext,
+    asset,
+    job,
+    op,
+)
+from dagster_duckdb import DuckDBResource
+
+from orchestration.audit import record_action
+from orchestration.catalog import MARTS_SCHEMA, Table, base_tables
+from orchestration.contract import DATASETS, EVENTS
+from orchestration.exports import EXPORTS_TABLE, ExportStatus, create_exports_table
+from orchestration.landing.loader import _transaction, landed_dates, partition_dir
+from orchestration.landing.validation import quote_identifier, sql_string
+from orchestration.resources import WAREHOUSE_WRITER_POOL
+from orchestration.settings import Settings
+
+MAINTENANCE_GROUP = "maintenance"
+RAW_SCHEMA = "raw"
+INTERMEDIATE_SCHEMA = "intermediate"
+# Schemas never touched: the audit log and the export records are the history of these actions.
+_KEPT_SCHEMAS = ("audit",)
+
+
+@dataclass
+class Cleanup:
+    """What one cleanup removed."""
+
+    raw_cutoff: date
+    aggregate_cutoff: date
+    rows_removed: dict[str, int] = field(default_factory=dict)
+    """Table -> rows deleted (every table looked at, zeros included)."""
+    landing_folders_removed: list[str] = field(default_factory=list)
+    exports_expired: list[str] = field(default_factory=list)
+    marts_kept: list[str] = field(default_factory=list)
+    """Marts without a day or period column, which retention does not age out."""
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.rows_removed.values())
+
+
+def cleanup(
+    connection: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    *,
+    now: datetime | None = None,
+    actor: str | None = None,
+) -> Cleanup:
+    """Remove what is past retention at `now` (UTC, default: the clock) and record it."""
+    connection.execute("set TimeZone = 'UTC'")
+    create_exports_table(connection)
+    now = now or datetime.now(UTC).replace(tzinfo=None)
+    today = now.date()
+    result = Cleanup(
+        raw_cutoff=today - timedelta(days=settings.raw_retention_days),
+        aggregate_cutoff=today - timedelta(days=settings.aggregate_retention_days),
+    )
+    tables = base_tables(connection)
+    with _transaction(connection):
+        for table in tables:
+            condition = _retention_condition(table, result)
+            if condition is None:
+                if table.schema == MARTS_SCHEMA:
+                    result.marts_kept.append(table.name)
+                continue
+            removed = connection.execute(
+                f"delete from {table.relation} where {condition}"
+            ).fetchone()[0]
+            result.rows_removed[table.qualified_name] = removed
+        expired = connection.execute(
+            f"""
+            update {EXPORTS_TABLE} set status = ?
+            where status = ? and expires_at < ?
+            returning path
+            """,
+            [ExportStatus.EXPIRED, ExportStatus.COMPLETED, now],
+        ).fetchall()
+        result.exports_expired = sorted(path for (path,) in expired)
+        result.landing_folders_removed = [
+            partition_dir(settings.raw_landing_dir, dataset, day)
+            .relative_to(settings.raw_landing_dir)
+            .as_posix()
+            for dataset in DATASETS.values()
+            for day in landed_dates(settings.raw_landing_dir, dataset)
+            if day < result.raw_cutoff
+        ]
+        record_action(
+            connection,
+            "cleanup",
+            "warehouse",
+            actor=actor,
+            rows_affected=result.total_rows,
+            details={
+                "raw_cutoff": result.raw_cutoff,
+                "aggregate_cutoff": result.aggregate_cutoff,
+                "rows_removed": {t: n for t, n in result.rows_removed.items() if n},
+                "landing_folders_removed": result.landing_folders_removed,
+                "exports_expired": len(result.exports_expired),
+            },
+        )
+    # Files go once the transaction holds: a failed cleanup leaves them, and a re-run retries.
+    for folder in result.landing_folders_removed:
+        shutil.rmtree(settings.raw_landing_dir / folder, ignore_errors=True)
+    for path in result.exports_expired:
+        Path(path).unlink(missing_ok=True)
+    return result
+
+
+def _retention_condition(table: Table, cleanup: Cleanup) -> str | None:
+    """SQL selecting the table's rows past retention; None when retention does not apply."""
+    raw_cutoff = f"date '{cleanup.raw_cutoff.isoformat()}'"
+    if table.schema == RAW_SCHEMA:
+        if "_landing_date" in table.columns:
+            return f"_landing_date < {raw_cutoff}"
+        if "landing_date" in table.columns:
+            return f"landing_date < {raw_cutoff}"
+        return None
+    if table.schema == INTERMEDIATE_SCHEMA and "received_at" in table.columns:
+        return f"received_at < {raw_cutoff}"
+    if table.schema == MARTS_SCHEMA and table.period_column is not None:
+        return (
+            f"{quote_identifier(table.period_column)}"
+            f" < date '{cleanup.aggregate_cutoff.isoformat()}'"
+        )
+    return None
+
+
+@dataclass
+class Forget:
+    """What forgetting one person removed."""
+
+    id_sha256: str
+    linked_ids: int
+    """How many ids (the one given, its linked user_ids and anonymous_ids) were forgotten."""
+    rows_removed: dict[str, int] = field(default_factory=dict)
+    landing_files_rewritten: list[str] = field(default_factory=list)
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.rows_removed.values())
+
+
+def id_sha256(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def _json_field(column: str, name: str) -> str:
+    return f"json_extract_string({column}, {sql_string('$.' + name)})"
+
+
+def _link_sources(tables: list[Table]) -> list[str]:
+    """SELECTs of (tenant_id, anonymous_id, user_id) from every table that links the two."""
+    sources = []
+    for table in tables:
+        if table.schema in _KEPT_SCHEMAS:
+            continue
+        if {"tenant_id", "anonymous_id", "user_id"} <= table.columns.keys():
+            sources.append(f"select tenant_id, anonymous_id, user_id from {table.relation}")
+        if table.columns.get("raw_row") == "JSON":
+            tenant, anonymous, user = (
+                _json_field("raw_row", name) for name in ("tenant_id", "anonymous_id", "user_id")
+            )
+            sources.append(f"select {tenant}, {anonymous}, {user} from {table.relation}")
+    return sources
+
+
+def _resolve_person(
+    connection: duckdb.DuckDBPyConnection,
+    tables: list[Table],
+    *,
+    user_id: str | None,
+    anonymous_id: str | None,
+    tenant_id: str | None,
+) -> None:
+    """Fill the temp table `_forget_ids (tenant_id, id)`: the ids of the person. A NULL
+    tenant_id matches every tenant (the id as given, when no tenant was given)."""
+    links = " union ".join(_link_sources(tables)) or (
+        "select null::varchar, null::varchar, null::varchar where false"
+    )
+    connection.execute(
+        f"""
+        create or replace temp table _links as
+        select * from ({links}) as l(tenant_id, anonymous_id, user_id)
+        where anonymous_id is not null and user_id is not null
+            and ($tenant is null or tenant_id = cast($tenant as varchar))
+        """,
+        {"tenant": tenant_id},
+    )
+    connection.execute(
+        """
+        create or replace temp table _forget_users as
+        select cast($tenant as varchar) as tenant_id, cast($user as varchar) as user_id
+        where $user is not null
+        union
+        select tenant_id, user_id from _links where anonymous_id = cast($anonymous as varchar)
+        """,
+        {"tenant": tenant_id, "user": user_id, "anonymous": anonymous_id},
+    )
+    connection.execute(
+        """
+        create or replace temp table _forget_ids as
+        select tenant_id, user_id as id from _forget_users
+        union
+        select cast($tenant as varchar), cast($anonymous as varchar) where $anonymous is not null
+        union
+        select l.tenant_id, l.anonymous_id
+        from _links as l join _forget_users as u
+            on l.user_id = u.user_id and (u.tenant_id is null or l.tenant_id = u.tenant_id)
+        """,
+        {"tenant": tenant_id, "anonymous": anonymous_id},
+    )
+
+
+def _matches_person(values: dict[str, str], tenant: str | None) -> str:
+    """SQL true when any of `values` (expressions) is one of the person's ids in the tenant."""
+    tenant_match = f" and (f.tenant_id is null or f.tenant_id = {tenant})" if tenant else ""
+    return " or ".join(
+        f"exists (select 1 from _forget_ids as f where f.id = {expression}{tenant_match})"
+        for expression in values.values()
+    )
+
+
+def _person_condition(table: Table) -> str | None:
+    """SQL selecting the person's rows of a table; None when the table holds no person id."""
+    tenant = "tenant_id" if "tenant_id" in table.columns else None
+    if table.person_columns:
+        return _matches_person(
+            {name: quote_identifier(name) for name in table.person_columns}, tenant
+        )
+    if table.columns.get("raw_row") == "JSON":
+        return _matches_person(
+            {name: _json_field("raw_row", name) for name in ("anonymous_id", "user_id")},
+            _json_field("raw_row", "tenant_id"),
+        )
+    return None
+
+
+@dataclass
+class _Rewrite:
+    path: Path
+    source_file: str
+    partial: Path
+    size: int
+    sha256: str
+
+
+def _rewrite_landing_files(
+    connection: duckdb.DuckDBPyConnection, raw_landing_dir: Path
+) -> list[_Rewrite]:
+    """Write, beside each events landing file holding the person's rows, a copy without them
+    (same schema); the caller renames the copies over the originals once the warehouse holds."""
+    rewrites = []
+    for day in landed_dates(raw_landing_dir, EVENTS):
+        for path in sorted(partition_dir(raw_landing_dir, EVENTS, day).glob("*.parquet")):
+            file_sql = f"read_parquet({sql_string(str(path))}, file_row_number = true)"
+            try:
+                columns = {
+                    name
+                    for name, *_ in connection.execute(
+                        f"describe select * from {file_sql}"
+                    ).fetchall()
+                }
+                person = {
+                    name: f"cast({quote_identifier(name)} as varchar)"
+                    for name in ("anonymous_id", "user_id")
+                    if name in columns
+                }
+                if not person:
+                    continue
+                tenant = "cast(tenant_id as varchar)" if "tenant_id" in columns else None
+                forgotten = connection.execute(
+                    f"select file_row_number from {file_sql} "
+                    f"where {_matches_person(person, tenant)}"
+                ).fetchall()
+            except duckdb.Error:
+                continue  # an unreadable file holds no rows the loader could have loaded
+            if not forgotten:
+                continue
+            table = pq.read_table(path)
+            keep = np.ones(table.num_rows, dtype=bool)
+            keep[[row for (row,) in forgotten]] = False
+            partial = path.with_name(f".{path.name}.forget")
+            pq.write_table(table.filter(pa.array(keep)), partial, compression="zstd")
+            digest = hashlib.sha256(partial.read_bytes()).hexdigest()
+            rewrites.append(
+                _Rewrite(
+                    path,
+                    path.relative_to(raw_landing_dir).as_posix(),
+                    partial,
+                    partial.stat().st_size,
+                    digest,
+                )
+            )
+    return rewrites
+
+
+def forget_person(
+    connection: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    *,
+    user_id: str | None = None,
+    anonymous_id: str | None = None,
+    tenant_id: str | None = None,
+    actor: str | None = None,
+) -> Forget:
+    """Remove every row of one person from the warehouse and the landing files, and record it."""
+    if (user_id is None) == (anonymous_id is None):
+        raise ValueError("give exactly one of user_id and anonymous_id")
+    given = user_id if user_id is not None else anonymous_id
+    if not given or not given.strip():
+        raise ValueError("the id to forget is empty")
+    connection.execute("set TimeZone = 'UTC'")
+    tables = [t for t in base_tables(connection) if t.schema not in _KEPT_SCHEMAS]
+    _resolve_person(
+        connection, tables, user_id=user_id, anonymous_id=anonymous_id, tenant_id=tenant_id
+    )
+    result = Forget(
+        id_sha256=id_sha256(given),
+        linked_ids=connection.execute("select count(distinct id) from _forget_ids").fetchone()[0],
+    )
+    rewrites = _rewrite_landing_files(connection, settings.raw_landing_dir)
+    try:
+        with _transaction(connection):
+            _delete_person_rows(connection, tables, result)
+            _update_manifest(connection, rewrites)
+            result.landing_files_rewritten = [r.source_file for r in rewrites]
+            record_action(
+                connection,
+                "forget",
+                f"person sha256:{result.id_sha256}",
+                actor=actor,
+                rows_affected=result.total_rows,
+                details={
+                    "id_kind": "user_id" if user_id is not None else "anonymous_id",
+                    "id_sha256": result.id_sha256,
+                    "tenant_id": tenant_id,
+                    "linked_ids": result.linked_ids,
+                    "rows_removed": {t: n for t, n in result.rows_removed.items() if n},
+                    "landing_files_rewritten": len(rewrites),
+                },
+            )
+    except BaseException:
+        for rewrite in rewrites:
+            rewrite.partial.unlink(missing_ok=True)
+        raise
+    for rewrite in rewrites:
+        rewrite.partial.replace(rewrite.path)
+    for name in ("_links", "_forget_users", "_forget_ids", "_forgotten_rows"):
+        connection.execute(f"drop table if exists {name}")
+    return result
+
+
+def _delete_person_rows(
+    connection: duckdb.DuckDBPyConnection, tables: list[Table], result: Forget
+) -> None:
+    """Delete the person's rows everywhere, noting in `_forgotten_rows` the landing file and
+    side (loaded, duplicate, rejected) of each raw row removed, for the manifest."""
+    connection.execute(
+        "create or replace temp table _forgotten_rows (dataset varchar, side varchar, "
+        "file_path varchar)"
+    )
+    sides = {}
+    for dataset in DATASETS.values():
+        sides[dataset.table] = (dataset.name, "loaded")
+        sides[dataset.duplicates_table] = (dataset.name, "duplicate")
+        sides[dataset.rejected_table] = (dataset.name, "rejected")
+    for table in tables:
+        condition = _person_condition(table)
+        if condition is None:
+            continue
+        if table.qualified_name in sides:
+            dataset, side = sides[table.qualified_name]
+            connection.execute(
+                f"insert into _forgotten_rows select ?, ?, _source_file "
+                f"from {table.relation} where {condition}",
+                [dataset, side],
+            )
+        removed = connection.execute(f"delete from {table.relation} where {condition}").fetchone()[
+            0
+        ]
+        result.rows_removed[table.qualified_name] = removed
+
+
+def _update_manifest(connection: duckdb.DuckDBPyConnection, rewrites: list[_Rewrite]) -> None:
+    """Take the removed rows off their files' manifest counts, and give rewritten files their
+    new size and hash, so that the manifest still reconciles with the tables and the files."""
+    connection.execute(
+        """
+        update raw.load_manifest as m set
+            rows_read = m.rows_read - r.loaded - r.duplicate - r.rejected,
+            rows_loaded = m.rows_loaded - r.loaded,
+            rows_duplicate = m.rows_duplicate - r.duplicate,
+            rows_rejected = m.rows_rejected - r.rejected
+        from (
+            select dataset, file_path,
+                count(*) filter (where side = 'loaded') as loaded,
+                count(*) filter (where side = 'duplicate') as duplicate,
+                count(*) filter (where side = 'rejected') as rejected
+            from _forgotten_rows group by all
+        ) as r
+        where m.dataset = r.dataset and m.file_path = r.file_path
+        """
+    )
+    for rewrite in rewrites:
+        connection.execute(
+            """
+            update raw.load_manifest set file_size_bytes = ?, file_sha256 = ?
+            where dataset = ? and file_path = ?
+            """,
+            [rewrite.size, rewrite.sha256, EVENTS.name, rewrite.source_file],
+        )
+
+
+def _rows_removed_table(rows_removed: dict[str, int]) -> MetadataValue:
+    return MetadataValue.md(
+        "\n".join(
+            ["| table | rows removed |", "|---|---|"]
+            + [f"| {table} | {n} |" for table, n in sorted(rows_removed.items())]
+        )
+    )
+
+
+def build_cleanup_asset(settings: Settings):
+    @asset(
+        key=["maintenance", "cleanup"],
+        group_name=MAINTENANCE_GROUP,
+        description=(
+            f"Retention: removes raw rows and landing folders older than RAW_RETENTION_DAYS "
+            f"({settings.raw_retention_days}), mart rows whose day or period is older than "
+            f"AGGREGATE_RETENTION_DAYS ({settings.aggregate_retention_days}), and the files of "
+            "exports past their expiry; records a `cleanup` audit action."
+        ),
+        kinds={"duckdb"},
+        owners=["team:data-engineering"],
+        pool=WAREHOUSE_WRITER_POOL,
+    )
+    def cleanup_asset(context: AssetExecutionContext, warehouse: DuckDBResource):
+        with warehouse.get_connection() as connection:
+            result = cleanup(connection, settings, actor=f"dagster run {context.run_id}")
+        for table, removed in sorted(result.rows_removed.items()):
+            if removed:
+                context.log.info(f"cleanup: removed {removed} rows from {table}")
+        for folder in result.landing_folders_removed:
+            context.log.info(f"cleanup: removed raw_landing/{folder}")
+        return MaterializeResult(
+            metadata={
+                "raw_cutoff": result.raw_cutoff.isoformat(),
+                "aggregate_cutoff": result.aggregate_cutoff.isoformat(),
+                "rows_removed": result.total_rows,
+                "rows_removed_by_table": _rows_removed_table(result.rows_removed),
+                "landing_folders_removed": len(result.landing_folders_removed),
+                "exports_expired": len(result.exports_expired),
+                "marts_without_period_kept": ", ".join(result.marts_kept) or "none",
+            }
+        )
+
+    return cleanup_asset
+
+
+class ForgetConfig(Config):
+    """Run config of the `forget` job: exactly one of user_id and anonymous_id."""
+
+    user_id: str | None = None
+    anonymous_id: str | None = None
+    tenant_id: str | None = None
+    """Only this tenant's ids; every tenant when unset."""
+
+
+def build_forget_job(settings: Settings):
+    @op(
+        name="forget_person",
+        pool=WAREHOUSE_WRITER_POOL,
+        description="Remove one person's rows from raw, every table and the landing files.",
+    )
+    def forget_op(context: OpExecutionContext, config: ForgetConfig, warehouse: DuckDBResource):
+        with warehouse.get_connection() as connection:
+            result = forget_person(
+                connection,
+                settings,
+                user_id=config.user_id,
+                anonymous_id=config.anonymous_id,
+                tenant_id=config.tenant_id,
+                actor=f"dagster run {context.run_id}",
+            )
+        context.log.info(
+            f"forgot person sha256:{result.id_sha256} ({result.linked_ids} linked ids): "
+            f"{result.total_rows} rows removed, "
+            f"{len(result.landing_files_rewritten)} landing files rewritten"
+        )
+
+    @job(
+        name="forget",
+        description=(
+            "Forget a person: run config "
+            '{"ops": {"forget_person": {"config": {"user_id": "..."}}}} '
+            "(or anonymous_id, optionally tenant_id)."
+        ),
+    )
+    def forget_job() -> None:
+        forget_op()
+
+    return forget_job
