@@ -1,0 +1,204 @@
+"""Historical import: a dump in each format, with bad lines, becomes contract-conformant landing
+files of the good rows and a report naming every bad one."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from orchestration.contract import EVENTS
+from orchestration.history_import import DumpFormat, import_history, record_import
+from orchestration.landing.loader import load_partition
+from tests.landing_files import DAY_1, DAY_2
+
+GOOD = [
+    {
+        "message_id": "h1",
+        "tenant_id": "acme",
+        "project_id": "web",
+        "event_type": "page",
+        "event_name": "page_view",
+        "timestamp": "2026-03-01T10:00:00Z",
+        "received_at": "2026-03-01T10:00:01.250Z",
+        "anonymous_id": "anon-1",
+        "page_path": "/pricing",
+        "ip_address": "203.0.113.77",
+        "screen_width": "1440",
+        "legacy_score": "7",
+    },
+    {
+        "message_id": "h2",
+        "tenant_id": "acme",
+        "project_id": "web",
+        "event_type": "track",
+        "event_name": "purchase",
+        "timestamp": "2026-03-01 23:59:00",
+        "sent_at": "2026-03-01 23:59:30",
+        "received_at": "2026-03-02 00:00:05",
+        "anonymous_id": "anon-1",
+        "user_id": "user-1",
+        "properties": '{"value": 9.5, "currency": "EUR", "note": "it\'s \\"quoted\\", ok"}',
+    },
+    {
+        "message_id": "h3",
+        "tenant_id": "acme",
+        "project_id": "web",
+        "event_type": "page",
+        "event_name": "page_view",
+        "timestamp": "2026-03-02T08:00:00+02:00",
+        "received_at": "2026-03-02T06:00:01Z",
+        "anonymous_id": "anon-2",
+    },
+]
+BAD_TIMESTAMP = {**GOOD[2], "message_id": "h4", "timestamp": "yesterday"}
+NO_ANONYMOUS_ID = {k: v for k, v in GOOD[2].items() if k != "anonymous_id"} | {"message_id": "h5"}
+
+
+def write_dump(path: Path, dump_format: DumpFormat) -> Path:
+    """Three good records, a broken line (third), then two records breaking the contract."""
+    if dump_format is DumpFormat.CSV:
+        columns = list(dict.fromkeys(k for record in GOOD for k in record))
+        lines = [",".join(columns)]
+        for record in [GOOD[0], GOOD[1], None, GOOD[2], BAD_TIMESTAMP, NO_ANONYMOUS_ID]:
+            if record is None:
+                lines.append("h9,acme,web,page,page_view" + "," * len(columns))
+                continue
+            fields = [str(record.get(column, "")) for column in columns]
+            lines.append(",".join('"' + f.replace('"', '""') + '"' for f in fields))
+        text = "\n".join(lines) + "\n"
+    else:
+        records = [json.dumps(r) for r in GOOD[:2]]
+        records += ['{"message_id": "h9", "tenant_id": acme}']
+        records += [json.dumps(r) for r in (GOOD[2], BAD_TIMESTAMP, NO_ANONYMOUS_ID)]
+        if dump_format is DumpFormat.NDJSON:
+            text = "\n".join(records) + "\n"
+        else:
+            text = "[\n" + ",\n".join(records) + "\n]\n"
+    path.write_text(text)
+    return path
+
+
+EXPECTED_REJECTED = [
+    "line 5: timestamp: 'yesterday' is not a timestamp",
+    "line 6: anonymous_id: required value is missing",
+]
+
+
+@pytest.mark.parametrize("dump_format", list(DumpFormat))
+def test_an_import_reports_each_bad_line_and_loads_the_rest(
+    tmp_path, raw_landing, warehouse, dump_format
+):
+    # Line 1 of a JSON array is `[`, of a CSV the header: the records sit one line lower.
+    offset = 0 if dump_format is DumpFormat.NDJSON else 1
+    dump = write_dump(tmp_path / f"old.{dump_format}", dump_format)
+
+    report = import_history(dump, dump_format, raw_landing)
+
+    assert (report.rows_read, report.rows_accepted, report.rows_rejected) == (6, 3, 3)
+    broken_line = report.rejected[0]
+    assert broken_line.startswith(f"line {3 + offset}: ")
+    shifted = [
+        f"line {int(m.split(':')[0].split()[1]) + offset}:{m.split(':', 1)[1]}"
+        for m in EXPECTED_REJECTED
+    ]
+    assert report.rejected[1:] == shifted
+    assert report.ignored_columns == ["legacy_score"]
+    assert sorted(report.files_written) == [DAY_1, DAY_2]
+    for day in (DAY_1, DAY_2):
+        load = load_partition(warehouse, EVENTS, raw_landing, day)
+        assert (load.rows_read, load.rows_rejected) == (load.rows_loaded, 0)
+    assert warehouse.execute(
+        "select message_id, received_at, timestamp, ip_address, screen_width, _landing_date "
+        "from raw.events order by message_id"
+    ).fetchall() == [
+        (
+            "h1",
+            _ts("2026-03-01 10:00:01.250"),
+            _ts("2026-03-01 10:00:00"),
+            "203.0.113.0",
+            1440,
+            DAY_1,
+        ),
+        ("h2", _ts("2026-03-02 00:00:05"), _ts("2026-03-01 23:59:00"), None, None, DAY_2),
+        ("h3", _ts("2026-03-02 06:00:01"), _ts("2026-03-02 06:00:00"), None, None, DAY_2),
+    ]
+
+
+def _ts(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+@pytest.mark.parametrize(
+    ("dump_format", "message"),
+    [
+        (DumpFormat.NDJSON, "line 3: not valid JSON: Expecting value at column 35"),
+        (DumpFormat.JSON, "line 4: not valid JSON: Expecting value at column 35"),
+        (DumpFormat.CSV, "line 4: 20 fields, but the header names 15"),
+    ],
+)
+def test_a_broken_line_says_where_and_what(tmp_path, raw_landing, dump_format, message):
+    dump = write_dump(tmp_path / f"old.{dump_format}", dump_format)
+
+    report = import_history(dump, dump_format, raw_landing)
+
+    assert report.rejected[0] == message
+
+
+def test_files_have_the_contract_schema_and_values_are_data(tmp_path, raw_landing):
+    dump = write_dump(tmp_path / "old.ndjson", DumpFormat.NDJSON)
+
+    report = import_history(dump, DumpFormat.NDJSON, raw_landing)
+
+    path = report.files_written[DAY_2]
+    assert path.parent == raw_landing / "events" / "date=2026-03-02"
+    table = pq.read_table(path)
+    assert table.schema == EVENTS.arrow_schema()
+    assert table.column("properties").to_pylist()[0] == GOOD[1]["properties"]
+
+
+def test_importing_the_same_dump_again_rewrites_the_same_files(tmp_path, raw_landing):
+    dump = write_dump(tmp_path / "old.json", DumpFormat.JSON)
+
+    first = import_history(dump, DumpFormat.JSON, raw_landing)
+    second = import_history(dump, DumpFormat.JSON, raw_landing)
+
+    assert first.files_written == second.files_written
+    assert len(list(raw_landing.rglob("*.parquet"))) == 2
+
+
+def test_a_dump_without_a_required_column_rejects_every_row_naming_it(tmp_path, raw_landing):
+    dump = tmp_path / "old.ndjson"
+    dump.write_text(json.dumps({"message_id": "x", "tenant_id": "acme"}) + "\n")
+
+    report = import_history(dump, DumpFormat.NDJSON, raw_landing)
+
+    assert report.rows_accepted == 0
+    assert report.rejected[0].startswith(
+        "line 1: project_id: required column is missing from the file"
+    )
+    assert report.files_written == {}
+
+
+def test_an_import_has_its_audit_row(tmp_path, raw_landing, warehouse):
+    dump = write_dump(tmp_path / "old.csv", DumpFormat.CSV)
+    report = import_history(dump, DumpFormat.CSV, raw_landing)
+
+    record_import(warehouse, report, raw_landing, actor="tester")
+
+    target, actor, rows, details = warehouse.execute(
+        "select target, actor, rows_affected, details from audit.actions where action = 'import'"
+    ).fetchone()
+    assert (target, actor, rows) == (str(dump), "tester", 3)
+    assert json.loads(details) == {
+        "rows_read": 6,
+        "rows_accepted": 3,
+        "rows_rejected": 3,
+        "files": [
+            f"events/date=2026-03-01/{report.files_written[DAY_1].name}",
+            f"events/date=2026-03-02/{report.files_written[DAY_2].name}",
+        ],
+    }
