@@ -2,6 +2,10 @@
 
 warehouse run                     load every landed day and build everything
 warehouse run --start 2026-03-01 --end 2026-03-07
+warehouse export --mart sessions --format csv --tenant t1 --start 2026-03-01 --end 2026-03-07
+warehouse cleanup                 remove what is past retention, expire old exports
+warehouse forget --user-id U      remove one person (and their linked ids) everywhere
+warehouse import dump.ndjson      bring a dump of old events into raw_landing/
 """
 
 from __future__ import annotations
@@ -11,12 +15,16 @@ import os
 import sys
 import time
 from datetime import date
+from pathlib import Path
 
 import duckdb
 from dagster import DagsterInstance, ExecuteInProcessResult
 
 from orchestration.contract import DATASETS
+from orchestration.exports import ExportError, ExportStatus, export_mart, parse_request
+from orchestration.history_import import DumpFormat, import_history, record_import
 from orchestration.landing.loader import landed_dates
+from orchestration.maintenance import cleanup, forget_person
 from orchestration.settings import PROJECT_ROOT, Settings
 
 
@@ -118,6 +126,123 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _connect(settings: Settings) -> duckdb.DuckDBPyConnection:
+    try:
+        return duckdb.connect(str(settings.warehouse_path))
+    except duckdb.IOException as error:
+        raise SystemExit(
+            f"Cannot open the warehouse {settings.warehouse_path}: {error}\n"
+            "A pipeline run may be holding it; try again when the run has finished."
+        ) from None
+
+
+def _export(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    try:
+        request = parse_request(args.mart, args.format, args.tenant, args.start, args.end)
+    except ExportError as error:
+        print(f"Cannot export: {error}", file=sys.stderr)
+        return 2
+    if not settings.warehouse_path.exists():
+        print(f"No warehouse at {settings.warehouse_path}: run `warehouse run` first.")
+        return 1
+    with _connect(settings) as connection:
+        result = export_mart(
+            connection, request, settings.exports_dir, expiry_days=settings.export_expiry_days
+        )
+    if result.status is not ExportStatus.COMPLETED:
+        print(f"Export {result.export_id} failed: {result.error}", file=sys.stderr)
+        return 1
+    print(
+        f"Exported {result.row_count} rows of marts.{request.mart} to {result.path}\n"
+        f"(export {result.export_id}; cleanup deletes it after {result.expires_at:%Y-%m-%d %H:%M}"
+        " UTC)"
+    )
+    return 0
+
+
+def _cleanup(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    with _connect(settings) as connection:
+        result = cleanup(connection, settings)
+    print(
+        f"Removed raw rows that arrived before {result.raw_cutoff} and mart rows of days "
+        f"before {result.aggregate_cutoff}: {result.total_rows} rows."
+    )
+    for table, removed in sorted(result.rows_removed.items()):
+        if removed:
+            print(f"  {table}: {removed}")
+    for folder in result.landing_folders_removed:
+        print(f"  raw_landing/{folder}: deleted")
+    print(f"Expired exports: {len(result.exports_expired)}.")
+    return 0
+
+
+def _forget(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    with _connect(settings) as connection:
+        result = forget_person(
+            connection,
+            settings,
+            user_id=args.user_id,
+            anonymous_id=args.anonymous_id,
+            tenant_id=args.tenant,
+        )
+    print(
+        f"Forgot person sha256:{result.id_sha256} ({result.linked_ids} linked ids): "
+        f"{result.total_rows} rows removed, "
+        f"{len(result.landing_files_rewritten)} landing files rewritten."
+    )
+    for table, removed in sorted(result.rows_removed.items()):
+        if removed:
+            print(f"  {table}: {removed}")
+    print("The next `warehouse run` publishes marts without them.")
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    dump_format = DumpFormat(args.format or args.file.suffix.lstrip(".").lower() or "ndjson")
+    report = import_history(
+        args.file,
+        dump_format,
+        settings.raw_landing_dir,
+        future_tolerance_hours=settings.future_tolerance_hours,
+    )
+    print(
+        f"{args.file}: {report.rows_read} rows read, {report.rows_accepted} accepted, "
+        f"{report.rows_rejected} rejected."
+    )
+    if report.ignored_columns:
+        print(f"Ignored columns the contract does not know: {', '.join(report.ignored_columns)}")
+    for message in report.rejected[:_REJECTED_SHOWN]:
+        print(f"  rejected {message}")
+    if report.rows_rejected > _REJECTED_SHOWN:
+        print(f"  ... and {report.rows_rejected - _REJECTED_SHOWN} more (--report FILE lists all)")
+    if args.report:
+        args.report.write_text("\n".join(report.rejected) + "\n")
+    for day, path in sorted(report.files_written.items()):
+        print(f"  {day}: {path}")
+    settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    with _connect(settings) as connection:
+        record_import(connection, report, settings.raw_landing_dir)
+    if report.days is None:
+        return 1 if report.rows_read else 0
+    start, end = report.days
+    if start < settings.partitions_start_date:
+        print(
+            f"The dump reaches back to {start}, before PARTITIONS_START_DATE "
+            f"{settings.partitions_start_date}: set PARTITIONS_START_DATE={start} to load it."
+        )
+    if not args.backfill:
+        print(f"Load and build those days with: warehouse run --start {start} --end {end}")
+        return 0
+    return _run(argparse.Namespace(start=start, end=end, full_refresh=False))
+
+
+_REJECTED_SHOWN = 20
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="warehouse", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -134,6 +259,43 @@ def main(argv: list[str] | None = None) -> int:
         help="rebuild every dbt model from all raw data, not just what arrived in the range",
     )
     run.set_defaults(handler=_run)
+
+    export = commands.add_parser(
+        "export", help="export a mart to CSV, JSON or XLSX in warehouse/exports/"
+    )
+    export.add_argument("--mart", required=True, help="a table of the marts schema")
+    export.add_argument("--format", default="csv", help="csv (default), json or xlsx")
+    export.add_argument("--tenant", help="only this tenant's rows")
+    export.add_argument("--start", help="first day included (the mart's day or period column)")
+    export.add_argument("--end", help="last day included")
+    export.set_defaults(handler=_export)
+
+    commands.add_parser(
+        "cleanup", help="remove raw rows, mart rows and exports past their retention"
+    ).set_defaults(handler=_cleanup)
+
+    forget = commands.add_parser(
+        "forget", help="remove one person's rows, and their linked ids', everywhere"
+    )
+    person = forget.add_mutually_exclusive_group(required=True)
+    person.add_argument("--user-id")
+    person.add_argument("--anonymous-id")
+    forget.add_argument("--tenant", help="only this tenant's ids (default: every tenant)")
+    forget.set_defaults(handler=_forget)
+
+    history = commands.add_parser(
+        "import", help="bring a JSON, NDJSON or CSV dump of events into raw_landing/"
+    )
+    history.add_argument("file", type=Path)
+    history.add_argument(
+        "--format", choices=list(DumpFormat), help="default: from the file's extension"
+    )
+    history.add_argument("--report", type=Path, help="write every rejected row to this file")
+    history.add_argument(
+        "--backfill", action="store_true", help="then load and build the imported days"
+    )
+    history.set_defaults(handler=_import)
+
     args = parser.parse_args(argv)
     return args.handler(args)
 

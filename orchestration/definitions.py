@@ -6,8 +6,10 @@ from dagster import Definitions
 
 from orchestration.automation import build_daily_schedule, build_raw_landing_sensor
 from orchestration.checks import build_landing_checks, build_model_contract_checks
-from orchestration.jobs import backfill_job, main_job
+from orchestration.exports import build_export_job
+from orchestration.jobs import backfill_job, cleanup_job, main_job
 from orchestration.landing.assets import build_landing_assets
+from orchestration.maintenance import build_cleanup_asset, build_forget_job
 from orchestration.resources import warehouse_resource
 from orchestration.settings import Settings
 from orchestration.transform import build_dbt_assets, dbt_project, dbt_resource
@@ -17,12 +19,18 @@ def build_definitions(settings: Settings) -> Definitions:
     dbt_assets = build_dbt_assets(settings)
     manifest_path = dbt_project(settings.dbt_project_dir).manifest_path
     return Definitions(
-        assets=[*build_landing_assets(settings), *dbt_assets],
+        assets=[*build_landing_assets(settings), *dbt_assets, build_cleanup_asset(settings)],
         asset_checks=[
             *build_landing_checks(settings),
             *build_model_contract_checks(dbt_assets, manifest_path),
         ],
-        jobs=[main_job, backfill_job],
+        jobs=[
+            main_job,
+            backfill_job,
+            cleanup_job,
+            build_export_job(settings),
+            build_forget_job(settings),
+        ],
         sensors=[build_raw_landing_sensor(settings)],
         schedules=[build_daily_schedule()],
         resources={"warehouse": warehouse_resource(settings), "dbt": dbt_resource(settings)},

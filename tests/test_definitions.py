@@ -81,9 +81,9 @@ def test_no_asset_is_an_orphan():
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
         is_seed = node.metadata.get("dagster_dbt/unique_id", "").startswith("seed.")
-        if node.group_name != "landing" and not is_seed:
+        if node.group_name not in ("landing", "maintenance") and not is_seed:
             assert node.parent_keys, f"{key.to_user_string()} has no upstream asset"
-        if node.group_name != "marts":
+        if node.group_name not in ("marts", "maintenance"):
             assert node.child_keys, f"{key.to_user_string()} feeds nothing"
 
 
@@ -101,7 +101,7 @@ def test_every_model_has_owners_kinds_and_a_description():
 
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
-        if node.group_name == "landing":
+        if node.group_name in ("landing", "maintenance"):
             continue
         assert node.owners == ["team:analytics-engineering"]
         assert "dbt" in node.kinds
@@ -118,9 +118,17 @@ def test_every_step_that_opens_the_warehouse_shares_one_pool():
 def test_backfill_job_rebuilds_every_model_without_reloading_files():
     graph = defs.resolve_asset_graph()
     selected = defs.resolve_job_def("backfill").asset_layer.selected_asset_keys
-    models = {key for key in graph.get_all_asset_keys() if graph.get(key).group_name != "landing"}
+    built = {
+        key for key in graph.get_all_asset_keys() if graph.get(key).group_name != "maintenance"
+    }
+    models = {key for key in built if graph.get(key).group_name != "landing"}
 
     assert selected == models
-    assert (
-        defs.resolve_job_def("main").asset_layer.selected_asset_keys == graph.get_all_asset_keys()
-    )
+    assert defs.resolve_job_def("main").asset_layer.selected_asset_keys == built
+
+
+def test_maintenance_runs_only_when_asked_for():
+    cleanup = AssetKey(["maintenance", "cleanup"])
+
+    assert defs.resolve_job_def("cleanup").asset_layer.selected_asset_keys == {cleanup}
+    assert cleanup not in defs.resolve_job_def("main").asset_layer.selected_asset_keys

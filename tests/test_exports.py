@@ -13,6 +13,7 @@ import pytest
 from dagster_duckdb import DuckDBResource
 from openpyxl import load_workbook
 
+from orchestration.cli import main
 from orchestration.exports import (
     ExportError,
     ExportFormat,
@@ -260,3 +261,29 @@ def test_the_export_job_takes_its_request_as_run_config(marts_warehouse, tmp_pat
     assert status == "COMPLETED"
     assert requested_by == f"dagster run {result.run_id}"
     assert [row["session_key"] for row in json.loads(Path(path).read_text())] == ["s3"]
+
+
+def test_export_command(marts_warehouse, tmp_path, monkeypatch, capsys):
+    marts_warehouse.close()
+    monkeypatch.setenv("WAREHOUSE_DIR", str(tmp_path))
+
+    code = main(
+        [
+            "export",
+            "--mart",
+            "sessions",
+            "--format",
+            "csv",
+            "--tenant",
+            "t1",
+            "--start",
+            "2026-03-02",
+            "--end",
+            "2026-03-04",
+        ]
+    )
+
+    assert code == 0
+    assert "Exported 3 rows of marts.sessions to " in capsys.readouterr().out
+    assert main(["export", "--mart", "sessions", "--format", "pdf"]) == 2
+    assert "unknown format 'pdf'" in capsys.readouterr().err

@@ -7,9 +7,11 @@ import json
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
 import pyarrow.parquet as pq
 import pytest
 
+from orchestration.cli import main
 from orchestration.contract import EVENTS
 from orchestration.history_import import DumpFormat, import_history, record_import
 from orchestration.landing.loader import load_partition
@@ -202,3 +204,20 @@ def test_an_import_has_its_audit_row(tmp_path, raw_landing, warehouse):
             f"events/date=2026-03-02/{report.files_written[DAY_2].name}",
         ],
     }
+
+
+def test_import_command_reports_and_says_how_to_backfill(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("RAW_LANDING_DIR", str(tmp_path / "raw_landing"))
+    monkeypatch.setenv("WAREHOUSE_DIR", str(tmp_path / "warehouse"))
+    dump = write_dump(tmp_path / "old.ndjson", DumpFormat.NDJSON)
+
+    assert main(["import", str(dump)]) == 0
+
+    out = capsys.readouterr().out
+    assert f"{dump}: 6 rows read, 3 accepted, 3 rejected." in out
+    assert "  rejected line 5: timestamp: 'yesterday' is not a timestamp\n" in out
+    assert "with: warehouse run --start 2026-03-01 --end 2026-03-02\n" in out
+    with duckdb.connect(str(tmp_path / "warehouse" / "warehouse.duckdb")) as connection:
+        assert connection.execute(
+            "select rows_affected from audit.actions where action = 'import'"
+        ).fetchall() == [(3,)]

@@ -17,7 +17,7 @@ from dagster import DagsterInstance, materialize
 from dagster_duckdb import DuckDBResource
 
 from orchestration.checks import reconciliation_failures
-from orchestration.cli import run_pipeline
+from orchestration.cli import main, run_pipeline
 from orchestration.contract import EVENTS, METRICS
 from orchestration.exports import EXPORTS_TABLE, create_exports_table
 from orchestration.landing.loader import load_partition
@@ -452,3 +452,28 @@ def test_the_forget_job_takes_the_person_as_run_config(people):
     with duckdb.connect(str(people.warehouse_path), read_only=True) as connection:
         tables = every_table(connection)
     assert [t for t, rows in tables.items() if any(mentions(r, ADA) for r in rows)] == []
+
+
+def test_cleanup_command(aged_warehouse, tmp_path, monkeypatch, capsys):
+    aged_warehouse.close()
+    monkeypatch.setenv("WAREHOUSE_DIR", str(tmp_path))
+    monkeypatch.setenv("RAW_LANDING_DIR", str(tmp_path / "raw_landing"))
+    monkeypatch.setenv("RAW_RETENTION_DAYS", "1")
+
+    assert main(["cleanup"]) == 0
+
+    out = capsys.readouterr().out
+    assert "  raw.events: 3\n" in out
+    assert "  raw_landing/events/date=2026-03-01: deleted\n" in out
+
+
+def test_forget_command_names_the_person_only_by_a_hash(people, monkeypatch, capsys):
+    monkeypatch.setenv("WAREHOUSE_DIR", str(people.warehouse_dir))
+    monkeypatch.setenv("RAW_LANDING_DIR", str(people.raw_landing_dir))
+
+    assert main(["forget", "--anonymous-id", "ada-laptop"]) == 0
+
+    out = capsys.readouterr().out
+    assert f"Forgot person sha256:{id_sha256('ada-laptop')} (3 linked ids)" in out
+    assert "  raw.events: 4\n" in out
+    assert not mentions(out.replace(id_sha256("ada-laptop"), ""), ADA)
