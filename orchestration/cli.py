@@ -126,7 +126,10 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _connect(settings: Settings) -> duckdb.DuckDBPyConnection:
+def _connect(settings: Settings, *, create: bool = False) -> duckdb.DuckDBPyConnection:
+    """The warehouse, for writing; unless `create`, it must exist already."""
+    if not create and not settings.warehouse_path.exists():
+        raise SystemExit(f"No warehouse at {settings.warehouse_path}: run `warehouse run` first.")
     try:
         return duckdb.connect(str(settings.warehouse_path))
     except duckdb.IOException as error:
@@ -143,9 +146,6 @@ def _export(args: argparse.Namespace) -> int:
     except ExportError as error:
         print(f"Cannot export: {error}", file=sys.stderr)
         return 2
-    if not settings.warehouse_path.exists():
-        print(f"No warehouse at {settings.warehouse_path}: run `warehouse run` first.")
-        return 1
     with _connect(settings) as connection:
         result = export_mart(
             connection, request, settings.exports_dir, expiry_days=settings.export_expiry_days
@@ -202,13 +202,25 @@ def _forget(args: argparse.Namespace) -> int:
 
 def _import(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
-    dump_format = DumpFormat(args.format or args.file.suffix.lstrip(".").lower() or "ndjson")
-    report = import_history(
-        args.file,
-        dump_format,
-        settings.raw_landing_dir,
-        future_tolerance_hours=settings.future_tolerance_hours,
-    )
+    try:
+        dump_format = DumpFormat(args.format or args.file.suffix.lstrip(".").lower())
+    except ValueError:
+        print(
+            f"Cannot tell the format of {args.file} from its name: pass --format "
+            f"{'|'.join(DumpFormat)}.",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        report = import_history(
+            args.file,
+            dump_format,
+            settings.raw_landing_dir,
+            future_tolerance_hours=settings.future_tolerance_hours,
+        )
+    except (OSError, UnicodeDecodeError) as error:
+        print(f"Cannot read {args.file} as UTF-8 text: {error}", file=sys.stderr)
+        return 2
     print(
         f"{args.file}: {report.rows_read} rows read, {report.rows_accepted} accepted, "
         f"{report.rows_rejected} rejected."
@@ -224,7 +236,7 @@ def _import(args: argparse.Namespace) -> int:
     for day, path in sorted(report.files_written.items()):
         print(f"  {day}: {path}")
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
-    with _connect(settings) as connection:
+    with _connect(settings, create=True) as connection:
         record_import(connection, report, settings.raw_landing_dir)
     if report.days is None:
         return 1 if report.rows_read else 0

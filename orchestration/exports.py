@@ -256,8 +256,8 @@ def _write(
                 if export_format is ExportFormat.CSV
                 else "format json, array true"
             )
-            connection.execute(f"copy ({query}) to {sql_string(str(partial))} ({options})")
-            row_count = connection.execute(f"select count(*) from ({query})").fetchone()[0]
+            copy = f"copy ({query}) to {sql_string(str(partial))} ({options})"
+            (row_count,) = connection.execute(copy).fetchone()
         partial.replace(path)
     finally:
         partial.unlink(missing_ok=True)

@@ -367,7 +367,8 @@ def forget_person(
     try:
         with _transaction(connection):
             _delete_person_rows(connection, tables, result)
-            _update_manifest(connection, rewrites)
+            if any(t.qualified_name == "raw.load_manifest" for t in tables):
+                _update_manifest(connection, rewrites)
             result.landing_files_rewritten = [r.source_file for r in rewrites]
             record_action(
                 connection,

@@ -221,3 +221,11 @@ def test_import_command_reports_and_says_how_to_backfill(tmp_path, monkeypatch, 
         assert connection.execute(
             "select rows_affected from audit.actions where action = 'import'"
         ).fetchall() == [(3,)]
+
+
+def test_import_command_asks_for_a_format_it_cannot_tell(tmp_path, capsys):
+    dump = tmp_path / "old.txt"
+    dump.write_text("{}\n")
+
+    assert main(["import", str(dump)]) == 2
+    assert "pass --format json|ndjson|csv" in capsys.readouterr().err

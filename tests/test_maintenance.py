@@ -477,3 +477,12 @@ def test_forget_command_names_the_person_only_by_a_hash(people, monkeypatch, cap
     assert f"Forgot person sha256:{id_sha256('ada-laptop')} (3 linked ids)" in out
     assert "  raw.events: 4\n" in out
     assert not mentions(out.replace(id_sha256("ada-laptop"), ""), ADA)
+
+
+def test_maintenance_commands_need_a_warehouse(tmp_path, monkeypatch):
+    monkeypatch.setenv("WAREHOUSE_DIR", str(tmp_path / "nowhere"))
+
+    for command in (["cleanup"], ["forget", "--user-id", "u"]):
+        with pytest.raises(SystemExit, match=r"No warehouse at .*: run `warehouse run` first"):
+            main(command)
+    assert not (tmp_path / "nowhere").exists()
