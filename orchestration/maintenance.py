@@ -23,9 +23,11 @@ identity tables) and from the rejected rows. Then every row holding one of those
 column (`user_id`, `anonymous_id`, `person_id`) of any table, and every rejected row whose
 `raw_row` holds one, is deleted; the landing files that held such rows are rewritten without them
 (so no reload brings them back), and their `raw.load_manifest` rows take the new size, hash and
-counts. Aggregates without a person column (hourly rollups, page analytics, retention cohorts,
-dashboard tiles, ...) keep their numbers: they hold no one's identity. Nothing else changes. The
-`forget` audit record names the person only by the SHA-256 of the id given.
+counts. Completed exports of a mart that held the person may hold them too: their files are
+deleted and they become EXPIRED. Aggregates without a person column (hourly rollups, page
+analytics, retention cohorts, dashboard tiles, ...) keep their numbers: they hold no one's
+identity. Nothing else changes. The `forget` audit record names the person only by the SHA-256
+of the id given.
 """
 
 import hashlib
@@ -179,6 +181,8 @@ class Forget:
     """How many ids (the one given, its linked user_ids and anonymous_ids) were forgotten."""
     rows_removed: dict[str, int] = field(default_factory=dict)
     landing_files_rewritten: list[str] = field(default_factory=list)
+    exports_expired: list[str] = field(default_factory=list)
+    """Files of completed exports of a mart that held the person, deleted."""
 
     @property
     def total_rows(self) -> int:
@@ -370,6 +374,7 @@ def forget_person(
             if any(t.qualified_name == "raw.load_manifest" for t in tables):
                 _update_manifest(connection, rewrites)
             result.landing_files_rewritten = [r.source_file for r in rewrites]
+            result.exports_expired = _expire_exports_of_changed_marts(connection, result)
             record_action(
                 connection,
                 "forget",
@@ -383,6 +388,7 @@ def forget_person(
                     "linked_ids": result.linked_ids,
                     "rows_removed": {t: n for t, n in result.rows_removed.items() if n},
                     "landing_files_rewritten": len(rewrites),
+                    "exports_expired": len(result.exports_expired),
                 },
             )
     except BaseException:
@@ -391,9 +397,39 @@ def forget_person(
         raise
     for rewrite in rewrites:
         rewrite.partial.replace(rewrite.path)
+    for path in result.exports_expired:
+        Path(path).unlink(missing_ok=True)
     for name in ("_links", "_forget_users", "_forget_ids", "_forgotten_rows"):
         connection.execute(f"drop table if exists {name}")
     return result
+
+
+def _expire_exports_of_changed_marts(
+    connection: duckdb.DuckDBPyConnection, result: Forget
+) -> list[str]:
+    """Expire the completed exports of every mart that held the person: their files may hold
+    the person too. The paths of the files to delete."""
+    marts = [
+        table.removeprefix(f"{MARTS_SCHEMA}.")
+        for table, removed in result.rows_removed.items()
+        if removed and table.startswith(f"{MARTS_SCHEMA}.")
+    ]
+    has_exports = connection.execute(
+        "select count(*) from information_schema.tables "
+        "where table_catalog = current_database() and table_schema || '.' || table_name = ?",
+        [EXPORTS_TABLE],
+    ).fetchone()[0]
+    if not marts or not has_exports:
+        return []
+    expired = connection.execute(
+        f"""
+        update {EXPORTS_TABLE} set status = ?
+        where status = ? and mart in (select unnest(?::varchar[]))
+        returning path
+        """,
+        [ExportStatus.EXPIRED, ExportStatus.COMPLETED, marts],
+    ).fetchall()
+    return sorted(path for (path,) in expired)
 
 
 def _delete_person_rows(

@@ -19,7 +19,13 @@ from dagster_duckdb import DuckDBResource
 from orchestration.checks import reconciliation_failures
 from orchestration.cli import main, run_pipeline
 from orchestration.contract import EVENTS, METRICS
-from orchestration.exports import EXPORTS_TABLE, create_exports_table
+from orchestration.exports import (
+    EXPORTS_TABLE,
+    ExportFormat,
+    ExportRequest,
+    create_exports_table,
+    export_mart,
+)
 from orchestration.landing.loader import load_partition
 from orchestration.maintenance import (
     build_cleanup_asset,
@@ -432,6 +438,21 @@ def test_the_forget_audit_row_names_the_person_only_by_a_hash(people):
     assert rows_affected > 0
     assert json.loads(details)["rows_removed"]["raw.events"] == 4
     assert not mentions(repr(audit), ADA)
+
+
+def test_forgetting_expires_the_exports_of_marts_that_held_the_person(people):
+    with duckdb.connect(str(people.warehouse_path)) as connection:
+        exports = {
+            mart: export_mart(connection, ExportRequest(mart, ExportFormat.CSV), people.exports_dir)
+            for mart in ("sessions", "hourly_rollups")
+        }
+        result = forget_person(connection, people, user_id="ada-user")
+        statuses = dict(connection.execute(f"select mart, status from {EXPORTS_TABLE}").fetchall())
+
+    assert statuses == {"sessions": "EXPIRED", "hourly_rollups": "COMPLETED"}
+    assert result.exports_expired == [str(exports["sessions"].path)]
+    assert not exports["sessions"].path.exists()
+    assert exports["hourly_rollups"].path.exists()
 
 
 def test_forget_needs_exactly_one_id(people):
