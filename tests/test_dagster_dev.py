@@ -230,7 +230,6 @@ def test_ui_lists_assets_with_groups_partitions_and_checks(dagster_dev):
         "staging",
         "intermediate",
         "marts",
-        "serving",
     }
 
 
