@@ -14,7 +14,7 @@ import argparse
 import os
 import sys
 import time
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -196,6 +196,8 @@ def _forget(args: argparse.Namespace) -> int:
     for table, removed in sorted(result.rows_removed.items()):
         if removed:
             print(f"  {table}: {removed}")
+    if result.exports_expired:
+        print(f"Expired {len(result.exports_expired)} exports of those marts (files deleted).")
     print("The next `warehouse run` publishes marts without them.")
     return 0
 
@@ -245,6 +247,12 @@ def _import(args: argparse.Namespace) -> int:
         print(
             f"The dump reaches back to {start}, before PARTITIONS_START_DATE "
             f"{settings.partitions_start_date}: set PARTITIONS_START_DATE={start} to load it."
+        )
+    kept_from = datetime.now(UTC).date() - timedelta(days=settings.raw_retention_days)
+    if start < kept_from:
+        print(
+            f"Days before {kept_from} are past RAW_RETENTION_DAYS ({settings.raw_retention_days}):"
+            " the next cleanup removes them; raise RAW_RETENTION_DAYS to keep them."
         )
     if not args.backfill:
         print(f"Load and build those days with: warehouse run --start {start} --end {end}")
