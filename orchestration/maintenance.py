@@ -64,7 +64,7 @@ from orchestration.settings import Settings
 MAINTENANCE_GROUP = "maintenance"
 RAW_SCHEMA = "raw"
 INTERMEDIATE_SCHEMA = "intermediate"
-# Schemas never touched: the audit log and the export records are the history of these actions.
+# Forget deletes nothing here: the audit log and the export records are the history of actions.
 _KEPT_SCHEMAS = ("audit",)
 
 

@@ -23,6 +23,7 @@ from orchestration.exports import (
     EXPORTS_TABLE,
     ExportFormat,
     ExportRequest,
+    build_export_job,
     create_exports_table,
     export_mart,
 )
@@ -507,3 +508,11 @@ def test_maintenance_commands_need_a_warehouse(tmp_path, monkeypatch):
         with pytest.raises(SystemExit, match=r"No warehouse at .*: run `warehouse run` first"):
             main(command)
     assert not (tmp_path / "nowhere").exists()
+
+
+def test_every_export_cleanup_and_forget_step_waits_for_the_one_writer_slot():
+    settings = Settings.from_env()
+
+    assert build_cleanup_asset(settings).op.pool == "duckdb_warehouse"
+    for job in (build_export_job(settings), build_forget_job(settings)):
+        assert [node.definition.pool for node in job.nodes] == ["duckdb_warehouse"]
