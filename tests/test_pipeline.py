@@ -1,8 +1,8 @@
 """The main job end to end, in process: landing, checks, every dbt model and test.
 
-A week of generated traffic is loaded twice: once as the days arrive (two days, then a backfill of
-the next five as one run, in the same Python process), once as a full refresh of all seven. The
-marts must be the same.
+Nine days of generated traffic are loaded twice: once as the days arrive (two days, then a
+backfill of the next seven as one run, in the same Python process), once as a full refresh of
+all nine. The marts must be the same.
 """
 
 from __future__ import annotations
@@ -21,13 +21,13 @@ from orchestration.generator.config import GeneratorConfig
 from orchestration.generator.generate import generate
 from orchestration.settings import Settings
 
-FIRST_DAY, LAST_DAY = date(2026, 3, 1), date(2026, 3, 7)
+FIRST_DAY, LAST_DAY = date(2026, 3, 1), date(2026, 3, 9)
 
 
 @pytest.fixture(scope="module")
-def raw_week(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def raw_days(tmp_path_factory: pytest.TempPathFactory) -> Path:
     raw = tmp_path_factory.mktemp("pipeline") / "raw_landing"
-    generate(GeneratorConfig(out=raw, days=7, events=4000, seed=11, end_date=LAST_DAY))
+    generate(GeneratorConfig(out=raw, days=9, events=4000, seed=11, end_date=LAST_DAY))
     return raw
 
 
@@ -66,14 +66,14 @@ def mart_tables(warehouse_path: Path) -> dict[str, list[tuple]]:
         }
 
 
-def test_days_loaded_as_they_arrive_equal_a_full_refresh(raw_week, tmp_path):
-    arriving = settings_for(raw_week, tmp_path / "arriving")
+def test_days_loaded_as_they_arrive_equal_a_full_refresh(raw_days, tmp_path):
+    arriving = settings_for(raw_days, tmp_path / "arriving")
     instance = DagsterInstance.ephemeral()
 
     first = run_pipeline(arriving, FIRST_DAY, date(2026, 3, 2), instance=instance)
     backfill = run_pipeline(arriving, date(2026, 3, 3), LAST_DAY, instance=instance)
     full = run_pipeline(
-        settings_for(raw_week, tmp_path / "full"),
+        settings_for(raw_days, tmp_path / "full"),
         FIRST_DAY,
         LAST_DAY,
         full_refresh=True,
@@ -81,10 +81,10 @@ def test_days_loaded_as_they_arrive_equal_a_full_refresh(raw_week, tmp_path):
     )
 
     assert first.success and backfill.success and full.success
-    # The five-day backfill is one run whose landing step loaded all five days.
+    # The seven-day backfill is one run whose landing step loaded all seven days.
     assert len(instance.get_run_records()) == 2
     landing = backfill.asset_materializations_for_node("raw__events")
-    assert sorted(m.partition for m in landing) == [f"2026-03-0{day}" for day in range(3, 8)]
+    assert sorted(m.partition for m in landing) == [f"2026-03-0{day}" for day in range(3, 10)]
     incremental, rebuilt = (
         mart_tables(arriving.warehouse_path),
         mart_tables(tmp_path / "full" / "warehouse.duckdb"),
@@ -95,8 +95,8 @@ def test_days_loaded_as_they_arrive_equal_a_full_refresh(raw_week, tmp_path):
         assert incremental[table] == rows, f"marts.{table} differs from a full refresh"
 
 
-def test_every_materialized_model_reports_its_row_count(raw_week, tmp_path):
-    settings = settings_for(raw_week, tmp_path / "warehouse")
+def test_every_materialized_model_reports_its_row_count(raw_days, tmp_path):
+    settings = settings_for(raw_days, tmp_path / "warehouse")
 
     result = run_pipeline(settings, FIRST_DAY, LAST_DAY, instance=DagsterInstance.ephemeral())
 
