@@ -25,6 +25,7 @@ from orchestration.exports import ExportError, ExportStatus, export_mart, parse_
 from orchestration.history_import import DumpFormat, import_history, record_import
 from orchestration.landing.loader import landed_dates
 from orchestration.maintenance import cleanup, forget_person
+from orchestration.publishing import DATABASE_FILE, PARQUET_DIR, current_publication
 from orchestration.settings import PROJECT_ROOT, Settings
 
 
@@ -114,12 +115,15 @@ def _run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    published = current_publication(settings)
     print(
         f"\nDone in {elapsed:.0f} s.\n"
         f"  Warehouse:   {settings.warehouse_path}\n"
+        f"  Published:   {published / DATABASE_FILE}   (read-only copy of the marts)\n"
+        f"  Parquet:     {published / PARQUET_DIR}/<mart>.parquet\n"
         f'  Query it:    .venv/bin/python -c "import duckdb; '
-        f"print(duckdb.connect('{settings.warehouse_path}', read_only=True)"
-        ".sql('select count(*) from raw.events'))\"\n"
+        f"print(duckdb.connect('{published / DATABASE_FILE}', read_only=True)"
+        ".sql('from marts.dashboard_metrics'))\"\n"
         "  Dagster UI:  make ui   (or: DAGSTER_HOME=dagster_home .venv/bin/dagster dev "
         "-w workspace.yaml), then open http://127.0.0.1:3000"
     )

@@ -10,16 +10,23 @@ from orchestration.exports import build_export_job
 from orchestration.jobs import backfill_job, cleanup_job, main_job
 from orchestration.landing.assets import build_landing_assets
 from orchestration.maintenance import build_cleanup_asset, build_forget_job
+from orchestration.publishing import build_published_marts
 from orchestration.resources import warehouse_resource
 from orchestration.settings import Settings
 from orchestration.transform import build_dbt_assets, dbt_project, dbt_resource
 
 
 def build_definitions(settings: Settings) -> Definitions:
+    landing_assets = build_landing_assets(settings)
     dbt_assets = build_dbt_assets(settings)
     manifest_path = dbt_project(settings.dbt_project_dir).manifest_path
     return Definitions(
-        assets=[*build_landing_assets(settings), *dbt_assets, build_cleanup_asset(settings)],
+        assets=[
+            *landing_assets,
+            *dbt_assets,
+            build_published_marts(settings, landing_assets, dbt_assets),
+            build_cleanup_asset(settings),
+        ],
         asset_checks=[
             *build_landing_checks(settings),
             *build_model_contract_checks(dbt_assets, manifest_path),

@@ -83,7 +83,7 @@ def test_no_asset_is_an_orphan():
         is_seed = node.metadata.get("dagster_dbt/unique_id", "").startswith("seed.")
         if node.group_name not in ("landing", "maintenance") and not is_seed:
             assert node.parent_keys, f"{key.to_user_string()} has no upstream asset"
-        if node.group_name not in ("marts", "maintenance"):
+        if node.group_name not in ("marts", "serving", "maintenance"):
             assert node.child_keys, f"{key.to_user_string()} feeds nothing"
 
 
@@ -101,7 +101,7 @@ def test_every_model_has_owners_kinds_and_a_description():
 
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
-        if node.group_name in ("landing", "maintenance"):
+        if node.group_name in ("landing", "serving", "maintenance"):
             continue
         assert node.owners == ["team:analytics-engineering"]
         assert "dbt" in node.kinds

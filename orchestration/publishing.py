@@ -1,0 +1,333 @@
+"""Write-audit-publish: the checked marts, copied out for analysts and BI tools.
+
+`serving/published_marts` runs after every mart, so a failed blocking check on the landing tables
+or on any mart skips it and the last good publication stays in place. It writes a new version:
+
+    warehouse/published/versions/<version>/analytics.duckdb   the marts, in DuckDB 1.4's format
+    warehouse/published/versions/<version>/parquet/<mart>.parquet
+    warehouse/published/versions/<version>/manifest.json      built at, arrival days, row counts
+
+and then points `warehouse/published/current` at it by renaming a new symlink over the old one,
+one atomic step: a reader resolves `current` to the old version or to the new one, never to a
+half-written one. Readers never share a file with the pipeline: a connection held on an old
+version keeps reading it, and a new connection sees the new version.
+
+What is published: the `marts` schema, every table and view of it as a table. The marts are the
+contracted, tested interface; the raw, staging and intermediate tables are the pipeline's working
+state (the staging views read raw tables that would not be there), and the raw events would make
+every publication several times larger.
+"""
+
+import json
+import os
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetsDefinition,
+    MaterializeResult,
+    MetadataValue,
+    TableColumn,
+    TableRecord,
+    TableSchema,
+    asset,
+)
+from dagster_duckdb import DuckDBResource
+
+from orchestration.audit import record_action
+from orchestration.resources import WAREHOUSE_WRITER_POOL
+from orchestration.settings import Settings
+
+PUBLISHED_MARTS_KEY = AssetKey(["serving", "published_marts"])
+SERVING_GROUP = "serving"
+OWNERS = ["team:data-engineering"]
+
+PUBLISHED_SCHEMAS = ("marts",)
+DATABASE_FILE = "analytics.duckdb"
+PARQUET_DIR = "parquet"
+MANIFEST_FILE = "manifest.json"
+# BI drivers often bundle an older DuckDB, which cannot open a file in DuckDB 2.0's format.
+STORAGE_VERSION = "v1.4.0"
+# The current version, and the one before it: a reader may have resolved `current` to it just
+# before the swap and not yet opened it. Older versions are removed; a connection still open on
+# one keeps reading it (an open file outlives its unlink).
+VERSIONS_KEPT = 2
+PREVIEW_MART = "dashboard_metrics"
+PREVIEW_ROWS = 10
+
+
+def published_dir(settings: Settings) -> Path:
+    return settings.warehouse_dir / "published"
+
+
+def current_publication(settings: Settings) -> Path:
+    """The folder of the current publication (a symlink, swapped atomically by each publish)."""
+    return published_dir(settings) / "current"
+
+
+@dataclass(frozen=True)
+class Publication:
+    version: str
+    path: Path
+    manifest: dict[str, Any]
+    removed_versions: list[str]
+
+    @property
+    def database_path(self) -> Path:
+        return self.path / DATABASE_FILE
+
+    @property
+    def parquet_dir(self) -> Path:
+        return self.path / PARQUET_DIR
+
+
+def _sql_string(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _published_relations(connection: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    return connection.execute(
+        """
+        select schema_name, table_name from duckdb_tables()
+        where database_name = current_database() and schema_name in (select unnest(?))
+        union
+        select schema_name, view_name from duckdb_views()
+        where database_name = current_database() and schema_name in (select unnest(?))
+            and not internal
+        order by all
+        """,
+        [list(PUBLISHED_SCHEMAS), list(PUBLISHED_SCHEMAS)],
+    ).fetchall()
+
+
+def _arrival_days(connection: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+    """The arrival days each dataset has loaded files for, as the load manifest records them."""
+    has_manifest = connection.execute(
+        "select count(*) from duckdb_tables() "
+        "where database_name = current_database() "
+        "and schema_name = 'raw' and table_name = 'load_manifest'"
+    ).fetchone()[0]
+    if not has_manifest:
+        return {}
+    rows = connection.execute(
+        """
+        select dataset, list(distinct landing_date order by landing_date)
+        from raw.load_manifest group by dataset order by dataset
+        """
+    ).fetchall()
+    return {dataset: [day.isoformat() for day in days] for dataset, days in rows}
+
+
+def _write_copy(
+    connection: duckdb.DuckDBPyConnection, building: Path, relations: list[tuple[str, str]]
+) -> tuple[dict[str, int], str]:
+    """Copy the relations into a new DuckDB file in STORAGE_VERSION and each to Parquet; return
+    the row count per relation and the storage version the file was written in."""
+    database = building / DATABASE_FILE
+    (building / PARQUET_DIR).mkdir()
+    connection.execute(
+        f"attach {_sql_string(database)} as published (storage_version '{STORAGE_VERSION}')"
+    )
+    try:
+        connection.begin()
+        try:
+            for schema in PUBLISHED_SCHEMAS:
+                connection.execute(f'create schema published."{schema}"')
+            for schema, name in relations:
+                connection.execute(
+                    f'create table published."{schema}"."{name}" as from "{schema}"."{name}"'
+                )
+        except BaseException:
+            connection.rollback()
+            raise
+        connection.commit()
+        row_counts: dict[str, int] = {}
+        for schema, name in relations:
+            published = f'published."{schema}"."{name}"'
+            row_counts[name] = connection.execute(f"select count(*) from {published}").fetchone()[0]
+            parquet = building / PARQUET_DIR / f"{name}.parquet"
+            connection.execute(
+                f"copy {published} to {_sql_string(parquet)} (format parquet, compression zstd)"
+            )
+        storage_version = connection.execute(
+            "select tags['storage_version'] from duckdb_databases() "
+            "where database_name = 'published'"
+        ).fetchone()[0]
+    finally:
+        connection.execute("detach database if exists published")
+    return row_counts, storage_version
+
+
+def _point_current_at(settings: Settings, version: str) -> None:
+    """Replace the `current` symlink in one rename: readers see the old target or the new one."""
+    current = current_publication(settings)
+    staged = current.with_name(f".current-{version}")
+    staged.symlink_to(Path("versions") / version, target_is_directory=True)
+    os.replace(staged, current)
+
+
+def _prune(settings: Settings) -> list[str]:
+    """Remove versions older than the VERSIONS_KEPT newest, and any left half-built."""
+    versions_dir = published_dir(settings) / "versions"
+    current = os.readlink(current_publication(settings))
+    complete = sorted(p for p in versions_dir.iterdir() if not p.name.startswith("."))
+    stale = [p for p in complete[:-VERSIONS_KEPT] if Path(current).name != p.name]
+    stale += [p for p in versions_dir.iterdir() if p.name.startswith(".")]
+    for path in stale:
+        shutil.rmtree(path)
+    return [p.name for p in stale]
+
+
+def publish(
+    connection: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    *,
+    actor: str | None = None,
+    built_at: datetime | None = None,
+) -> Publication:
+    """Write a new publication of the warehouse's marts, swap it in, record it in the audit log
+    and remove versions no reader needs."""
+    built_at = built_at or datetime.now(UTC)
+    version = f"{built_at:%Y-%m-%dT%H-%M-%S.%f}Z"
+    versions_dir = published_dir(settings) / "versions"
+    versions_dir.mkdir(parents=True, exist_ok=True)
+    building = versions_dir / f".{version}.building"
+    building.mkdir()
+
+    relations = _published_relations(connection)
+    row_counts, storage_version = _write_copy(connection, building, relations)
+    manifest = {
+        "version": version,
+        "built_at": built_at.isoformat(),
+        "built_by": actor,
+        "database": DATABASE_FILE,
+        "storage_version": storage_version,
+        "arrival_days": _arrival_days(connection),
+        "marts": {
+            name: {"rows": row_counts[name], "parquet": f"{PARQUET_DIR}/{name}.parquet"}
+            for _, name in relations
+        },
+    }
+    (building / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")
+    for path in building.rglob("*"):
+        if path.is_file():
+            path.chmod(0o444)
+    final = versions_dir / version
+    building.rename(final)
+
+    connection.begin()
+    try:
+        record_action(
+            connection,
+            "publish",
+            str(final),
+            actor=actor,
+            rows_affected=sum(row_counts.values()),
+            details={"version": version, "storage_version": storage_version, "marts": row_counts},
+        )
+        _point_current_at(settings, version)
+    except BaseException:
+        connection.rollback()
+        shutil.rmtree(final)
+        raise
+    connection.commit()
+    return Publication(version, final, manifest, removed_versions=_prune(settings))
+
+
+def _preview(database: Path) -> MetadataValue | None:
+    with duckdb.connect(str(database), read_only=True) as connection:
+        exists = connection.execute(
+            "select count(*) from duckdb_tables() where schema_name = 'marts' and table_name = ?",
+            [PREVIEW_MART],
+        ).fetchone()[0]
+        if not exists:
+            return None
+        cursor = connection.execute(f"from marts.{PREVIEW_MART} limit {PREVIEW_ROWS}")
+        names = [column[0] for column in cursor.description]
+        rows = cursor.fetchall()
+    return MetadataValue.table(
+        records=[
+            TableRecord(
+                {
+                    n: v if isinstance(v, int | float | bool) else str(v)
+                    for n, v in zip(names, row, strict=True)
+                }
+            )
+            for row in rows
+        ],
+        schema=TableSchema(columns=[TableColumn(name=n, type="string") for n in names]),
+    )
+
+
+def _metadata(publication: Publication) -> dict[str, Any]:
+    marts = publication.manifest["marts"]
+    metadata: dict[str, Any] = {
+        "path": MetadataValue.path(str(publication.database_path)),
+        "parquet": MetadataValue.path(str(publication.parquet_dir)),
+        "version": publication.version,
+        "storage_version": publication.manifest["storage_version"],
+        "marts": len(marts),
+        "row_counts": MetadataValue.table(
+            records=[TableRecord({"mart": name, "rows": m["rows"]}) for name, m in marts.items()],
+            schema=TableSchema(
+                columns=[
+                    TableColumn(name="mart", type="string"),
+                    TableColumn(name="rows", type="int"),
+                ]
+            ),
+        ),
+        "arrival_days": MetadataValue.json(publication.manifest["arrival_days"]),
+    }
+    preview = _preview(publication.database_path)
+    if preview is not None:
+        metadata["preview"] = preview
+    return metadata
+
+
+def build_published_marts(
+    settings: Settings,
+    landing_assets: Sequence[AssetsDefinition],
+    dbt_assets: Sequence[AssetsDefinition],
+) -> AssetsDefinition:
+    """The publication asset, downstream of every landing asset and every published dbt model,
+    so that their blocking checks gate it."""
+    deps = [key for assets_def in landing_assets for key in assets_def.keys] + [
+        key
+        for assets_def in dbt_assets
+        for key in assets_def.keys
+        if key.path[0] in PUBLISHED_SCHEMAS
+    ]
+
+    @asset(
+        key=PUBLISHED_MARTS_KEY,
+        description=(
+            "The marts, published for analysts and BI tools once every blocking check passed: "
+            f"`{DATABASE_FILE}` (a read-only copy in DuckDB {STORAGE_VERSION}'s storage format), "
+            f"one Parquet file per mart and `{MANIFEST_FILE}`, swapped in atomically under "
+            "`warehouse/published/current/`."
+        ),
+        group_name=SERVING_GROUP,
+        deps=deps,
+        kinds={"duckdb", "parquet"},
+        owners=OWNERS,
+        pool=WAREHOUSE_WRITER_POOL,
+    )
+    def published_marts(
+        context: AssetExecutionContext, warehouse: DuckDBResource
+    ) -> MaterializeResult:
+        with warehouse.get_connection() as connection:
+            publication = publish(connection, settings, actor=f"dagster run {context.run_id}")
+        context.log.info(
+            f"published {len(publication.manifest['marts'])} marts to {publication.path}; "
+            f"removed older versions: {', '.join(publication.removed_versions) or 'none'}"
+        )
+        return MaterializeResult(metadata=_metadata(publication))
+
+    return published_marts

@@ -1,0 +1,331 @@
+"""Write-audit-publish: the checked marts, published for analysts and BI tools.
+
+One pipeline run over a day of small, explicit landing files makes the first publication; the
+tests that run the pipeline again do so on a copy of that warehouse.
+"""
+
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import duckdb
+import pytest
+import sqlalchemy
+from dagster import AssetKey, DagsterInstance, ExecuteInProcessResult
+
+from orchestration.cli import run_pipeline
+from orchestration.contract import EVENTS, METRICS
+from orchestration.definitions import build_definitions
+from orchestration.publishing import (
+    DATABASE_FILE,
+    MANIFEST_FILE,
+    PARQUET_DIR,
+    PUBLISHED_MARTS_KEY,
+    current_publication,
+    publish,
+)
+from orchestration.settings import Settings
+from tests.landing_files import DAY_1, DAY_2, event, metric, utc, write_landing_file
+
+pytestmark = pytest.mark.slow
+
+# DuckDB 1.4 refuses a file "with version number 999, but we can only read versions between 64
+# and 67"; 999 is DuckDB 2.0's own format.
+DUCKDB_1_4_NEWEST_STORAGE_NUMBER = 67
+
+
+def land_first_day(raw_landing: Path) -> None:
+    write_landing_file(
+        raw_landing,
+        EVENTS,
+        DAY_1,
+        "part-0.parquet",
+        [
+            event("m1"),
+            event(
+                "m2", timestamp=utc("2026-03-01 10:00:30"), received_at=utc("2026-03-01 10:00:31")
+            ),
+        ],
+    )
+    write_landing_file(raw_landing, METRICS, DAY_1, "part-0.parquet", [metric("x1")])
+
+
+def land_second_day(raw_landing: Path) -> None:
+    """Another visitor on the next day: one more session."""
+    write_landing_file(
+        raw_landing,
+        EVENTS,
+        DAY_2,
+        "part-0.parquet",
+        [
+            event(
+                "m3",
+                anonymous_id="anon-2",
+                timestamp=utc("2026-03-02 09:00:00"),
+                received_at=utc("2026-03-02 09:00:01"),
+            )
+        ],
+    )
+
+
+@pytest.fixture(scope="module")
+def first_result(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Settings, ExecuteInProcessResult]:
+    root = tmp_path_factory.mktemp("publishing")
+    land_first_day(root / "raw_landing")
+    settings = dataclasses.replace(
+        Settings.from_env(),
+        raw_landing_dir=root / "raw_landing",
+        warehouse_dir=root / "warehouse",
+    )
+    result = run_pipeline(settings, DAY_1, DAY_1, instance=DagsterInstance.ephemeral())
+    assert result.success
+    return settings, result
+
+
+@pytest.fixture(scope="module")
+def first_run(first_result: tuple[Settings, ExecuteInProcessResult]) -> Settings:
+    return first_result[0]
+
+
+@pytest.fixture
+def copy_of_first_run(first_run: Settings, tmp_path: Path) -> Settings:
+    """The first run's landing files and warehouse, publications included, to run again on."""
+    shutil.copytree(first_run.raw_landing_dir, tmp_path / "raw_landing")
+    shutil.copytree(first_run.warehouse_dir, tmp_path / "warehouse", symlinks=True)
+    return dataclasses.replace(
+        first_run, raw_landing_dir=tmp_path / "raw_landing", warehouse_dir=tmp_path / "warehouse"
+    )
+
+
+def published_database(settings: Settings) -> Path:
+    return current_publication(settings) / DATABASE_FILE
+
+
+def manifest(settings: Settings) -> dict:
+    return json.loads((current_publication(settings) / MANIFEST_FILE).read_text())
+
+
+def sessions(database: Path) -> int:
+    with duckdb.connect(str(database), read_only=True) as connection:
+        return connection.execute("select count(*) from marts.sessions").fetchone()[0]
+
+
+def mart_row_counts(database: Path) -> dict[str, int]:
+    with duckdb.connect(str(database), read_only=True) as connection:
+        names = connection.execute(
+            "select table_name from duckdb_tables() where schema_name = 'marts' order by all"
+        ).fetchall()
+        return {
+            name: connection.execute(f'select count(*) from marts."{name}"').fetchone()[0]
+            for (name,) in names
+        }
+
+
+def publish_actions(settings: Settings) -> list[tuple]:
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
+        return connection.execute(
+            "select target, actor, rows_affected, details from audit.actions "
+            "where action = 'publish' order by occurred_at"
+        ).fetchall()
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    """Every file under `folder` by its SHA-256, and every symlink by its target."""
+    return {
+        path.relative_to(folder).as_posix(): (
+            f"-> {os.readlink(path)}"
+            if path.is_symlink()
+            else hashlib.sha256(path.read_bytes()).hexdigest()
+        )
+        for path in sorted(folder.rglob("*"))
+        if path.is_symlink() or path.is_file()
+    }
+
+
+def test_publication_runs_after_every_mart_and_landing_table_in_the_writer_pool():
+    definitions = build_definitions(Settings.from_env())
+    graph = definitions.resolve_asset_graph()
+    node = graph.get(PUBLISHED_MARTS_KEY)
+    marts = {key for key in graph.get_all_asset_keys() if key.path[0] == "marts"}
+
+    assert node.group_name == "serving"
+    assert node.parent_keys == marts | {AssetKey(["raw", "events"]), AssetKey(["raw", "metrics"])}
+    assert node.pools == {"duckdb_warehouse"}
+    assert node.kinds >= {"duckdb", "parquet"}
+
+
+def test_a_run_publishes_every_mart_of_the_warehouse(first_run):
+    current = current_publication(first_run)
+
+    assert current.is_symlink()
+    assert mart_row_counts(published_database(first_run)) == mart_row_counts(
+        first_run.warehouse_path
+    )
+    assert sessions(published_database(first_run)) == 1
+
+
+def test_the_materialization_shows_the_path_row_counts_and_a_preview(first_result):
+    settings, result = first_result
+    [materialization] = result.asset_materializations_for_node("serving__published_marts")
+    metadata = materialization.metadata
+
+    assert metadata["path"].value == str(published_database(settings).resolve())
+    row_counts = {r.data["mart"]: r.data["rows"] for r in metadata["row_counts"].value.records}
+    assert row_counts == mart_row_counts(settings.warehouse_path)
+    assert metadata["preview"].value.records
+
+
+def test_the_manifest_lists_the_arrival_days_and_the_rows_of_each_mart(first_run):
+    published = manifest(first_run)
+
+    assert published["version"] == os.readlink(current_publication(first_run)).split("/")[-1]
+    assert published["arrival_days"] == {"events": ["2026-03-01"], "metrics": ["2026-03-01"]}
+    assert published["storage_version"] == "v1.4.0+"
+    assert {name: mart["rows"] for name, mart in published["marts"].items()} == mart_row_counts(
+        first_run.warehouse_path
+    )
+    assert published["marts"]["sessions"] == {"rows": 1, "parquet": "parquet/sessions.parquet"}
+
+
+def test_the_published_copy_is_in_a_storage_format_duckdb_1_4_opens(first_run):
+    header = published_database(first_run).read_bytes()[:20]
+    magic, storage_number = header[8:12], struct.unpack("<Q", header[12:20])[0]
+    with duckdb.connect(str(published_database(first_run)), read_only=True) as connection:
+        [(tag,)] = connection.execute(
+            "select tags['storage_version'] from duckdb_databases() "
+            "where database_name = current_database()"
+        ).fetchall()
+
+    assert magic == b"DUCK"
+    assert storage_number <= DUCKDB_1_4_NEWEST_STORAGE_NUMBER
+    assert tag == "v1.4.0+"
+
+
+def test_each_mart_round_trips_through_its_parquet_file(first_run):
+    current = current_publication(first_run)
+    with duckdb.connect(str(current / DATABASE_FILE), read_only=True) as connection:
+        for name in manifest(first_run)["marts"]:
+            parquet = current / PARQUET_DIR / f"{name}.parquet"
+            in_copy = connection.execute(f'from marts."{name}"')
+            columns = [(c[0], c[1]) for c in in_copy.description]
+            rows = sorted(in_copy.fetchall(), key=repr)
+            in_parquet = connection.execute(f"from read_parquet('{parquet}')")
+
+            assert [(c[0], c[1]) for c in in_parquet.description] == columns, name
+            assert sorted(in_parquet.fetchall(), key=repr) == rows, name
+
+
+def test_marts_are_readable_through_sqlalchemy_with_duckdb_engine(first_run):
+    engine = sqlalchemy.create_engine(
+        f"duckdb:///{published_database(first_run)}", connect_args={"read_only": True}
+    )
+    with engine.connect() as connection:
+        tables = sqlalchemy.inspect(connection).get_table_names(schema="marts")
+        count = connection.execute(sqlalchemy.text("select count(*) from marts.sessions"))
+
+        assert count.scalar_one() == 1
+    engine.dispose()
+    assert set(tables) == set(manifest(first_run)["marts"])
+
+
+def test_every_publication_is_in_the_audit_log(first_run):
+    [(target, actor, rows, details)] = publish_actions(first_run)
+
+    assert Path(target) == current_publication(first_run).resolve()
+    assert actor.startswith("dagster run ")
+    assert rows == sum(mart["rows"] for mart in manifest(first_run)["marts"].values())
+    assert json.loads(details)["marts"]["sessions"] == 1
+
+
+READER = textwrap.dedent(
+    """
+    import sys, duckdb
+    connection = duckdb.connect(sys.argv[1], read_only=True)
+    for _ in sys.stdin:
+        print(connection.execute("select count(*) from marts.sessions").fetchone()[0], flush=True)
+    """
+)
+
+
+def test_a_reader_holding_a_connection_through_a_run_keeps_the_old_data(copy_of_first_run):
+    settings = copy_of_first_run
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(published_database(settings))],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+    def read() -> int:
+        reader.stdin.write("\n")
+        reader.stdin.flush()
+        return int(reader.stdout.readline())
+
+    try:
+        before = read()
+        land_second_day(settings.raw_landing_dir)
+        result = run_pipeline(settings, DAY_2, DAY_2, instance=DagsterInstance.ephemeral())
+        after_the_run = read()
+    finally:
+        reader.stdin.close()
+        reader.wait(timeout=30)
+
+    assert result.success
+    assert reader.returncode == 0
+    assert (before, after_the_run) == (1, 1)
+    assert sessions(published_database(settings)) == 2
+    assert manifest(settings)["arrival_days"]["events"] == ["2026-03-01", "2026-03-02"]
+
+
+def test_a_failing_blocking_check_leaves_the_last_publication_in_place(copy_of_first_run):
+    settings = copy_of_first_run
+    published = settings.warehouse_dir / "published"
+    before = snapshot(published)
+    # A second copy of a loaded event, as if another day had delivered it: the key repeats.
+    with duckdb.connect(str(settings.warehouse_path)) as connection:
+        connection.execute(
+            "insert into raw.events select * replace (date '2026-02-28' as _landing_date) "
+            "from raw.events where message_id = 'm1'"
+        )
+    land_second_day(settings.raw_landing_dir)
+
+    result = run_pipeline(settings, DAY_2, DAY_2, instance=DagsterInstance.ephemeral())
+
+    assert not result.success
+    failed = {
+        (evaluation.asset_key, evaluation.check_name)
+        for evaluation in result.get_asset_check_evaluations()
+        if not evaluation.passed
+    }
+    assert (AssetKey(["raw", "events"]), "unique_key") in failed
+    materialized = {e.asset_key for e in result.get_asset_materialization_events()}
+    assert AssetKey(["raw", "events"]) in materialized
+    assert PUBLISHED_MARTS_KEY not in materialized
+    assert snapshot(published) == before
+    assert len(publish_actions(settings)) == 1
+
+
+def test_publishing_keeps_the_current_and_the_previous_version(copy_of_first_run):
+    settings = copy_of_first_run
+    first = published_database(settings).resolve()
+    held = duckdb.connect(str(first), read_only=True)
+
+    with duckdb.connect(str(settings.warehouse_path)) as connection:
+        publications = [publish(connection, settings, actor="test") for _ in range(3)]
+
+    versions = sorted(p.name for p in (settings.warehouse_dir / "published" / "versions").iterdir())
+    assert versions == [p.version for p in publications[1:]]
+    assert current_publication(settings).resolve() == publications[-1].path
+    assert not first.exists()
+    # A connection opened on a version since removed keeps reading it.
+    assert held.execute("select count(*) from marts.sessions").fetchone() == (1,)
+    held.close()
