@@ -10,7 +10,7 @@ DAYS ?= 7
 EVENTS ?= 150000
 SEED ?= 42
 
-.PHONY: install run test lint format generate ui clean
+.PHONY: install run test lint format generate ui docs clean
 
 install: $(INSTALLED)
 
@@ -33,6 +33,15 @@ test: install
 
 ui: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dagster dev -w workspace.yaml
+
+# dbt docs of the project and the warehouse's tables (after `make run`, while no run is going:
+# dbt opens the warehouse to read its catalog).
+DOCS := dbt_project/target/docs
+docs: install
+	cd dbt_project && ../$(BIN)/dbt docs generate --static --profiles-dir . --target-path target/docs
+	@echo "\ndbt docs: $(DOCS)/static_index.html (one file: open it in a browser)"
+	@echo "or serve $(DOCS)/index.html: $(BIN)/python -m http.server 8080 -d $(DOCS)"
+	@echo "  (or: cd dbt_project && ../$(BIN)/dbt docs serve --target-path target/docs --port 8080)"
 
 format: install
 	$(BIN)/ruff check --fix .
