@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
-from dagster import AssetKey, DagsterInstance
+from dagster import AssetKey, DagsterInstance, ExecuteInProcessResult
 
 from orchestration.cli import run_pipeline
 from orchestration.generator.config import GeneratorConfig
@@ -66,47 +67,65 @@ def mart_tables(warehouse_path: Path) -> dict[str, list[tuple]]:
         }
 
 
-def test_days_loaded_as_they_arrive_equal_a_full_refresh(raw_days, tmp_path):
-    arriving = settings_for(raw_days, tmp_path / "arriving")
-    instance = DagsterInstance.ephemeral()
+@dataclass
+class Runs:
+    arriving: Settings
+    full: Settings
+    first: ExecuteInProcessResult
+    backfill: ExecuteInProcessResult
+    rebuild: ExecuteInProcessResult
+    arriving_run_count: int
 
+
+@pytest.fixture(scope="module")
+def runs(raw_days: Path, tmp_path_factory: pytest.TempPathFactory) -> Runs:
+    """Two days, then a seven-day backfill as one run, in one process and one instance; and a
+    full refresh of all nine days in another warehouse."""
+    root = tmp_path_factory.mktemp("warehouses")
+    arriving, full = (
+        settings_for(raw_days, root / "arriving"),
+        settings_for(raw_days, root / "full"),
+    )
+    instance = DagsterInstance.ephemeral()
     first = run_pipeline(arriving, FIRST_DAY, date(2026, 3, 2), instance=instance)
     backfill = run_pipeline(arriving, date(2026, 3, 3), LAST_DAY, instance=instance)
-    full = run_pipeline(
-        settings_for(raw_days, tmp_path / "full"),
-        FIRST_DAY,
-        LAST_DAY,
-        full_refresh=True,
-        instance=DagsterInstance.ephemeral(),
+    rebuild = run_pipeline(
+        full, FIRST_DAY, LAST_DAY, full_refresh=True, instance=DagsterInstance.ephemeral()
     )
+    return Runs(arriving, full, first, backfill, rebuild, len(instance.get_run_records()))
 
-    assert first.success and backfill.success and full.success
-    # The seven-day backfill is one run whose landing step loaded all seven days.
-    assert len(instance.get_run_records()) == 2
-    landing = backfill.asset_materializations_for_node("raw__events")
+
+def test_every_run_succeeds_in_the_same_process(runs):
+    assert runs.first.success
+    assert runs.backfill.success
+    assert runs.rebuild.success
+
+
+def test_a_seven_day_backfill_is_one_run_that_loads_every_day(runs):
+    landing = runs.backfill.asset_materializations_for_node("raw__events")
+
+    assert runs.arriving_run_count == 2
     assert sorted(m.partition for m in landing) == [f"2026-03-0{day}" for day in range(3, 10)]
-    incremental, rebuilt = (
-        mart_tables(arriving.warehouse_path),
-        mart_tables(tmp_path / "full" / "warehouse.duckdb"),
-    )
+
+
+def test_days_loaded_as_they_arrive_equal_a_full_refresh(runs):
+    incremental = mart_tables(runs.arriving.warehouse_path)
+    rebuilt = mart_tables(runs.full.warehouse_path)
+
     assert set(incremental) == set(rebuilt)
     assert len(incremental["sessions"]) > 100
     for table, rows in rebuilt.items():
         assert incremental[table] == rows, f"marts.{table} differs from a full refresh"
 
 
-def test_every_materialized_model_reports_its_row_count(raw_days, tmp_path):
-    settings = settings_for(raw_days, tmp_path / "warehouse")
-
-    result = run_pipeline(settings, FIRST_DAY, LAST_DAY, instance=DagsterInstance.ephemeral())
-
-    assert result.success
+def test_every_materialized_model_reports_its_row_count(runs):
     counts = {
         materialization.asset_key: materialization.metadata["dagster/row_count"].value
         for node in ("dbt_incremental_models", "dbt_models")
-        for materialization in result.asset_materializations_for_node(node)
+        for materialization in runs.rebuild.asset_materializations_for_node(node)
     }
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
+    with duckdb.connect(str(runs.full.warehouse_path), read_only=True) as connection:
         sessions = connection.execute("select count(*) from marts.sessions").fetchone()[0]
+
     assert counts[AssetKey(["marts", "sessions"])] == sessions
     assert AssetKey(["marts", "funnel_results"]) in counts
