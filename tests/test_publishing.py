@@ -329,3 +329,18 @@ def test_publishing_keeps_the_current_and_the_previous_version(copy_of_first_run
     # A connection opened on a version since removed keeps reading it.
     assert held.execute("select count(*) from marts.sessions").fetchone() == (1,)
     held.close()
+
+
+def test_a_version_left_half_built_is_never_current_and_is_removed(copy_of_first_run):
+    settings = copy_of_first_run
+    versions = settings.warehouse_dir / "published" / "versions"
+    crashed = versions / ".2026-03-01T00-00-00.000000Z.building"
+    crashed.mkdir()
+    (crashed / DATABASE_FILE).write_bytes(b"half a file")
+
+    with duckdb.connect(str(settings.warehouse_path)) as connection:
+        publication = publish(connection, settings, actor="test")
+
+    assert current_publication(settings).resolve() == publication.path
+    assert not crashed.exists()
+    assert crashed.name in publication.removed_versions
