@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from orchestration.landing.validation import quote_identifier
+from orchestration.sql import quote_identifier
 
 MARTS_SCHEMA = "marts"
 PERSON_COLUMNS = ("user_id", "anonymous_id", "person_id")

@@ -33,10 +33,9 @@ from openpyxl import Workbook
 
 from orchestration.audit import default_actor, record_action
 from orchestration.catalog import Table, marts
-from orchestration.landing.loader import _transaction
-from orchestration.landing.validation import quote_identifier, sql_string
 from orchestration.resources import WAREHOUSE_WRITER_POOL
 from orchestration.settings import Settings
+from orchestration.sql import quote_identifier, sql_string, transaction
 
 EXPORTS_TABLE = "audit.exports"
 XLSX_MAX_ROWS = 1_048_575
@@ -207,7 +206,7 @@ def _finish(
     error: str | None = None,
 ) -> ExportResult:
     status = ExportStatus.FAILED if error else ExportStatus.COMPLETED
-    with _transaction(connection):
+    with transaction(connection):
         completed_at = connection.execute("select cast(now() as timestamp)").fetchone()[0]
         expires_at = None if error else completed_at + timedelta(days=expiry_days)
         connection.execute(

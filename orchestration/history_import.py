@@ -34,7 +34,8 @@ from orchestration.audit import record_action
 from orchestration.contract import EVENTS
 from orchestration.landing.loader import partition_dir
 from orchestration.landing.privacy import register_anonymize_ip
-from orchestration.landing.validation import quote_identifier, staging_select
+from orchestration.landing.validation import staging_select
+from orchestration.sql import quote_identifier
 
 # Between two elements of a JSON array; where an object starts after a line that does not parse.
 _SEPARATOR = re.compile(r"[\s,]*")

@@ -56,10 +56,10 @@ from orchestration.audit import record_action
 from orchestration.catalog import MARTS_SCHEMA, Table, base_tables
 from orchestration.contract import DATASETS, EVENTS
 from orchestration.exports import EXPORTS_TABLE, ExportStatus, create_exports_table
-from orchestration.landing.loader import _transaction, landed_dates, partition_dir
-from orchestration.landing.validation import quote_identifier, sql_string
+from orchestration.landing.loader import landed_dates, partition_dir
 from orchestration.resources import WAREHOUSE_WRITER_POOL
 from orchestration.settings import Settings
+from orchestration.sql import quote_identifier, sql_string, transaction
 
 MAINTENANCE_GROUP = "maintenance"
 RAW_SCHEMA = "raw"
@@ -103,7 +103,7 @@ def cleanup(
         aggregate_cutoff=today - timedelta(days=settings.aggregate_retention_days),
     )
     tables = base_tables(connection)
-    with _transaction(connection):
+    with transaction(connection):
         for table in tables:
             condition = _retention_condition(table, result)
             if condition is None:
@@ -369,7 +369,7 @@ def forget_person(
     )
     rewrites = _rewrite_landing_files(connection, settings.raw_landing_dir)
     try:
-        with _transaction(connection):
+        with transaction(connection):
             _delete_person_rows(connection, tables, result)
             if any(t.qualified_name == "raw.load_manifest" for t in tables):
                 _update_manifest(connection, rewrites)

@@ -42,8 +42,10 @@ from dagster import (
 from dagster_duckdb import DuckDBResource
 
 from orchestration.audit import record_action
+from orchestration.metadata import query_table
 from orchestration.resources import WAREHOUSE_WRITER_POOL
 from orchestration.settings import Settings
+from orchestration.sql import sql_string
 
 PUBLISHED_MARTS_KEY = AssetKey(["serving", "published_marts"])
 SERVING_GROUP = "serving"
@@ -88,10 +90,6 @@ class Publication:
         return self.path / PARQUET_DIR
 
 
-def _sql_string(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
-
-
 def _published_relations(connection: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     return connection.execute(
         """
@@ -133,7 +131,7 @@ def _write_copy(
     database = building / DATABASE_FILE
     (building / PARQUET_DIR).mkdir()
     connection.execute(
-        f"attach {_sql_string(database)} as published (storage_version '{STORAGE_VERSION}')"
+        f"attach {sql_string(str(database))} as published (storage_version '{STORAGE_VERSION}')"
     )
     try:
         connection.begin()
@@ -154,7 +152,7 @@ def _write_copy(
             row_counts[name] = connection.execute(f"select count(*) from {published}").fetchone()[0]
             parquet = building / PARQUET_DIR / f"{name}.parquet"
             connection.execute(
-                f"copy {published} to {_sql_string(parquet)} (format parquet, compression zstd)"
+                f"copy {published} to {sql_string(str(parquet))} (format parquet, compression zstd)"
             )
         storage_version = connection.execute(
             "select tags['storage_version'] from duckdb_databases() "
@@ -249,21 +247,7 @@ def _preview(database: Path) -> MetadataValue | None:
         ).fetchone()[0]
         if not exists:
             return None
-        cursor = connection.execute(f"from marts.{PREVIEW_MART} limit {PREVIEW_ROWS}")
-        names = [column[0] for column in cursor.description]
-        rows = cursor.fetchall()
-    return MetadataValue.table(
-        records=[
-            TableRecord(
-                {
-                    n: v if isinstance(v, int | float | bool) else str(v)
-                    for n, v in zip(names, row, strict=True)
-                }
-            )
-            for row in rows
-        ],
-        schema=TableSchema(columns=[TableColumn(name=n, type="string") for n in names]),
-    )
+        return query_table(connection, f"from marts.{PREVIEW_MART} limit {PREVIEW_ROWS}")
 
 
 def _metadata(publication: Publication) -> dict[str, Any]:

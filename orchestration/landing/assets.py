@@ -18,7 +18,6 @@ from dagster import (
     MaterializeResult,
     MetadataValue,
     TableColumn,
-    TableRecord,
     TableSchema,
     asset,
 )
@@ -26,6 +25,7 @@ from dagster_duckdb import DuckDBResource
 
 from orchestration.contract import DATASETS, Dataset
 from orchestration.landing.loader import PartitionLoad, load_partition
+from orchestration.metadata import query_table
 from orchestration.partitions import daily_partitions
 from orchestration.resources import WAREHOUSE_WRITER_POOL
 from orchestration.settings import Settings
@@ -57,25 +57,6 @@ def contract_table_schema(dataset: Dataset) -> TableSchema:
     )
 
 
-def _record_value(value: object) -> str | int | float | bool | None:
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    return str(value)
-
-
-def _table_value(connection: duckdb.DuckDBPyConnection, sql: str, params: list) -> MetadataValue:
-    cursor = connection.execute(sql, params)
-    names = [column[0] for column in cursor.description]
-    rows = cursor.fetchall()
-    return MetadataValue.table(
-        records=[
-            TableRecord({n: _record_value(v) for n, v in zip(names, row, strict=True)})
-            for row in rows
-        ],
-        schema=TableSchema(columns=[TableColumn(name=n, type="string") for n in names]),
-    )
-
-
 def _materialization_metadata(
     connection: duckdb.DuckDBPyConnection, dataset: Dataset, loads: list[PartitionLoad]
 ) -> dict[str, object]:
@@ -99,7 +80,7 @@ def _materialization_metadata(
         "rejected_row_examples": MetadataValue.md(
             "\n".join(f"- {example}" for example in examples) or "none"
         ),
-        "load_manifest": _table_value(
+        "load_manifest": query_table(
             connection,
             """
             select file_path, status, rows_read, rows_loaded, rows_rejected, rows_duplicate,
@@ -111,7 +92,7 @@ def _materialization_metadata(
             """,
             [dataset.name, dates],
         ),
-        "preview": _table_value(
+        "preview": query_table(
             connection,
             f"""
             select * exclude (_loaded_at) from {dataset.table}

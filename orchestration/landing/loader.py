@@ -20,8 +20,6 @@ Re-running a partition changes nothing: unchanged files keep the `loaded_at` of 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -32,7 +30,8 @@ from orchestration.audit import record_action
 from orchestration.contract import Dataset
 from orchestration.landing.privacy import register_anonymize_ip
 from orchestration.landing.tables import create_landing_tables
-from orchestration.landing.validation import quote_identifier, sql_string, staging_select
+from orchestration.landing.validation import staging_select
+from orchestration.sql import quote_identifier, sql_string, transaction
 
 LOADED = "loaded"
 REJECTED = "rejected"
@@ -112,17 +111,6 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-@contextmanager
-def _transaction(connection: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    connection.execute("begin transaction")
-    try:
-        yield
-    except BaseException:
-        connection.execute("rollback")
-        raise
-    connection.execute("commit")
 
 
 def _describe_file(connection: duckdb.DuckDBPyConnection, file_sql: str) -> dict[str, str]:
@@ -210,7 +198,7 @@ def load_partition(
         source_file = path.relative_to(raw_landing_dir).as_posix()
         files.append(_stage_file(connection, dataset, path, source_file, future_tolerance_hours))
 
-    with _transaction(connection):
+    with transaction(connection):
         loaded_before = _replace_partition(connection, dataset, landing_date, files)
         partition_load = PartitionLoad(dataset.name, landing_date, files, [])
         record_action(

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from orchestration.contract import EVENTS, Column, ColumnType, Dataset
+from orchestration.sql import quote_identifier, sql_string
 
 # File column types that cast to a contract type without surprises. Any other type goes through
 # text with TRY_CAST (a string column of ISO timestamps loads), or, when even that makes no sense
@@ -49,15 +50,6 @@ class Rule:
     """SQL that is true when the row breaks the rule (NULL counts as not broken)."""
     message: str
     """SQL text expression saying what is wrong, `<column>: ...`."""
-
-
-def sql_string(value: str) -> str:
-    """A SQL string literal for `value` (quotes doubled), for text that is not a bound parameter."""
-    return "'" + value.replace("'", "''") + "'"
-
-
-def quote_identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _shown(expression: str) -> str:
