@@ -192,11 +192,7 @@ def _forget(args: argparse.Namespace) -> int:
             anonymous_id=args.anonymous_id,
             tenant_id=args.tenant,
         )
-    print(
-        f"Forgot person sha256:{result.id_sha256} ({result.linked_ids} linked ids): "
-        f"{result.total_rows} rows removed, "
-        f"{len(result.landing_files_rewritten)} landing files rewritten."
-    )
+    print(f"{result.summary}.")
     for table, removed in sorted(result.rows_removed.items()):
         if removed:
             print(f"  {table}: {removed}")

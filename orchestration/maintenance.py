@@ -188,6 +188,14 @@ class Forget:
     def total_rows(self) -> int:
         return sum(self.rows_removed.values())
 
+    @property
+    def summary(self) -> str:
+        return (
+            f"Forgot person sha256:{self.id_sha256} ({self.linked_ids} linked ids): "
+            f"{self.total_rows} rows removed, "
+            f"{len(self.landing_files_rewritten)} landing files rewritten"
+        )
+
 
 def id_sha256(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
@@ -564,11 +572,7 @@ def build_forget_job(settings: Settings):
                 tenant_id=config.tenant_id,
                 actor=f"dagster run {context.run_id}",
             )
-        context.log.info(
-            f"forgot person sha256:{result.id_sha256} ({result.linked_ids} linked ids): "
-            f"{result.total_rows} rows removed, "
-            f"{len(result.landing_files_rewritten)} landing files rewritten"
-        )
+        context.log.info(result.summary)
 
     @job(
         name="forget",
