@@ -65,8 +65,8 @@ def run_pipeline(
 ) -> ExecuteInProcessResult:
     """Run the main job over the arrival days [start, end] as one run.
 
-    With `full_refresh`, every dbt model is rebuilt from all raw data instead of from what
-    arrived in the range.
+    With `full_refresh`, the range's files are validated and loaded again even if unchanged, and
+    every dbt model is rebuilt from all raw data instead of from what arrived in the range.
     """
     from orchestration.definitions import build_definitions
 
@@ -74,13 +74,18 @@ def run_pipeline(
         os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / "dagster_home"))
         instance = DagsterInstance.get()
     dbt_config = {"config": {"full_refresh": full_refresh}}
+    landing_config = {"config": {"reload_unchanged": full_refresh}}
     return (
         build_definitions(settings)
         .resolve_job_def("main")
         .execute_in_process(
             instance=instance,
             run_config={
-                "ops": {"dbt_incremental_models": dbt_config, "dbt_models": dbt_config},
+                "ops": {
+                    "dbt_incremental_models": dbt_config,
+                    "dbt_models": dbt_config,
+                    **{f"raw__{name}": landing_config for name in DATASETS},
+                },
                 "loggers": {"console": {"config": {"log_level": "INFO"}}},
             },
             tags={
@@ -276,7 +281,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument(
         "--full-refresh",
         action="store_true",
-        help="rebuild every dbt model from all raw data, not just what arrived in the range",
+        help="load the range's files again even if unchanged, and rebuild every dbt model from "
+        "all raw data, not just what arrived in the range",
     )
     run.set_defaults(handler=_run)
 

@@ -11,7 +11,8 @@ dbt tests become asset checks; an error-severity test blocks what depends on its
 
 import json
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -36,20 +37,32 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from orchestration.builds import (
+    Fingerprints,
+    fingerprints,
+    full_build_is_current,
+    incremental_build_is_current,
+    record_build,
+)
 from orchestration.partitions import daily_partitions
 from orchestration.resources import WAREHOUSE_WRITER_POOL
 from orchestration.settings import Settings
 
 INCREMENTAL_SELECTION = "+config.materialized:incremental"
+INCREMENTAL_STEP = "dbt_incremental_models"
+FULL_STEP = "dbt_models"
 # A test runs with the group that builds all of its parents (a relationships test from a mart
-# to an incremental model runs with the mart), never before one of them exists.
-BUILD = ["build", "--indirect-selection", "buildable"]
+# to an incremental model runs with the mart), never before one of them exists. Unit tests
+# check the SQL, not the data: the test suite runs them, pipeline runs do not (dbt's advice).
+BUILD = ["build", "--indirect-selection", "buildable", "--exclude-resource-type", "unit_test"]
 OWNERS = ["team:analytics-engineering"]
 
 
 class DbtBuildConfig(Config):
     full_refresh: bool = False
     """Rebuild every model from all raw data instead of the partition window."""
+    force: bool = False
+    """Build even when the project and the raw data are as they were at the last build."""
 
 
 class WarehouseDbtTranslator(DagsterDbtTranslator):
@@ -150,6 +163,49 @@ def _with_row_counts(
         yield event
 
 
+def _build(
+    context: AssetExecutionContext,
+    dbt: DbtCliResource,
+    settings: Settings,
+    relations: dict[AssetKey, str],
+    args: list[str],
+    *,
+    window: tuple[date, date] | None,
+    full_refresh: bool,
+    is_current: Callable[[duckdb.DuckDBPyConnection, Fingerprints], bool] | None,
+) -> Iterator[Any]:
+    """Run one dbt invocation and log it in `audit.model_builds`; skip it, materializing
+    nothing, when `is_current` says it would change nothing."""
+    step = context.op_execution_context.op.name
+    with duckdb.connect(str(settings.warehouse_path)) as connection:
+        state = fingerprints(connection, settings.dbt_project_dir)
+        if is_current is not None and is_current(connection, state):
+            context.log.info(
+                f"{step}: the dbt project and the raw data are as they were at its last "
+                "successful build, so the models are current; nothing to build (run with "
+                "force or full_refresh to build anyway)."
+            )
+            return
+        started_at = connection.execute("select cast(now() as timestamp)").fetchone()[0]
+    succeeded = False
+    try:
+        invocation = dbt.cli(args, context=context)
+        yield from _with_row_counts(context, invocation, settings.warehouse_path, relations)
+        succeeded = True
+    finally:
+        with duckdb.connect(str(settings.warehouse_path)) as connection:
+            record_build(
+                connection,
+                step,
+                window,
+                full_refresh=full_refresh,
+                state=state,
+                started_at=started_at,
+                succeeded=succeeded,
+                actor=f"dagster run {context.run_id}",
+            )
+
+
 def build_dbt_assets(settings: Settings) -> list[AssetsDefinition]:
     project = dbt_project(settings.dbt_project_dir)
     relations = _relations(project.manifest_path)
@@ -158,7 +214,7 @@ def build_dbt_assets(settings: Settings) -> list[AssetsDefinition]:
     @dbt_assets(
         manifest=project.manifest_path,
         select=INCREMENTAL_SELECTION,
-        name="dbt_incremental_models",
+        name=INCREMENTAL_STEP,
         project=project,
         dagster_dbt_translator=TRANSLATOR,
         partitions_def=daily_partitions(settings),
@@ -170,21 +226,39 @@ def build_dbt_assets(settings: Settings) -> list[AssetsDefinition]:
     ) -> Iterator[Any]:
         if config.full_refresh:
             args = [*BUILD, "--full-refresh", "--vars", json.dumps(warehouse_var)]
+            window = None
         else:
-            window = context.partition_time_window
+            time_window = context.partition_time_window
+            window = (time_window.start.date(), time_window.end.date())
             dbt_vars = {
                 **warehouse_var,
-                "min_date": window.start.date().isoformat(),
-                "max_date": window.end.date().isoformat(),
+                "min_date": window[0].isoformat(),
+                "max_date": window[1].isoformat(),
             }
             args = [*BUILD, "--vars", json.dumps(dbt_vars)]
-        invocation = dbt.cli(args, context=context)
-        yield from _with_row_counts(context, invocation, settings.warehouse_path, relations)
+
+        def is_current(connection: duckdb.DuckDBPyConnection, state: Fingerprints) -> bool:
+            # When this step materializes nothing, Dagster skips the models downstream of it:
+            # so it skips only when those are current too.
+            return incremental_build_is_current(
+                connection, INCREMENTAL_STEP, window, state
+            ) and full_build_is_current(connection, FULL_STEP, INCREMENTAL_STEP, state)
+
+        yield from _build(
+            context,
+            dbt,
+            settings,
+            relations,
+            args,
+            window=window,
+            full_refresh=config.full_refresh,
+            is_current=None if config.full_refresh or config.force else is_current,
+        )
 
     @dbt_assets(
         manifest=project.manifest_path,
         exclude=INCREMENTAL_SELECTION,
-        name="dbt_models",
+        name=FULL_STEP,
         project=project,
         dagster_dbt_translator=TRANSLATOR,
         pool=WAREHOUSE_WRITER_POOL,
@@ -195,7 +269,19 @@ def build_dbt_assets(settings: Settings) -> list[AssetsDefinition]:
         args = [*BUILD, "--vars", json.dumps(warehouse_var)]
         if config.full_refresh:
             args.append("--full-refresh")
-        invocation = dbt.cli(args, context=context)
-        yield from _with_row_counts(context, invocation, settings.warehouse_path, relations)
+
+        def is_current(connection: duckdb.DuckDBPyConnection, state: Fingerprints) -> bool:
+            return full_build_is_current(connection, FULL_STEP, INCREMENTAL_STEP, state)
+
+        yield from _build(
+            context,
+            dbt,
+            settings,
+            relations,
+            args,
+            window=None,
+            full_refresh=config.full_refresh,
+            is_current=None if config.full_refresh or config.force else is_current,
+        )
 
     return [incremental_models, models]

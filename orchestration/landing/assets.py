@@ -15,6 +15,7 @@ from dagster import (
     AssetsDefinition,
     BackfillPolicy,
     BetaWarning,
+    Config,
     MaterializeResult,
     MetadataValue,
     TableColumn,
@@ -37,6 +38,12 @@ PREVIEW_ROWS = 5
 # Single-run backfills (a range of days in one run, one load per day inside it) are what the
 # landing assets need; the parameter is marked beta in this Dagster version.
 warnings.filterwarnings("ignore", category=BetaWarning, message=".*backfill_policy.*")
+
+
+class LandingConfig(Config):
+    reload_unchanged: bool = False
+    """Validate and load again partitions whose files are those loaded before, byte for byte
+    (after a change of the contract's rules, say); by default they are left as they are."""
 
 
 def landing_asset_key(dataset: Dataset) -> AssetKey:
@@ -68,6 +75,7 @@ def _materialization_metadata(
         "dagster/row_count": row_count,
         "dagster/column_schema": contract_table_schema(dataset),
         "partitions_loaded": len(loads),
+        "partitions_unchanged": sum(load.unchanged for load in loads),
         "files": sum(len(load.files) for load in loads),
         "files_rejected": len(rejected_files),
         "rows_read": sum(load.rows_read for load in loads),
@@ -122,7 +130,9 @@ def build_landing_asset(dataset: Dataset, settings: Settings) -> AssetsDefinitio
         pool=WAREHOUSE_WRITER_POOL,
         metadata={"dagster/column_schema": contract_table_schema(dataset)},
     )
-    def landing(context: AssetExecutionContext, warehouse: DuckDBResource) -> MaterializeResult:
+    def landing(
+        context: AssetExecutionContext, warehouse: DuckDBResource, config: LandingConfig
+    ) -> MaterializeResult:
         loads: list[PartitionLoad] = []
         with warehouse.get_connection() as connection:
             for key in context.partition_keys:
@@ -133,9 +143,12 @@ def build_landing_asset(dataset: Dataset, settings: Settings) -> AssetsDefinitio
                     date.fromisoformat(key),
                     future_tolerance_hours=settings.future_tolerance_hours,
                     actor=f"dagster run {context.run_id}",
+                    force=config.reload_unchanged,
                 )
                 context.log.info(
-                    f"{dataset.name} {key}: {len(partition_load.files)} files, "
+                    f"{dataset.name} {key}: "
+                    f"{'unchanged since loaded, ' if partition_load.unchanged else ''}"
+                    f"{len(partition_load.files)} files, "
                     f"{partition_load.rows_read} rows read, {partition_load.rows_loaded} loaded, "
                     f"{partition_load.rows_rejected} rejected, "
                     f"{partition_load.rows_duplicate} duplicates"

@@ -63,6 +63,8 @@ class PartitionLoad:
     files: list[FileLoad]
     rejected_examples: list[str]
     """Up to ten rejected rows as `file row N: reason`, for logs and metadata."""
+    unchanged: bool = False
+    """The files were those loaded before, byte for byte, so the tables were left as they were."""
 
     @property
     def rows_read(self) -> int:
@@ -116,6 +118,35 @@ def _sha256(path: Path) -> str:
 def _describe_file(connection: duckdb.DuckDBPyConnection, file_sql: str) -> dict[str, str]:
     rows = connection.execute(f"describe select * from {file_sql}").fetchall()
     return {name: column_type for name, column_type, *_ in rows}
+
+
+def _unchanged_files(
+    connection: duckdb.DuckDBPyConnection,
+    dataset: Dataset,
+    raw_landing_dir: Path,
+    landing_date: date,
+    paths: list[Path],
+) -> list[FileLoad] | None:
+    """The manifest's record of the partition's files when they are exactly the files loaded
+    before (same paths and SHA-256), else None."""
+    rows = connection.execute(
+        """
+        select file_path, file_size_bytes, file_sha256, status, reason, rows_read, rows_loaded,
+            rows_rejected, rows_duplicate, extra_columns, loaded_at
+        from raw.load_manifest
+        where dataset = ? and landing_date = ?
+        order by file_path
+        """,
+        [dataset.name, landing_date],
+    ).fetchall()
+    if not rows or len(rows) != len(paths):
+        return None
+    recorded = {row[0]: row for row in rows}
+    for path in paths:
+        row = recorded.get(path.relative_to(raw_landing_dir).as_posix())
+        if row is None or row[1] != path.stat().st_size or row[2] != _sha256(path):
+            return None
+    return [FileLoad(*row[:9], extra_columns=list(row[9]), loaded_at=row[10]) for row in rows]
 
 
 def _stage_file(
@@ -185,22 +216,44 @@ def load_partition(
     *,
     future_tolerance_hours: int = 24,
     actor: str | None = None,
+    force: bool = False,
 ) -> PartitionLoad:
     """Replace everything `landing_date`'s files of `dataset` contributed to the warehouse, and
-    record the load (or reload) in the audit log, `actor` being who asked for it."""
+    record the load (or reload) in the audit log, `actor` being who asked for it.
+
+    When the partition's files are exactly those loaded before (same paths, same SHA-256), the
+    tables are left as they are, unless `force` (after a change of the contract's rules, say).
+    """
     connection.execute("set TimeZone = 'UTC'")
     create_landing_tables(connection)
     register_anonymize_ip(connection)
     _create_staging_table(connection, dataset)
 
-    files: list[FileLoad] = []
-    for path in landing_files(raw_landing_dir, dataset, landing_date):
-        source_file = path.relative_to(raw_landing_dir).as_posix()
-        files.append(_stage_file(connection, dataset, path, source_file, future_tolerance_hours))
-
+    paths = landing_files(raw_landing_dir, dataset, landing_date)
+    unchanged = (
+        None
+        if force
+        else _unchanged_files(connection, dataset, raw_landing_dir, landing_date, paths)
+    )
+    # The partition's files are those loaded before, byte for byte: the tables already hold
+    # what a reload would write. Otherwise each file is validated into `_staged`.
+    files = unchanged or [
+        _stage_file(
+            connection,
+            dataset,
+            path,
+            path.relative_to(raw_landing_dir).as_posix(),
+            future_tolerance_hours,
+        )
+        for path in paths
+    ]
     with transaction(connection):
-        loaded_before = _replace_partition(connection, dataset, landing_date, files)
+        if unchanged is None:
+            loaded_before = _replace_partition(connection, dataset, landing_date, files)
+        else:
+            loaded_before = True
         partition_load = PartitionLoad(dataset.name, landing_date, files, [])
+        partition_load.unchanged = unchanged is not None
         record_action(
             connection,
             "reload" if loaded_before else "load",
@@ -213,6 +266,7 @@ def load_partition(
                 "rows_loaded": partition_load.rows_loaded,
                 "rows_rejected": partition_load.rows_rejected,
                 "rows_duplicate": partition_load.rows_duplicate,
+                "unchanged": partition_load.unchanged,
             },
         )
     examples = connection.execute(

@@ -599,3 +599,76 @@ def test_every_load_and_reload_is_in_the_audit_log(warehouse, raw_landing):
         ("load", "raw.events 2026-03-01", "dagster run abc", 3, "1"),
         ("reload", "raw.events 2026-03-01", "user ops", 3, "1"),
     ]
+
+
+def _raw_state(connection: duckdb.DuckDBPyConnection) -> list[list[tuple]]:
+    return [
+        connection.execute(f"select * from {table} order by all").fetchall()
+        for table in ("raw.events", "raw.events_duplicates", "raw.events_rejected")
+    ] + [
+        connection.execute(
+            "select * exclude (loaded_at) from raw.load_manifest order by file_path"
+        ).fetchall()
+    ]
+
+
+def test_a_partition_whose_files_did_not_change_is_left_as_it_is(warehouse, raw_landing):
+    write_landing_file(
+        raw_landing,
+        EVENTS,
+        DAY_1,
+        "part-0.parquet",
+        [event("m1"), event("m1"), event("m2", event_type="click")],
+    )
+    first = load(warehouse, raw_landing, DAY_1)
+    before = _raw_state(warehouse)
+
+    again = load(warehouse, raw_landing, DAY_1)
+
+    assert not first.unchanged
+    assert again.unchanged
+    assert (again.rows_read, again.rows_loaded, again.rows_duplicate, again.rows_rejected) == (
+        3,
+        1,
+        1,
+        1,
+    )
+    assert again.rejected_examples == [
+        "events/date=2026-03-01/part-0.parquet row 2: "
+        "event_type: 'click' is not one of track, page, identify"
+    ]
+    assert _raw_state(warehouse) == before
+    assert warehouse.execute(
+        "select action, details->>'unchanged' from audit.actions order by occurred_at"
+    ).fetchall() == [("load", "false"), ("reload", "true")]
+
+
+@pytest.mark.parametrize("change", ["rewritten", "added", "removed"])
+def test_a_changed_file_set_is_loaded_again(warehouse, raw_landing, change):
+    write_landing_file(raw_landing, EVENTS, DAY_1, "part-0.parquet", [event("m1")])
+    second = write_landing_file(raw_landing, EVENTS, DAY_1, "part-1.parquet", [event("m2")])
+    load(warehouse, raw_landing, DAY_1)
+    if change == "rewritten":
+        write_landing_file(raw_landing, EVENTS, DAY_1, "part-1.parquet", [event("m3")])
+    elif change == "added":
+        write_landing_file(raw_landing, EVENTS, DAY_1, "part-2.parquet", [event("m3")])
+    else:
+        second.unlink()
+
+    result = load(warehouse, raw_landing, DAY_1)
+
+    expected = {"rewritten": ["m1", "m3"], "added": ["m1", "m2", "m3"], "removed": ["m1"]}
+    assert not result.unchanged
+    assert [
+        m for (m,) in warehouse.execute("select message_id from raw.events order by 1").fetchall()
+    ] == expected[change]
+
+
+def test_force_validates_unchanged_files_again(warehouse, raw_landing):
+    write_landing_file(raw_landing, EVENTS, DAY_1, "part-0.parquet", [event("m1")])
+    load(warehouse, raw_landing, DAY_1)
+
+    result = load_partition(warehouse, EVENTS, raw_landing, DAY_1, force=True)
+
+    assert not result.unchanged
+    assert result.rows_loaded == 1

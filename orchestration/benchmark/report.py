@@ -1,0 +1,104 @@
+"""The benchmark's result as a table for people."""
+
+from __future__ import annotations
+
+from orchestration.benchmark.run import BenchmarkResult
+
+SLOWEST_NODES = 12
+
+
+def _gib(size: int) -> str:
+    return f"{size / 2**30:.2f} GiB"
+
+
+def _mib(size: int) -> str:
+    return f"{size / 2**20:,.0f} MiB"
+
+
+def _rows(header: list[str], rows: list[list[str]]) -> list[str]:
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+
+    def line(row: list[str]) -> str:
+        numbers = zip(row[1:], widths[1:], strict=True)
+        cells = [row[0].ljust(widths[0])] + [cell.rjust(width) for cell, width in numbers]
+        return "  ".join(cells).rstrip()
+
+    return [line(header), line(["-" * w for w in widths]), *(line(row) for row in rows)]
+
+
+def render(result: BenchmarkResult) -> str:
+    config, machine = result.config, result.machine
+    lines = [
+        f"Benchmark: {config['events']:,} events over {config['days']} days "
+        f"(seed {config['seed']}), commit {result.commit}",
+        f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']} GiB, "
+        f"Python {machine['python']}; DuckDB threads {config['duckdb_threads']}, "
+        f"memory_limit {config['duckdb_memory_limit']}",
+        "Landing: "
+        + ", ".join(f"{rows:,} {name} rows" for name, rows in result.landing_rows.items())
+        + f", {_mib(result.landing_bytes)} of Parquet"
+        + (
+            f" (generated in {result.generate_seconds:.1f} s)"
+            if result.generate_seconds is not None
+            else " (generated before)"
+        ),
+        "",
+    ]
+    stages = ["landing", "checks", "dbt build", "publish"]
+    header = ["run", "wall s", *(f"{s} s" for s in stages), "Dagster overhead s", "peak memory"]
+    rows = []
+    for run in result.runs:
+        per_stage = run.stage_seconds()
+        rows.append(
+            [
+                f"{run.name}{'' if run.success else ' (FAILED)'}",
+                f"{run.seconds:.1f}",
+                *(f"{per_stage.get(s, 0.0):.1f}" for s in stages),
+                f"{run.dagster_overhead_seconds:.1f}",
+                _gib(run.peak_memory_bytes),
+            ]
+        )
+    lines += _rows(header, rows)
+
+    full = result.run("full build")
+    lines += ["", "Floor (bare DuckDB, same files, same process):"]
+    lines += _rows(
+        ["stage", "seconds", "rows", "pipeline rows"],
+        [
+            [
+                stage.name,
+                f"{stage.seconds:.1f}",
+                f"{stage.rows:,}",
+                f"{full.row_counts.get(stage.name, 0):,}",
+            ]
+            for stage in result.floor.stages
+        ]
+        + [["total", f"{result.floor.seconds:.1f}", "", ""]],
+    )
+    lines.append(f"Floor peak memory: {_gib(result.floor_peak_memory_bytes)}")
+
+    nodes = sorted(full.dbt_nodes, key=lambda node: node.seconds, reverse=True)
+    lines += ["", f"Slowest dbt nodes of the full build (of {len(nodes)}, from run_results.json):"]
+    lines += _rows(
+        ["node", "seconds"],
+        [[f"{node.resource_type} {node.node}", f"{node.seconds:.1f}"] for node in nodes][
+            :SLOWEST_NODES
+        ],
+    )
+    lines += [
+        "",
+        f"Warehouse file after the full build: {_mib(full.warehouse_bytes)}; "
+        f"published marts: {_mib(full.published_bytes)}",
+        "",
+        "Targets:",
+    ]
+    targets = result.targets
+    values = [
+        f"{targets.build_above_no_op_per_floor:.2f}x the floor",
+        f"{targets.one_day_share_of_full_build:.1%} of the full build",
+        f"{targets.no_op_seconds:.1f} s",
+        f"{targets.peak_memory_gib:.2f} GiB",
+    ]
+    for (target, met), value in zip(targets.met.items(), values, strict=True):
+        lines.append(f"  {'met   ' if met else 'MISSED'}  {target}: {value}")
+    return "\n".join(lines)

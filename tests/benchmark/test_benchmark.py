@@ -1,0 +1,87 @@
+"""The benchmark command: its smoke mode end to end, and the memory sampler it relies on."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from orchestration.benchmark.cli import count, main
+from orchestration.benchmark.memory import PeakMemory, process_tree_rss
+
+
+def test_counts_take_suffixes():
+    assert [count(text) for text in ("10M", "1m", "250k", "1_000", "2.5M")] == [
+        10_000_000,
+        1_000_000,
+        250_000,
+        1_000,
+        2_500_000,
+    ]
+
+
+def test_peak_memory_includes_child_processes():
+    allocate = "import time; block = b'x' * (300 * 2**20); time.sleep(1.5)"
+    with PeakMemory(interval_seconds=0.05) as memory:
+        memory.reset()
+        alone = process_tree_rss(os.getpid())
+        subprocess.run([sys.executable, "-c", allocate], check=True)
+        peak = memory.peak_bytes
+    assert peak - alone >= 250 * 2**20
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory) -> dict:
+    """One tiny benchmark: 4,000 events over 2 days."""
+    work = tmp_path_factory.mktemp("benchmark")
+    assert main(["--events", "4k", "--days", "2", "--work-dir", str(work)]) == 0
+    return json.loads((work / "results-4000.json").read_text())
+
+
+def test_smoke_runs_build_add_a_day_and_nothing_new(smoke):
+    runs = {run["name"]: run for run in smoke["runs"]}
+    assert list(runs) == ["full build", "one more day", "nothing new"]
+    assert all(run["success"] for run in runs.values())
+    assert (runs["full build"]["start"], runs["full build"]["end"]) == ("2026-10-29", "2026-10-30")
+    assert runs["one more day"]["start"] == runs["one more day"]["end"] == "2026-10-31"
+
+
+def test_smoke_times_every_stage_and_dbt_model(smoke):
+    full = smoke["runs"][0]
+    stages = {step["stage"] for step in full["steps"]}
+    assert stages == {"landing", "checks", "dbt build", "publish"}
+    models = {node["node"] for node in full["dbt_nodes"] if node["resource_type"] == "model"}
+    assert {"int_events", "sessions", "metric_aggregates", "funnel_attempt_steps"} <= models
+    assert set(full["dbt_elapsed_seconds"]) == {"dbt_incremental_models", "dbt_models"}
+    assert full["peak_memory_bytes"] > 0
+    assert full["warehouse_bytes"] > 0 and full["published_bytes"] > 0
+
+
+def test_smoke_skips_dbt_and_publishing_when_nothing_is_new(smoke):
+    nothing_new = smoke["runs"][2]
+    assert nothing_new["dbt_nodes"] == []
+    assert {step["stage"] for step in nothing_new["steps"]} <= {"landing", "checks", "dbt build"}
+
+
+def test_smoke_floor_did_the_same_work(smoke):
+    floor = {stage["name"]: stage for stage in smoke["floor"]["stages"]}
+    loaded = smoke["runs"][0]["row_counts"]
+    assert list(floor) == ["load", "sessionize", "person_day_activity", "exact_quantiles", "funnel"]
+    # The floor keeps the rows the contract rejects; the pipeline loads the others.
+    assert 0 < floor["load"]["rows"] - loaded["load"] < 0.01 * floor["load"]["rows"]
+    assert smoke["landing_rows"]["events"] > floor["load"]["rows"]
+
+
+def test_smoke_reports_machine_versions_and_targets(smoke):
+    assert smoke["config"]["events"] == 4000
+    assert smoke["machine"]["cores"] >= 1
+    assert smoke["versions"]["duckdb"] == "2.0.0"
+    assert set(smoke["targets"]["met"]) == {
+        "full build above a no-op run at most 2x the floor",
+        "one new day at most 15% of a full build",
+        "a run with nothing new at most 15 s",
+        "peak memory at most 12 GiB",
+    }
