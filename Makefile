@@ -10,7 +10,7 @@ DAYS ?= 7
 EVENTS ?= 150000
 SEED ?= 42
 
-.PHONY: install run test lint format generate ui docs clean
+.PHONY: install run test lint format generate ui docs benchmark clean
 
 install: $(INSTALLED)
 
@@ -30,6 +30,11 @@ test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest
+
+# The benchmark (README, Benchmark): BENCHMARK_EVENTS=1M, 10M (default) or 100M.
+BENCHMARK_EVENTS ?= 10M
+benchmark: install
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/warehouse-benchmark --events $(BENCHMARK_EVENTS)
 
 ui: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dagster dev -w workspace.yaml

@@ -126,4 +126,3 @@ def test_the_code_fingerprint_follows_every_project_file(tmp_path: Path):
 
     assert len({first, second, third}) == 3
     assert code_fingerprint(project) == third
-

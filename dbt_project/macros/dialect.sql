@@ -140,3 +140,33 @@
 {% macro duckdb__hash_key(columns) -%}
     md5(concat_ws('|'{% for column in columns %}, coalesce(cast({{ column }} as varchar), ''){% endfor %}))
 {%- endmacro %}
+
+{#-
+    The value of the row that sorts first (`first_by`) or last (`last_by`) by the columns
+    `order_columns`, in one aggregate pass instead of a window and a filter. Ties cannot occur
+    when the columns end with a unique key.
+-#}
+{% macro first_by(value, order_columns) -%}
+    {{ return(adapter.dispatch('first_by')(value, order_columns)) }}
+{%- endmacro %}
+
+{% macro duckdb__first_by(value, order_columns) -%}
+    arg_min({{ value }}, row({{ order_columns | join(', ') }}))
+{%- endmacro %}
+
+{% macro last_by(value, order_columns) -%}
+    {{ return(adapter.dispatch('last_by')(value, order_columns)) }}
+{%- endmacro %}
+
+{% macro duckdb__last_by(value, order_columns) -%}
+    arg_max({{ value }}, row({{ order_columns | join(', ') }}))
+{%- endmacro %}
+
+{#- A record of named fields, read back with `record.field`. -#}
+{% macro record(columns) -%}
+    {{ return(adapter.dispatch('record')(columns)) }}
+{%- endmacro %}
+
+{% macro duckdb__record(columns) -%}
+    struct_pack({{ columns | join(', ') }})
+{%- endmacro %}

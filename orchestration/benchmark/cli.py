@@ -85,8 +85,10 @@ def main(argv: list[str] | None = None) -> int:
         memory_limit=args.memory_limit,
     )
     config.work_dir.mkdir(parents=True, exist_ok=True)
-    result = run_benchmark(config, log=lambda message: print(message, flush=True))
     json_path = args.json or config.work_dir / f"results-{args.events}.json"
+    result = run_benchmark(
+        config, log=lambda message: print(message, flush=True), progress_path=json_path
+    )
     json_path.write_text(result.to_json() + "\n")
     print()
     print(render(result))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from orchestration.benchmark.pipeline import COUNTED_TABLES
 from orchestration.benchmark.run import BenchmarkResult
 
 SLOWEST_NODES = 12
@@ -63,17 +64,18 @@ def render(result: BenchmarkResult) -> str:
     full = result.run("full build")
     lines += ["", "Floor (bare DuckDB, same files, same process):"]
     lines += _rows(
-        ["stage", "seconds", "rows", "pipeline rows"],
+        ["stage", "seconds", "rows", "pipeline rows", "pipeline table"],
         [
             [
                 stage.name,
                 f"{stage.seconds:.1f}",
                 f"{stage.rows:,}",
                 f"{full.row_counts.get(stage.name, 0):,}",
+                COUNTED_TABLES.get(stage.name, ""),
             ]
             for stage in result.floor.stages
         ]
-        + [["total", f"{result.floor.seconds:.1f}", "", ""]],
+        + [["total", f"{result.floor.seconds:.1f}", "", "", ""]],
     )
     lines.append(f"Floor peak memory: {_gib(result.floor_peak_memory_bytes)}")
 

@@ -63,6 +63,7 @@ class Targets:
 
 @dataclass
 class BenchmarkResult:
+    complete: bool
     config: dict[str, object]
     machine: dict[str, object]
     versions: dict[str, str]
@@ -141,7 +142,25 @@ def _instance(home: Path) -> DagsterInstance:
     return DagsterInstance.get()
 
 
-def run_benchmark(config: BenchmarkConfig, *, log=print) -> BenchmarkResult:
+def _write_progress(
+    path: Path | None, config: BenchmarkConfig, runs: list[RunMeasure], floor: FloorResult | None
+) -> None:
+    """What is measured so far, so that a long benchmark that is stopped still tells."""
+    if path is None:
+        return
+    done = {
+        "complete": False,
+        "config": {"events": config.events, "days": config.days, "seed": config.seed},
+        "runs": [asdict(run) for run in runs],
+        "floor": asdict(floor) if floor else None,
+    }
+    path.write_text(json.dumps(done, indent=2, default=str) + "\n")
+
+
+def run_benchmark(
+    config: BenchmarkConfig, *, log=print, progress_path: Path | None = None
+) -> BenchmarkResult:
+    """Run the benchmark; `progress_path` gets what is measured so far after each phase."""
     from orchestration.benchmark.machine import commit, machine, versions
 
     machine_before = machine()
@@ -176,6 +195,7 @@ def run_benchmark(config: BenchmarkConfig, *, log=print) -> BenchmarkResult:
         log(f"Full build: arrival days {first} to {last} ...")
         runs.append(measure_run("full build", settings, instance, memory, first, last))
         log(f"  {runs[-1].seconds:.1f} s")
+        _write_progress(progress_path, config, runs, None)
 
         log("Floor: bare DuckDB on the same files ...")
         memory.reset()
@@ -187,12 +207,14 @@ def run_benchmark(config: BenchmarkConfig, *, log=print) -> BenchmarkResult:
         )
         floor_peak = memory.peak_bytes
         log(f"  {floor.seconds:.1f} s")
+        _write_progress(progress_path, config, runs, floor)
 
         new_day = config.end_date
         _link_days(generator.out, landing, new_day, new_day)
         log(f"One more day: arrival day {new_day} ...")
         runs.append(measure_run("one more day", settings, instance, memory, new_day, new_day))
         log(f"  {runs[-1].seconds:.1f} s")
+        _write_progress(progress_path, config, runs, floor)
 
         log(f"Nothing new: arrival day {new_day} again ...")
         runs.append(measure_run("nothing new", settings, instance, memory, new_day, new_day))
@@ -215,6 +237,7 @@ def run_benchmark(config: BenchmarkConfig, *, log=print) -> BenchmarkResult:
         "peak memory at most 12 GiB": targets.peak_memory_gib <= 12,
     }
     return BenchmarkResult(
+        complete=True,
         config={
             "events": config.events,
             "days": config.days,

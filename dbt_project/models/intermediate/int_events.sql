@@ -29,12 +29,35 @@ events as (
 
 ),
 
+{#-
+    The same events, read a second time with the ordering columns only: a CTE referenced twice
+    would be held in memory with every column.
+-#}
+event_order as (
+
+    select
+        tenant_id,
+        project_id,
+        anonymous_id,
+        session_id,
+        message_id,
+        event_time,
+        received_at,
+    from {{ ref('stg_events') }}
+    where not is_bot and {{ is_affected('anonymous_id') }}
+
+),
+
 persons as (
 
     select * from {{ ref('int_anonymous_id_persons') }}
 
 ),
 
+{#-
+    Sessions are numbered on the ordering columns alone and joined back to the events by their
+    key: sorting narrow rows is far cheaper than sorting every column of every event.
+-#}
 with_previous as (
 
     select
@@ -43,39 +66,40 @@ with_previous as (
             partition by tenant_id, project_id, anonymous_id, session_id
             order by event_time, received_at, message_id
         ) as previous_event_time,
-    from events
+    from event_order
 
 ),
 
-with_gap_session as (
+with_session_start_flag as (
 
     select
         *,
-        sum(
-            case
-                when previous_event_time is null then 1
-                when session_id is null
-                    and event_time > {{ add_minutes('previous_event_time', var('session_timeout_minutes')) }}
-                    then 1
-                else 0
-            end
-        ) over (
-            partition by tenant_id, project_id, anonymous_id, session_id
-            order by event_time, received_at, message_id
-            rows between unbounded preceding and current row
-        ) as gap_session_number,
+        previous_event_time is null
+            or (
+                session_id is null
+                and event_time > {{ add_minutes('previous_event_time', var('session_timeout_minutes')) }}
+            ) as starts_gap_session,
     from with_previous
 
 ),
 
+{#-
+    In event order, a gap session's number counts the session starts so far, and its start is
+    the event time of the latest of them (the smallest of the session, being first in order).
+-#}
 with_gap_session_start as (
 
     select
         *,
-        min(event_time) over (
-            partition by tenant_id, project_id, anonymous_id, session_id, gap_session_number
-        ) as gap_session_start,
-    from with_gap_session
+        count(*) filter (where starts_gap_session) over session_order as gap_session_number,
+        max(case when starts_gap_session then event_time end) over session_order
+            as gap_session_start,
+    from with_session_start_flag
+    window session_order as (
+        partition by tenant_id, project_id, anonymous_id, session_id
+        order by event_time, received_at, message_id
+        rows between unbounded preceding and current row
+    )
 
 ),
 
@@ -91,15 +115,25 @@ with_split as (
 
 ),
 
-with_session_first_event as (
+session_keys as (
 
     select
-        *,
-        first_value(message_id) over (
-            partition by tenant_id, project_id, anonymous_id, session_id, gap_session_number, split_number
-            order by event_time, received_at, message_id
-        ) as session_first_message_id,
-    from with_split
+        tenant_id,
+        message_id,
+        {{ hash_key(['tenant_id', 'project_id', 'anonymous_id', 'session_first_message_id']) }}
+            as session_key,
+    from (
+        select
+            tenant_id,
+            project_id,
+            anonymous_id,
+            message_id,
+            first_value(message_id) over (
+                partition by tenant_id, project_id, anonymous_id, session_id, gap_session_number, split_number
+                order by event_time, received_at, message_id
+            ) as session_first_message_id,
+        from with_split
+    )
 
 ),
 
@@ -119,8 +153,7 @@ final as (
         events.user_id,
         coalesce(persons.person_id, events.anonymous_id) as person_id,
         events.session_id,
-        {{ hash_key(['events.tenant_id', 'events.project_id', 'events.anonymous_id', 'events.session_first_message_id']) }}
-            as session_key,
+        session_keys.session_key,
         events.channel_type,
         events.page_url,
         events.page_path,
@@ -145,7 +178,10 @@ final as (
         events.properties,
         events.sdk_version,
         events._landing_date,
-    from with_session_first_event as events
+    from events
+    inner join session_keys
+        on events.tenant_id = session_keys.tenant_id
+        and events.message_id = session_keys.message_id
     left join persons
         on events.tenant_id = persons.tenant_id
         and events.project_id = persons.project_id

@@ -24,32 +24,19 @@ events as (
 
 ),
 
-ranked_events as (
+classified_events as (
 
     select
         *,
         event_name = 'page_view' as is_page_view,
-        row_number() over (
-            partition by session_key
-            order by event_time, received_at, message_id
-        ) as event_number,
-        row_number() over (
-            partition by session_key, event_name = 'page_view'
-            order by event_time, received_at, message_id
-        ) as page_view_number,
-        row_number() over (
-            partition by session_key, event_name = 'page_view'
-            order by event_time desc, received_at desc, message_id desc
-        ) as page_view_number_from_end,
-        row_number() over (
-            partition by session_key, event_name in {{ names_list('conversion_events') }}
-            order by event_time, received_at, message_id
-        ) as conversion_number,
+        event_name in {{ names_list('conversion_events') }} as is_conversion,
     from events
 
 ),
 
-session_totals as (
+{%- set event_order = ['event_time', 'received_at', 'message_id'] %}
+
+sessions as (
 
     select
         session_key,
@@ -60,92 +47,29 @@ session_totals as (
         count(*) filter (
             where not is_page_view and event_name not in {{ names_list('page_ping_events') }}
         ) as other_event_count,
-        count(*) filter (where event_name in {{ names_list('conversion_events') }}) as conversion_count,
+        count(*) filter (where is_conversion) as conversion_count,
         coalesce(
             {{ fixed_point_sum(
-                "case when event_name in " ~ names_list('conversion_events')
-                ~ " then " ~ json_get_double('properties', '$.value') ~ " end",
+                "case when is_conversion then " ~ json_get_double('properties', '$.value') ~ " end",
                 decimals=6,
             ) }},
             0
         ) as conversion_value,
-    from ranked_events
+        {{ first_by(record([
+            'tenant_id', 'project_id', 'person_id', 'anonymous_id', 'session_id',
+            'page_referrer', 'referrer_host', 'utm_source', 'utm_medium', 'utm_campaign',
+            'utm_term', 'utm_content', 'channel_type', 'device_type', 'os_name', 'browser_name',
+            'country_code',
+        ]), event_order) }} as first_event,
+        {{ first_by(record([
+            'page_path', 'page_referrer', 'referrer_host', 'utm_source', 'utm_medium',
+            'utm_campaign', 'utm_term', 'utm_content',
+        ]), event_order) }} filter (where is_page_view) as entry_page_view,
+        {{ last_by('page_path', event_order) }} filter (where is_page_view) as exit_page,
+        {{ first_by(record(['event_name', 'event_time']), event_order) }}
+            filter (where is_conversion) as first_conversion,
+    from classified_events
     group by session_key
-
-),
-
-first_events as (
-
-    select * from ranked_events
-    where event_number = 1
-
-),
-
-entry_page_views as (
-
-    select * from ranked_events
-    where is_page_view and page_view_number = 1
-
-),
-
-exit_page_views as (
-
-    select * from ranked_events
-    where is_page_view and page_view_number_from_end = 1
-
-),
-
-first_conversions as (
-
-    select * from ranked_events
-    where event_name in {{ names_list('conversion_events') }} and conversion_number = 1
-
-),
-
-sessions as (
-
-    select
-        first_events.session_key,
-        first_events.tenant_id,
-        first_events.project_id,
-        first_events.person_id,
-        first_events.anonymous_id,
-        first_events.session_id,
-        session_totals.session_start,
-        session_totals.session_end,
-        cast(session_totals.session_start as date) as session_date,
-        {{ seconds_between('session_totals.session_start', 'session_totals.session_end') }}
-            as duration_seconds,
-        session_totals.event_count,
-        session_totals.page_view_count,
-        entry_page_views.page_path as entry_page,
-        exit_page_views.page_path as exit_page,
-        coalesce(entry_page_views.page_referrer, first_events.page_referrer) as referrer,
-        coalesce(entry_page_views.referrer_host, first_events.referrer_host) as referrer_host,
-        coalesce(entry_page_views.utm_source, first_events.utm_source) as utm_source,
-        coalesce(entry_page_views.utm_medium, first_events.utm_medium) as utm_medium,
-        coalesce(entry_page_views.utm_campaign, first_events.utm_campaign) as utm_campaign,
-        coalesce(entry_page_views.utm_term, first_events.utm_term) as utm_term,
-        coalesce(entry_page_views.utm_content, first_events.utm_content) as utm_content,
-        first_events.channel_type,
-        first_events.device_type,
-        first_events.os_name,
-        first_events.browser_name,
-        first_events.country_code,
-        session_totals.other_event_count,
-        session_totals.conversion_count,
-        session_totals.conversion_value,
-        first_conversions.event_name as first_conversion_event,
-        first_conversions.event_time as first_conversion_at,
-    from first_events
-    inner join session_totals
-        on first_events.session_key = session_totals.session_key
-    left join entry_page_views
-        on first_events.session_key = entry_page_views.session_key
-    left join exit_page_views
-        on first_events.session_key = exit_page_views.session_key
-    left join first_conversions
-        on first_events.session_key = first_conversions.session_key
 
 ),
 
@@ -153,43 +77,45 @@ final as (
 
     select
         session_key,
-        tenant_id,
-        project_id,
-        person_id,
-        anonymous_id,
-        session_id,
+        first_event.tenant_id,
+        first_event.project_id,
+        first_event.person_id,
+        first_event.anonymous_id,
+        first_event.session_id,
         session_start,
         session_end,
-        session_date,
-        duration_seconds,
+        cast(session_start as date) as session_date,
+        {{ seconds_between('session_start', 'session_end') }} as duration_seconds,
         event_count,
         page_view_count,
-        entry_page,
+        entry_page_view.page_path as entry_page,
         exit_page,
-        referrer,
-        referrer_host,
-        utm_source,
-        utm_medium,
-        utm_campaign,
-        utm_term,
-        utm_content,
-        channel_type,
-        device_type,
-        os_name,
-        browser_name,
-        country_code,
+        coalesce(entry_page_view.page_referrer, first_event.page_referrer) as referrer,
+        coalesce(entry_page_view.referrer_host, first_event.referrer_host) as referrer_host,
+        coalesce(entry_page_view.utm_source, first_event.utm_source) as utm_source,
+        coalesce(entry_page_view.utm_medium, first_event.utm_medium) as utm_medium,
+        coalesce(entry_page_view.utm_campaign, first_event.utm_campaign) as utm_campaign,
+        coalesce(entry_page_view.utm_term, first_event.utm_term) as utm_term,
+        coalesce(entry_page_view.utm_content, first_event.utm_content) as utm_content,
+        first_event.channel_type,
+        first_event.device_type,
+        first_event.os_name,
+        first_event.browser_name,
+        first_event.country_code,
         case
             when page_view_count = 0 then null
             else page_view_count = 1
                 and other_event_count = 0
-                and duration_seconds < {{ var('bounce_threshold_seconds') }}
+                and {{ seconds_between('session_start', 'session_end') }}
+                    < {{ var('bounce_threshold_seconds') }}
         end as is_bounce,
         page_view_count >= {{ var('engaged_min_page_views') }}
-            or duration_seconds >= {{ var('engaged_min_seconds') }}
+            or {{ seconds_between('session_start', 'session_end') }}
+                >= {{ var('engaged_min_seconds') }}
             or conversion_count > 0 as is_engaged,
         conversion_count > 0 as converted,
-        first_conversion_event,
-        first_conversion_at,
+        first_conversion.event_name as first_conversion_event,
+        first_conversion.event_time as first_conversion_at,
         conversion_value,
     from sessions
 

@@ -50,6 +50,8 @@ event_totals as (
 
 ),
 
+{%- set session_order = ['session_start', 'session_key'] %}
+
 session_totals as (
 
     select
@@ -57,62 +59,29 @@ session_totals as (
         project_id,
         person_id,
         count(*) as session_count,
+        {{ first_by(record([
+            'referrer', 'referrer_host', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_term',
+            'utm_content',
+        ]), session_order) }} as first_session,
+        {{ last_by(record(['country_code', 'device_type', 'os_name', 'browser_name']), session_order) }}
+            as latest_session,
     from sessions
     group by tenant_id, project_id, person_id
 
 ),
 
-ranked_sessions as (
-
-    select
-        *,
-        row_number() over (
-            partition by tenant_id, project_id, person_id
-            order by session_start, session_key
-        ) as session_number,
-        row_number() over (
-            partition by tenant_id, project_id, person_id
-            order by session_start desc, session_key desc
-        ) as session_number_from_end,
-    from sessions
-
-),
-
-first_sessions as (
-
-    select * from ranked_sessions
-    where session_number = 1
-
-),
-
-latest_sessions as (
-
-    select * from ranked_sessions
-    where session_number_from_end = 1
-
-),
-
-ranked_identifies as (
+latest_identifies as (
 
     select
         tenant_id,
         project_id,
         person_id,
-        {{ json_get_json('properties', '$.traits') }} as traits,
-        row_number() over (
-            partition by tenant_id, project_id, person_id
-            order by event_time desc, received_at desc, message_id desc
-        ) as recency_rank,
+        {{ last_by(json_get_json('properties', '$.traits'), ['event_time', 'received_at', 'message_id']) }}
+            as traits,
     from events
     where event_type = 'identify'
         and {{ json_get_json('properties', '$.traits') }} is not null
-
-),
-
-latest_identifies as (
-
-    select * from ranked_identifies
-    where recency_rank = 1
+    group by tenant_id, project_id, person_id
 
 ),
 
@@ -129,31 +98,23 @@ final as (
         event_totals.last_seen_at,
         coalesce(session_totals.session_count, 0) as session_count,
         event_totals.event_count,
-        first_sessions.referrer as first_referrer,
-        first_sessions.referrer_host as first_referrer_host,
-        first_sessions.utm_source as first_utm_source,
-        first_sessions.utm_medium as first_utm_medium,
-        first_sessions.utm_campaign as first_utm_campaign,
-        first_sessions.utm_term as first_utm_term,
-        first_sessions.utm_content as first_utm_content,
+        session_totals.first_session.referrer as first_referrer,
+        session_totals.first_session.referrer_host as first_referrer_host,
+        session_totals.first_session.utm_source as first_utm_source,
+        session_totals.first_session.utm_medium as first_utm_medium,
+        session_totals.first_session.utm_campaign as first_utm_campaign,
+        session_totals.first_session.utm_term as first_utm_term,
+        session_totals.first_session.utm_content as first_utm_content,
         latest_identifies.traits as latest_traits,
-        latest_sessions.country_code,
-        latest_sessions.device_type,
-        latest_sessions.os_name,
-        latest_sessions.browser_name,
+        session_totals.latest_session.country_code,
+        session_totals.latest_session.device_type,
+        session_totals.latest_session.os_name,
+        session_totals.latest_session.browser_name,
     from event_totals
     left join session_totals
         on event_totals.tenant_id = session_totals.tenant_id
         and event_totals.project_id = session_totals.project_id
         and event_totals.person_id = session_totals.person_id
-    left join first_sessions
-        on event_totals.tenant_id = first_sessions.tenant_id
-        and event_totals.project_id = first_sessions.project_id
-        and event_totals.person_id = first_sessions.person_id
-    left join latest_sessions
-        on event_totals.tenant_id = latest_sessions.tenant_id
-        and event_totals.project_id = latest_sessions.project_id
-        and event_totals.person_id = latest_sessions.person_id
     left join latest_identifies
         on event_totals.tenant_id = latest_identifies.tenant_id
         and event_totals.project_id = latest_identifies.project_id
