@@ -1,7 +1,7 @@
 """The landing assets: one per dataset, partitioned by arrival date.
 
 Materializing a partition (or a range, in one run) loads its files from raw_landing/ with
-`load_partition`. The materialization carries what a data engineer looks for: the manifest
+`load_partitions`. The materialization carries what a data engineer looks for: the manifest
 numbers, rejected files and examples of rejected rows, the table's schema and a preview.
 """
 
@@ -25,7 +25,7 @@ from dagster import (
 from dagster_duckdb import DuckDBResource
 
 from orchestration.contract import DATASETS, Dataset
-from orchestration.landing.loader import PartitionLoad, load_partition
+from orchestration.landing.loader import PartitionLoad, load_partitions
 from orchestration.metadata import query_table
 from orchestration.partitions import daily_partitions
 from orchestration.resources import WAREHOUSE_WRITER_POOL
@@ -133,20 +133,19 @@ def build_landing_asset(dataset: Dataset, settings: Settings) -> AssetsDefinitio
     def landing(
         context: AssetExecutionContext, warehouse: DuckDBResource, config: LandingConfig
     ) -> MaterializeResult:
-        loads: list[PartitionLoad] = []
         with warehouse.get_connection() as connection:
-            for key in context.partition_keys:
-                partition_load = load_partition(
-                    connection,
-                    dataset,
-                    settings.raw_landing_dir,
-                    date.fromisoformat(key),
-                    future_tolerance_hours=settings.future_tolerance_hours,
-                    actor=f"dagster run {context.run_id}",
-                    force=config.reload_unchanged,
-                )
+            loads = load_partitions(
+                connection,
+                dataset,
+                settings.raw_landing_dir,
+                [date.fromisoformat(key) for key in context.partition_keys],
+                future_tolerance_hours=settings.future_tolerance_hours,
+                actor=f"dagster run {context.run_id}",
+                force=config.reload_unchanged,
+            )
+            for partition_load in loads:
                 context.log.info(
-                    f"{dataset.name} {key}: "
+                    f"{dataset.name} {partition_load.landing_date}: "
                     f"{'unchanged since loaded, ' if partition_load.unchanged else ''}"
                     f"{len(partition_load.files)} files, "
                     f"{partition_load.rows_read} rows read, {partition_load.rows_loaded} loaded, "
@@ -157,7 +156,6 @@ def build_landing_asset(dataset: Dataset, settings: Settings) -> AssetsDefinitio
                     context.log.warning(
                         f"rejected file {rejected_file.file_path}: {rejected_file.reason}"
                     )
-                loads.append(partition_load)
             return MaterializeResult(metadata=_materialization_metadata(connection, dataset, loads))
 
     return landing

@@ -25,6 +25,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from orchestration.audit import record_action
 from orchestration.contract import Dataset
@@ -35,6 +37,8 @@ from orchestration.sql import quote_identifier, sql_string, transaction
 
 LOADED = "loaded"
 REJECTED = "rejected"
+BATCH_ROWS = 3_000_000
+"""Days are loaded together up to about this many rows (one day may be more)."""
 
 
 @dataclass
@@ -224,73 +228,145 @@ def load_partition(
     When the partition's files are exactly those loaded before (same paths, same SHA-256), the
     tables are left as they are, unless `force` (after a change of the contract's rules, say).
     """
-    connection.execute("set TimeZone = 'UTC'")
-    create_landing_tables(connection)
-    register_anonymize_ip(connection)
-    _create_staging_table(connection, dataset)
-
-    paths = landing_files(raw_landing_dir, dataset, landing_date)
-    unchanged = (
-        None
-        if force
-        else _unchanged_files(connection, dataset, raw_landing_dir, landing_date, paths)
-    )
-    # The partition's files are those loaded before, byte for byte: the tables already hold
-    # what a reload would write. Otherwise each file is validated into `_staged`.
-    files = unchanged or [
-        _stage_file(
-            connection,
-            dataset,
-            path,
-            path.relative_to(raw_landing_dir).as_posix(),
-            future_tolerance_hours,
-        )
-        for path in paths
-    ]
-    with transaction(connection):
-        if unchanged is None:
-            loaded_before = _replace_partition(connection, dataset, landing_date, files)
-        else:
-            loaded_before = True
-        partition_load = PartitionLoad(dataset.name, landing_date, files, [])
-        partition_load.unchanged = unchanged is not None
-        record_action(
-            connection,
-            "reload" if loaded_before else "load",
-            f"{dataset.table} {landing_date.isoformat()}",
-            actor=actor,
-            rows_affected=partition_load.rows_read,
-            details={
-                "files": len(files),
-                "files_rejected": len(partition_load.files_rejected),
-                "rows_loaded": partition_load.rows_loaded,
-                "rows_rejected": partition_load.rows_rejected,
-                "rows_duplicate": partition_load.rows_duplicate,
-                "unchanged": partition_load.unchanged,
-            },
-        )
-    examples = connection.execute(
-        f"""
-        select _source_file || ' row ' || _source_row || ': ' || reject_reason
-        from {dataset.rejected_table}
-        where _landing_date = ?
-        order by _source_file, _source_row
-        limit 10
-        """,
+    (partition_load,) = load_partitions(
+        connection,
+        dataset,
+        raw_landing_dir,
         [landing_date],
-    ).fetchall()
-    connection.execute("drop table if exists _staged")
-    partition_load.rejected_examples = [example for (example,) in examples]
+        future_tolerance_hours=future_tolerance_hours,
+        actor=actor,
+        force=force,
+    )
     return partition_load
 
 
-def _replace_partition(
+def load_partitions(
     connection: duckdb.DuckDBPyConnection,
     dataset: Dataset,
-    landing_date: date,
-    files: list[FileLoad],
-) -> bool:
-    """Replace the partition's rows, duplicates, rejects and manifest; whether it had been
+    raw_landing_dir: Path,
+    landing_dates: list[date],
+    *,
+    future_tolerance_hours: int = 24,
+    actor: str | None = None,
+    force: bool = False,
+    batch_rows: int = BATCH_ROWS,
+) -> list[PartitionLoad]:
+    """`load_partition` for several days, one audit record each.
+
+    Days are loaded in batches of about `batch_rows` rows, each batch in one transaction: the
+    dedup against the rows loaded before then reads the tables once per batch, not once per day.
+    The result is the same as loading the days one by one, in any order.
+    """
+    connection.execute("set TimeZone = 'UTC'")
+    create_landing_tables(connection)
+    register_anonymize_ip(connection)
+    loads: list[PartitionLoad] = []
+    batch: list[tuple[date, list[Path]]] = []
+    batch_size = 0
+    for landing_date in sorted(set(landing_dates)):
+        paths = landing_files(raw_landing_dir, dataset, landing_date)
+        rows = sum(_parquet_rows(path) for path in paths)
+        if batch and batch_size + rows > batch_rows:
+            loads += _load_batch(
+                connection, dataset, raw_landing_dir, batch, future_tolerance_hours, actor, force
+            )
+            batch, batch_size = [], 0
+        batch.append((landing_date, paths))
+        batch_size += rows
+    if batch:
+        loads += _load_batch(
+            connection, dataset, raw_landing_dir, batch, future_tolerance_hours, actor, force
+        )
+    return loads
+
+
+def _parquet_rows(path: Path) -> int:
+    """Rows of a Parquet file from its footer; 0 when it cannot be read (it will be rejected)."""
+    try:
+        return pq.ParquetFile(path).metadata.num_rows
+    except (OSError, pa.ArrowException):
+        return 0
+
+
+def _load_batch(
+    connection: duckdb.DuckDBPyConnection,
+    dataset: Dataset,
+    raw_landing_dir: Path,
+    batch: list[tuple[date, list[Path]]],
+    future_tolerance_hours: int,
+    actor: str | None,
+    force: bool,
+) -> list[PartitionLoad]:
+    _create_staging_table(connection, dataset)
+    files_by_date: dict[date, list[FileLoad]] = {}
+    unchanged_dates: set[date] = set()
+    for landing_date, paths in batch:
+        unchanged = (
+            None
+            if force
+            else _unchanged_files(connection, dataset, raw_landing_dir, landing_date, paths)
+        )
+        if unchanged is not None:
+            # The partition's files are those loaded before, byte for byte: the tables already
+            # hold what a reload would write.
+            files_by_date[landing_date] = unchanged
+            unchanged_dates.add(landing_date)
+        else:
+            files_by_date[landing_date] = [
+                _stage_file(
+                    connection,
+                    dataset,
+                    path,
+                    path.relative_to(raw_landing_dir).as_posix(),
+                    future_tolerance_hours,
+                )
+                for path in paths
+            ]
+    changed = {day: files for day, files in files_by_date.items() if day not in unchanged_dates}
+    loads = []
+    with transaction(connection):
+        loaded_before = _replace_partitions(connection, dataset, changed) if changed else {}
+        for landing_date, files in files_by_date.items():
+            partition_load = PartitionLoad(dataset.name, landing_date, files, [])
+            partition_load.unchanged = landing_date in unchanged_dates
+            record_action(
+                connection,
+                "reload" if partition_load.unchanged or loaded_before[landing_date] else "load",
+                f"{dataset.table} {landing_date.isoformat()}",
+                actor=actor,
+                rows_affected=partition_load.rows_read,
+                details={
+                    "files": len(files),
+                    "files_rejected": len(partition_load.files_rejected),
+                    "rows_loaded": partition_load.rows_loaded,
+                    "rows_rejected": partition_load.rows_rejected,
+                    "rows_duplicate": partition_load.rows_duplicate,
+                    "unchanged": partition_load.unchanged,
+                },
+            )
+            loads.append(partition_load)
+    for partition_load in loads:
+        examples = connection.execute(
+            f"""
+            select _source_file || ' row ' || _source_row || ': ' || reject_reason
+            from {dataset.rejected_table}
+            where _landing_date = ?
+            order by _source_file, _source_row
+            limit 10
+            """,
+            [partition_load.landing_date],
+        ).fetchall()
+        partition_load.rejected_examples = [example for (example,) in examples]
+    connection.execute("drop table if exists _staged")
+    return loads
+
+
+def _replace_partitions(
+    connection: duckdb.DuckDBPyConnection,
+    dataset: Dataset,
+    files_by_date: dict[date, list[FileLoad]],
+) -> dict[date, bool]:
+    """Replace the partitions' rows, duplicates, rejects and manifest; whether each had been
     loaded before."""
     key = ", ".join(quote_identifier(name) for name in dataset.key)
     key_match = " and ".join(
@@ -304,38 +380,43 @@ def _replace_partition(
         [f"{quote_identifier(name)} asc nulls last" for name in dataset.dedup_order]
         + ["_source_file", "_source_row"]
     )
-    partition = sql_string(landing_date.isoformat())
+    dates = list(files_by_date)
+    partitions = "(" + ", ".join(f"date {sql_string(d.isoformat())}" for d in dates) + ")"
 
     # A file loaded before with the same bytes keeps its first loaded_at: a re-run changes nothing.
-    first_loaded = dict(
-        connection.execute(
-            """
-            select file_path || ':' || file_sha256, loaded_at
-            from raw.load_manifest
-            where dataset = ? and landing_date = ?
-            """,
-            [dataset.name, landing_date],
-        ).fetchall()
-    )
+    manifest_rows = connection.execute(
+        """
+        select landing_date, file_path || ':' || file_sha256, loaded_at
+        from raw.load_manifest
+        where dataset = ? and landing_date in (select unnest(?::date[]))
+        """,
+        [dataset.name, dates],
+    ).fetchall()
+    first_loaded = {path_sha: loaded_at for _, path_sha, loaded_at in manifest_rows}
+    loaded_before = {day: False for day in dates}
+    for day, _, _ in manifest_rows:
+        loaded_before[day] = True
     now = connection.execute("select cast(now() as timestamp)").fetchone()[0]
-    for file_load in files:
-        file_load.loaded_at = first_loaded.get(
-            f"{file_load.file_path}:{file_load.file_sha256}", now
-        )
+    for files in files_by_date.values():
+        for file_load in files:
+            file_load.loaded_at = first_loaded.get(
+                f"{file_load.file_path}:{file_load.file_sha256}", now
+            )
     connection.execute(
-        "create or replace temp table _file_loaded_at (file_path varchar, ts timestamp)"
+        "create or replace temp table _file_loaded_at "
+        "(file_path varchar, landing_date date, ts timestamp)"
     )
-    if files:
-        connection.executemany(
-            "insert into _file_loaded_at values (?, ?)",
-            [(f.file_path, f.loaded_at) for f in files],
-        )
+    file_rows = [
+        (f.file_path, day, f.loaded_at) for day, files in files_by_date.items() for f in files
+    ]
+    if file_rows:
+        connection.executemany("insert into _file_loaded_at values (?, ?, ?)", file_rows)
 
     connection.execute(
         f"""
         create or replace temp table _incoming as
         select {contract_columns}, s._source_file, s._source_row,
-            cast({partition} as date) as _landing_date, f.ts as _loaded_at
+            f.landing_date as _landing_date, f.ts as _loaded_at
         from _staged as s join _file_loaded_at as f on f.file_path = s._source_file
         where len(s.violations) = 0
         """
@@ -343,9 +424,9 @@ def _replace_partition(
     connection.execute(
         f"""
         create or replace temp table _affected_keys as
-        select {key} from {dataset.table} where _landing_date = {partition}
+        select {key} from {dataset.table} where _landing_date in {partitions}
         union
-        select {key} from {dataset.duplicates_table} where _landing_date = {partition}
+        select {key} from {dataset.duplicates_table} where _landing_date in {partitions}
         union
         select {key} from _incoming
         """
@@ -355,11 +436,11 @@ def _replace_partition(
         create or replace temp table _candidates as
         select {t_table_columns}
         from {dataset.table} as t semi join _affected_keys as k on {key_match}
-        where t._landing_date <> {partition}
+        where t._landing_date not in {partitions}
         union all
         select {t_table_columns}
         from {dataset.duplicates_table} as t semi join _affected_keys as k on {key_match}
-        where t._landing_date <> {partition}
+        where t._landing_date not in {partitions}
         union all
         select {table_columns} from _incoming
         """
@@ -386,37 +467,38 @@ def _replace_partition(
         """
     )
 
-    connection.execute(f"delete from {dataset.rejected_table} where _landing_date = {partition}")
+    connection.execute(f"delete from {dataset.rejected_table} where _landing_date in {partitions}")
     connection.execute(
         f"""
         insert into {dataset.rejected_table}
-        select s._source_file, s._source_row, cast({partition} as date),
+        select s._source_file, s._source_row, f.landing_date,
             list_sort(list_distinct(list_transform(s.violations, lambda v: split_part(v, ':', 1)))),
             array_to_string(s.violations, '; '), s.raw_row, f.ts
         from _staged as s join _file_loaded_at as f on f.file_path = s._source_file
         where len(s.violations) > 0
         """
     )
-    _record_manifest(connection, dataset, landing_date, files)
-    return bool(first_loaded)
+    _record_manifest(connection, dataset, files_by_date)
+    return loaded_before
 
 
 def _record_manifest(
     connection: duckdb.DuckDBPyConnection,
     dataset: Dataset,
-    landing_date: date,
-    files: list[FileLoad],
+    files_by_date: dict[date, list[FileLoad]],
 ) -> None:
-    """Write the partition's manifest rows, with counts taken from the tables themselves, and
+    """Write the partitions' manifest rows, with counts taken from the tables themselves, and
     bring up to date the counts of other files whose rows changed side in this load."""
     read_counts = dict(
         connection.execute(
             "select _source_file, count(*) from _staged group by _source_file"
         ).fetchall()
     )
+    dates = list(files_by_date)
     connection.execute(
-        "delete from raw.load_manifest where dataset = ? and landing_date = ?",
-        [dataset.name, landing_date],
+        "delete from raw.load_manifest "
+        "where dataset = ? and landing_date in (select unnest(?::date[]))",
+        [dataset.name, dates],
     )
     manifest_rows = [
         (
@@ -431,6 +513,7 @@ def _record_manifest(
             f.extra_columns,
             f.loaded_at,
         )
+        for landing_date, files in files_by_date.items()
         for f in files
     ]
     if manifest_rows:
@@ -480,10 +563,12 @@ def _record_manifest(
     counts = connection.execute(
         """
         select file_path, rows_read, rows_loaded, rows_rejected, rows_duplicate
-        from raw.load_manifest where dataset = ? and landing_date = ?
+        from raw.load_manifest
+        where dataset = ? and landing_date in (select unnest(?::date[]))
         """,
-        [dataset.name, landing_date],
+        [dataset.name, dates],
     ).fetchall()
     by_path = {row[0]: row[1:] for row in counts}
-    for f in files:
-        f.rows_read, f.rows_loaded, f.rows_rejected, f.rows_duplicate = by_path[f.file_path]
+    for files in files_by_date.values():
+        for f in files:
+            f.rows_read, f.rows_loaded, f.rows_rejected, f.rows_duplicate = by_path[f.file_path]

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 
 from orchestration.contract import EVENTS, METRICS
-from orchestration.landing.loader import REJECTED, PartitionLoad, load_partition
+from orchestration.landing.loader import REJECTED, PartitionLoad, load_partition, load_partitions
 from tests.landing_files import DAY_1, DAY_2, DAY_3, event, metric, utc, write_landing_file
 
 
@@ -672,3 +672,49 @@ def test_force_validates_unchanged_files_again(warehouse, raw_landing):
 
     assert not result.unchanged
     assert result.rows_loaded == 1
+
+
+def test_loading_days_in_batches_is_loading_them_one_by_one(tmp_path, raw_landing):
+    for day, rows in (
+        (DAY_1, [event("m1"), event("m2"), event("m2")]),
+        (DAY_2, [event("m1", received_at=utc("2026-03-01 09:00:00")), event("m3")]),
+        (DAY_3, [event("m3"), event("m4", event_type="click")]),
+    ):
+        write_landing_file(raw_landing, EVENTS, day, "part-0.parquet", rows)
+    states = []
+    for batch_rows in (None, 1, 1_000):
+        connection = duckdb.connect(str(tmp_path / f"warehouse-{batch_rows}.duckdb"))
+        if batch_rows is None:
+            loads = [load(connection, raw_landing, day) for day in (DAY_3, DAY_1, DAY_2)]
+        else:
+            loads = load_partitions(
+                connection, EVENTS, raw_landing, [DAY_3, DAY_1, DAY_2], batch_rows=batch_rows
+            )
+        states.append(
+            (
+                [
+                    connection.execute(
+                        f"select * exclude ({lineage}) from {table} order by all"
+                    ).fetchall()
+                    for table, lineage in (
+                        ("raw.events", "_loaded_at"),
+                        ("raw.events_duplicates", "_loaded_at"),
+                        ("raw.events_rejected", "_rejected_at"),
+                    )
+                ],
+                connection.execute(
+                    "select landing_date, rows_loaded, rows_duplicate, rows_rejected "
+                    "from raw.load_manifest order by landing_date"
+                ).fetchall(),
+                connection.execute(
+                    "select target, action from audit.actions order by target"
+                ).fetchall(),
+            )
+        )
+        connection.close()
+
+    one_by_one, day_batches, one_batch = states
+    assert day_batches == one_by_one == one_batch
+    assert one_batch[1] == [(DAY_1, 1, 2, 0), (DAY_2, 2, 0, 0), (DAY_3, 0, 1, 1)]
+    assert len(loads) == 3
+    assert [action for _, action in one_batch[2]] == ["load"] * 3

@@ -15,40 +15,64 @@
     )
 }}
 
+{#
+    Every event of the hour: the sessionized (non-bot) events from int_events, which carry their
+    session and person, and the bot events from staging, which have neither.
+#}
 with
 
-events as (
+sessionized_events as (
 
-    select * from {{ ref('stg_events') }}
+    select
+        tenant_id,
+        project_id,
+        {{ hour_start('event_time') }} as hour_start,
+        event_name,
+        false as is_bot,
+        properties,
+        session_key,
+        person_id,
+    from {{ ref('int_events') }}
     where {{ is_affected('hour_start', ['tenant_id', 'project_id', hour_start('event_time')]) }}
 
 ),
 
-sessionized_events as (
+bot_events as (
 
-    select * from {{ ref('int_events') }}
-    where {{ is_affected('hour_start', ['tenant_id', 'project_id', hour_start('event_time')]) }}
+    select
+        tenant_id,
+        project_id,
+        {{ hour_start('event_time') }} as hour_start,
+        event_name,
+        true as is_bot,
+        properties,
+        cast(null as varchar) as session_key,
+        cast(null as varchar) as person_id,
+    from {{ ref('stg_events') }}
+    where is_bot
+        and {{ is_affected('hour_start', ['tenant_id', 'project_id', hour_start('event_time')]) }}
 
 ),
 
 events_with_session as (
 
     select
-        events.tenant_id,
-        events.project_id,
-        {{ hour_start('events.event_time') }} as hour_start,
-        events.event_name,
-        events.is_bot,
+        tenant_id,
+        project_id,
+        hour_start,
+        event_name,
+        is_bot,
         case
-            when events.event_name = 'feature_used'
-                then {{ json_get_string('events.properties', '$.feature') }}
+            when event_name = 'feature_used'
+                then {{ json_get_string('properties', '$.feature') }}
         end as feature,
-        sessionized_events.session_key,
-        sessionized_events.person_id,
-    from events
-    left join sessionized_events
-        on events.tenant_id = sessionized_events.tenant_id
-        and events.message_id = sessionized_events.message_id
+        session_key,
+        person_id,
+    from (
+        select * from sessionized_events
+        union all
+        select * from bot_events
+    )
 
 ),
 
