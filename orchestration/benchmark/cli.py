@@ -69,6 +69,12 @@ def main(argv: list[str] | None = None) -> int:
         "or 8GB)",
     )
     parser.add_argument(
+        "--no-floor",
+        action="store_true",
+        help="skip the bare-DuckDB floor (it writes a second copy of the events: at 100M, "
+        "about as much disk again as the warehouse)",
+    )
+    parser.add_argument(
         "--json", type=Path, help="where to write the result (default: <work-dir>/results-N.json)"
     )
     args = parser.parse_args(argv)
@@ -83,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         work_dir=args.work_dir.resolve(),
         threads=args.threads,
         memory_limit=args.memory_limit,
+        floor=not args.no_floor,
     )
     config.work_dir.mkdir(parents=True, exist_ok=True)
     json_path = args.json or config.work_dir / f"results-{args.events}.json"
