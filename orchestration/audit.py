@@ -13,6 +13,8 @@ from typing import Any
 
 import duckdb
 
+from orchestration.sql import create_table_if_missing
+
 AUDIT_TABLE = "audit.actions"
 ACTIONS = ("load", "reload", "cleanup", "forget", "publish", "export", "import")
 
@@ -36,9 +38,7 @@ def default_actor() -> str:
 
 
 def create_audit_table(connection: duckdb.DuckDBPyConnection) -> None:
-    connection.execute("create schema if not exists audit")
-    columns = ",\n    ".join(f'"{name}" {sql_type}' for name, sql_type, _ in AUDIT_COLUMNS)
-    connection.execute(f"create table if not exists {AUDIT_TABLE} (\n    {columns}\n)")
+    create_table_if_missing(connection, AUDIT_TABLE, AUDIT_COLUMNS)
 
 
 def record_action(

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.sql import create_table_if_missing
+
 BUILDS_TABLE = "audit.model_builds"
 BUILDS_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("step", "VARCHAR", "Which dbt invocation: dbt_incremental_models or dbt_models."),
@@ -91,9 +93,7 @@ def fingerprints(connection: duckdb.DuckDBPyConnection, project_dir: Path) -> Fi
 
 
 def create_builds_table(connection: duckdb.DuckDBPyConnection) -> None:
-    connection.execute("create schema if not exists audit")
-    columns = ",\n    ".join(f'"{name}" {sql_type}' for name, sql_type, _ in BUILDS_COLUMNS)
-    connection.execute(f"create table if not exists {BUILDS_TABLE} (\n    {columns}\n)")
+    create_table_if_missing(connection, BUILDS_TABLE, BUILDS_COLUMNS)
 
 
 def record_build(

@@ -35,7 +35,7 @@ from orchestration.audit import default_actor, record_action
 from orchestration.catalog import Table, marts
 from orchestration.resources import WAREHOUSE_WRITER_POOL
 from orchestration.settings import Settings
-from orchestration.sql import quote_identifier, sql_string, transaction
+from orchestration.sql import create_table_if_missing, quote_identifier, sql_string, transaction
 
 EXPORTS_TABLE = "audit.exports"
 XLSX_MAX_ROWS = 1_048_575
@@ -101,9 +101,7 @@ class ExportResult:
 
 
 def create_exports_table(connection: duckdb.DuckDBPyConnection) -> None:
-    connection.execute("create schema if not exists audit")
-    columns = ",\n    ".join(f"{quote_identifier(n)} {t}" for n, t, _ in EXPORT_COLUMNS)
-    connection.execute(f"create table if not exists {EXPORTS_TABLE} (\n    {columns}\n)")
+    create_table_if_missing(connection, EXPORTS_TABLE, EXPORT_COLUMNS)
 
 
 def export_query(connection: duckdb.DuckDBPyConnection, request: ExportRequest) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 import duckdb
@@ -27,3 +27,15 @@ def transaction(connection: duckdb.DuckDBPyConnection) -> Iterator[None]:
         connection.execute("rollback")
         raise
     connection.execute("commit")
+
+
+def create_table_if_missing(
+    connection: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: Iterable[tuple[str, str, str]],
+) -> None:
+    """Create `schema.table` with `(name, type, description)` columns unless it exists."""
+    schema = table.split(".", 1)[0]
+    connection.execute(f"create schema if not exists {quote_identifier(schema)}")
+    definitions = ",\n    ".join(f"{quote_identifier(name)} {type_}" for name, type_, _ in columns)
+    connection.execute(f"create table if not exists {table} (\n    {definitions}\n)")

@@ -7,8 +7,8 @@ manifest, no checks, no orchestration. Each stage is timed:
 - load: read every landing file, keep one row per key (the spec's dedup order);
 - sessionize: event time, then sessions per tenant/project/anonymous_id (the client session id
   when present, else a 30-minute gap; split at 24 hours), bots left out;
-- person_day_activity: person from the latest linked user id; per person and day the sessions,
-  events, first/last seen and the events by name;
+- person_day_activity: person from the latest linked user id (kept for the funnel); per person
+  and day the sessions, events, first/last seen and the events by name;
 - exact_quantiles: per metric, tags and period (hour, day, ISO week, month) the count, sum, min,
   max, avg and exact p50/p90/p99;
 - funnel: the first attempt per person of a four-step funnel within 14 days.
@@ -149,14 +149,17 @@ def _sessionize(connection: duckdb.DuckDBPyConnection, raw_landing_dir: Path) ->
 def _person_day_activity(connection: duckdb.DuckDBPyConnection, raw_landing_dir: Path) -> str:
     connection.execute(
         """
+        create table persons as
+        select tenant_id, project_id, anonymous_id,
+            arg_max(user_id, received_at) as user_id
+        from events
+        where user_id is not null and user_id <> ''
+        group by all
+        """
+    )
+    connection.execute(
+        """
         create table person_day_activity as
-        with persons as (
-            select tenant_id, project_id, anonymous_id,
-                arg_max(user_id, received_at) as user_id
-            from events
-            where user_id is not null and user_id <> ''
-            group by all
-        )
         select e.tenant_id, e.project_id,
             coalesce(p.user_id, e.anonymous_id) as person_id,
             cast(e.event_time as date) as activity_date,
@@ -221,14 +224,7 @@ def _funnel(connection: duckdb.DuckDBPyConnection, raw_landing_dir: Path) -> str
     connection.execute(
         f"""
         create table funnel_attempts as
-        with persons as (
-            select tenant_id, project_id, anonymous_id,
-                arg_max(user_id, received_at) as user_id
-            from events
-            where user_id is not null and user_id <> ''
-            group by all
-        ),
-        step_events as (
+        with step_events as (
             select e.tenant_id, e.project_id, coalesce(p.user_id, e.anonymous_id) as person_id,
                 e.event_name, e.event_time
             from session_events as e

@@ -52,23 +52,17 @@ def versions() -> dict[str, str]:
     return found
 
 
+def _git(project_root: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=project_root, capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
 def commit(project_root: Path) -> str | None:
     """The checked-out commit, with `+changes` when the tree differs from it."""
     try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=project_root,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=project_root,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
+        head = _git(project_root, "rev-parse", "--short", "HEAD")
+        dirty = _git(project_root, "status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.CalledProcessError):
         return None
     return f"{head}+changes" if dirty else head
