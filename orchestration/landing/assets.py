@@ -133,6 +133,20 @@ def build_landing_asset(dataset: Dataset, settings: Settings) -> AssetsDefinitio
     def landing(
         context: AssetExecutionContext, warehouse: DuckDBResource, config: LandingConfig
     ) -> MaterializeResult:
+        def log_load(partition_load: PartitionLoad) -> None:
+            context.log.info(
+                f"{dataset.name} {partition_load.landing_date}: "
+                f"{'unchanged since loaded, ' if partition_load.unchanged else ''}"
+                f"{len(partition_load.files)} files, "
+                f"{partition_load.rows_read} rows read, {partition_load.rows_loaded} loaded, "
+                f"{partition_load.rows_rejected} rejected, "
+                f"{partition_load.rows_duplicate} duplicates"
+            )
+            for rejected_file in partition_load.files_rejected:
+                context.log.warning(
+                    f"rejected file {rejected_file.file_path}: {rejected_file.reason}"
+                )
+
         with warehouse.get_connection() as connection:
             loads = load_partitions(
                 connection,
@@ -142,20 +156,8 @@ def build_landing_asset(dataset: Dataset, settings: Settings) -> AssetsDefinitio
                 future_tolerance_hours=settings.future_tolerance_hours,
                 actor=f"dagster run {context.run_id}",
                 force=config.reload_unchanged,
+                on_loaded=log_load,
             )
-            for partition_load in loads:
-                context.log.info(
-                    f"{dataset.name} {partition_load.landing_date}: "
-                    f"{'unchanged since loaded, ' if partition_load.unchanged else ''}"
-                    f"{len(partition_load.files)} files, "
-                    f"{partition_load.rows_read} rows read, {partition_load.rows_loaded} loaded, "
-                    f"{partition_load.rows_rejected} rejected, "
-                    f"{partition_load.rows_duplicate} duplicates"
-                )
-                for rejected_file in partition_load.files_rejected:
-                    context.log.warning(
-                        f"rejected file {rejected_file.file_path}: {rejected_file.reason}"
-                    )
             return MaterializeResult(metadata=_materialization_metadata(connection, dataset, loads))
 
     return landing

@@ -20,6 +20,7 @@ Re-running a partition changes nothing: unchanged files keep the `loaded_at` of 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -250,33 +251,41 @@ def load_partitions(
     actor: str | None = None,
     force: bool = False,
     batch_rows: int = BATCH_ROWS,
+    on_loaded: Callable[[PartitionLoad], None] | None = None,
 ) -> list[PartitionLoad]:
     """`load_partition` for several days, one audit record each.
 
     Days are loaded in batches of about `batch_rows` rows, each batch in one transaction: the
     dedup against the rows loaded before then reads the tables once per batch, not once per day.
-    The result is the same as loading the days one by one, in any order.
+    The result is the same as loading the days one by one, in any order. `on_loaded` is called
+    with each day's load as soon as its batch is committed (for progress logs).
     """
     connection.execute("set TimeZone = 'UTC'")
     create_landing_tables(connection)
     register_anonymize_ip(connection)
     loads: list[PartitionLoad] = []
+
+    def load(batch: list[tuple[date, list[Path]]]) -> None:
+        batch_loads = _load_batch(
+            connection, dataset, raw_landing_dir, batch, future_tolerance_hours, actor, force
+        )
+        for partition_load in batch_loads:
+            if on_loaded is not None:
+                on_loaded(partition_load)
+        loads.extend(batch_loads)
+
     batch: list[tuple[date, list[Path]]] = []
     batch_size = 0
     for landing_date in sorted(set(landing_dates)):
         paths = landing_files(raw_landing_dir, dataset, landing_date)
         rows = sum(_parquet_rows(path) for path in paths)
         if batch and batch_size + rows > batch_rows:
-            loads += _load_batch(
-                connection, dataset, raw_landing_dir, batch, future_tolerance_hours, actor, force
-            )
+            load(batch)
             batch, batch_size = [], 0
         batch.append((landing_date, paths))
         batch_size += rows
     if batch:
-        loads += _load_batch(
-            connection, dataset, raw_landing_dir, batch, future_tolerance_hours, actor, force
-        )
+        load(batch)
     return loads
 
 

@@ -687,9 +687,16 @@ def test_loading_days_in_batches_is_loading_them_one_by_one(tmp_path, raw_landin
         if batch_rows is None:
             loads = [load(connection, raw_landing, day) for day in (DAY_3, DAY_1, DAY_2)]
         else:
+            reported = []
             loads = load_partitions(
-                connection, EVENTS, raw_landing, [DAY_3, DAY_1, DAY_2], batch_rows=batch_rows
+                connection,
+                EVENTS,
+                raw_landing,
+                [DAY_3, DAY_1, DAY_2],
+                batch_rows=batch_rows,
+                on_loaded=reported.append,
             )
+            assert reported == loads
         states.append(
             (
                 [
