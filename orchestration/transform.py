@@ -11,7 +11,7 @@ dbt tests become asset checks; an error-severity test blocks what depends on its
 
 import json
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -170,16 +170,22 @@ def _build(
     relations: dict[AssetKey, str],
     args: list[str],
     *,
+    step_keys: Collection[AssetKey],
     window: tuple[date, date] | None,
     full_refresh: bool,
     is_current: Callable[[duckdb.DuckDBPyConnection, Fingerprints], bool] | None,
 ) -> Iterator[Any]:
     """Run one dbt invocation and log it in `audit.model_builds`; skip it, materializing
-    nothing, when `is_current` says it would change nothing."""
+    nothing, when `is_current` says it would change nothing.
+
+    A run of some of the step's models (a selection in the UI) is never skipped, and is logged
+    only when it fails: its success says nothing of the models it did not build.
+    """
     step = context.op_execution_context.op.name
+    whole_step = set(context.selected_asset_keys) == set(step_keys)
     with duckdb.connect(str(settings.warehouse_path)) as connection:
         state = fingerprints(connection, settings.dbt_project_dir)
-        if is_current is not None and is_current(connection, state):
+        if whole_step and is_current is not None and is_current(connection, state):
             context.log.info(
                 f"{step}: the dbt project and the raw data are as they were at its last "
                 "successful build, so the models are current; nothing to build (run with "
@@ -193,17 +199,18 @@ def _build(
         yield from _with_row_counts(context, invocation, settings.warehouse_path, relations)
         succeeded = True
     finally:
-        with duckdb.connect(str(settings.warehouse_path)) as connection:
-            record_build(
-                connection,
-                step,
-                window,
-                full_refresh=full_refresh,
-                state=state,
-                started_at=started_at,
-                succeeded=succeeded,
-                actor=f"dagster run {context.run_id}",
-            )
+        if whole_step or not succeeded:
+            with duckdb.connect(str(settings.warehouse_path)) as connection:
+                record_build(
+                    connection,
+                    step,
+                    window,
+                    full_refresh=full_refresh,
+                    state=state,
+                    started_at=started_at,
+                    succeeded=succeeded,
+                    actor=f"dagster run {context.run_id}",
+                )
 
 
 def build_dbt_assets(settings: Settings) -> list[AssetsDefinition]:
@@ -250,6 +257,7 @@ def build_dbt_assets(settings: Settings) -> list[AssetsDefinition]:
             settings,
             relations,
             args,
+            step_keys=incremental_models.keys,
             window=window,
             full_refresh=config.full_refresh,
             is_current=None if config.full_refresh or config.force else is_current,
@@ -279,6 +287,7 @@ def build_dbt_assets(settings: Settings) -> list[AssetsDefinition]:
             settings,
             relations,
             args,
+            step_keys=models.keys,
             window=None,
             full_refresh=config.full_refresh,
             is_current=None if config.full_refresh or config.force else is_current,

@@ -15,12 +15,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dagster import AssetKey, DagsterInstance, ExecuteInProcessResult
+from dagster import AssetKey, DagsterInstance, ExecuteInProcessResult, materialize
 
 from orchestration.cli import run_pipeline
 from orchestration.generator.config import GeneratorConfig
 from orchestration.generator.generate import generate
 from orchestration.settings import Settings
+from orchestration.transform import build_dbt_assets, dbt_resource
 
 FIRST_DAY, LAST_DAY = date(2026, 3, 1), date(2026, 3, 9)
 
@@ -129,3 +130,43 @@ def test_every_materialized_model_reports_its_row_count(runs):
 
     assert counts[AssetKey(["marts", "sessions"])] == sessions
     assert AssetKey(["marts", "funnel_results"]) in counts
+
+
+def test_a_run_with_nothing_new_builds_nothing_and_a_partial_build_is_not_logged(runs):
+    settings = runs.arriving
+    day = {
+        "dagster/asset_partition_range_start": LAST_DAY.isoformat(),
+        "dagster/asset_partition_range_end": LAST_DAY.isoformat(),
+    }
+
+    again = run_pipeline(settings, LAST_DAY, LAST_DAY, instance=DagsterInstance.ephemeral())
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
+        builds = connection.execute(
+            "select step, window_start, window_end, succeeded from audit.model_builds "
+            "order by finished_at"
+        ).fetchall()
+    incremental_models, _ = build_dbt_assets(settings)
+    sessions_only = materialize(
+        [incremental_models],
+        selection=[AssetKey(["marts", "sessions"])],
+        resources={"dbt": dbt_resource(settings)},
+        tags=day,
+        instance=DagsterInstance.ephemeral(),
+    )
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
+        builds_after = connection.execute("select count(*) from audit.model_builds").fetchone()[0]
+
+    assert again.success
+    assert again.asset_materializations_for_node("dbt_incremental_models") == []
+    assert again.asset_materializations_for_node("dbt_models") == []
+    assert builds == [
+        ("dbt_incremental_models", FIRST_DAY, date(2026, 3, 3), True),
+        ("dbt_models", None, None, True),
+        ("dbt_incremental_models", date(2026, 3, 3), date(2026, 3, 10), True),
+        ("dbt_models", None, None, True),
+    ]
+    assert sessions_only.success
+    assert [event.asset_key for event in sessions_only.get_asset_materialization_events()] == [
+        AssetKey(["marts", "sessions"])
+    ]
+    assert builds_after == len(builds)
