@@ -141,8 +141,7 @@ def _instance(home: Path) -> DagsterInstance:
     shutil.rmtree(home, ignore_errors=True)
     home.mkdir(parents=True)
     shutil.copy2(PROJECT_ROOT / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
-    os.environ["DAGSTER_HOME"] = str(home.resolve())
-    return DagsterInstance.get()
+    return DagsterInstance.local_temp(str(home.resolve()))
 
 
 def _write_progress(
@@ -187,6 +186,7 @@ def run_benchmark(
         duckdb_threads=config.threads,
         duckdb_memory_limit=config.memory_limit,
     )
+    # dbt runs in a subprocess and reads the limits from the environment (profiles.yml).
     os.environ["DUCKDB_THREADS"] = str(config.threads)
     os.environ["DUCKDB_MEMORY_LIMIT"] = config.memory_limit
     instance = _instance(config.work_dir / "dagster_home")
