@@ -10,6 +10,7 @@ dbt tests become asset checks; an error-severity test blocks what depends on its
 """
 
 import json
+import shutil
 import sys
 from collections.abc import Callable, Collection, Iterator, Mapping
 from datetime import date
@@ -56,6 +57,9 @@ FULL_STEP = "dbt_models"
 # check the SQL, not the data: the test suite runs them, pipeline runs do not (dbt's advice).
 BUILD = ["build", "--indirect-selection", "buildable", "--exclude-resource-type", "unit_test"]
 OWNERS = ["team:analytics-engineering"]
+# dagster-dbt gives every invocation its own `target/<step>-<run>-<id>/` (artifacts, compiled
+# SQL, a copy of the manifest); only the newest are kept per step.
+KEEP_INVOCATIONS = 10
 
 
 class DbtBuildConfig(Config):
@@ -163,6 +167,17 @@ def _with_row_counts(
         yield event
 
 
+def prune_invocation_dirs(target_dir: Path, step: str, keep: int = KEEP_INVOCATIONS) -> None:
+    """Remove all but the `keep` newest invocation folders of `step` under `target_dir`."""
+    folders = sorted(
+        (p for p in target_dir.glob(f"{step}-*-*") if p.is_dir()),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    for folder in folders[keep:]:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def _build(
     context: AssetExecutionContext,
     dbt: DbtCliResource,
@@ -172,20 +187,22 @@ def _build(
     *,
     step_keys: Collection[AssetKey],
     window: tuple[date, date] | None,
-    full_refresh: bool,
-    is_current: Callable[[duckdb.DuckDBPyConnection, Fingerprints], bool] | None,
+    config: DbtBuildConfig,
+    is_current: Callable[[duckdb.DuckDBPyConnection, Fingerprints], bool],
 ) -> Iterator[Any]:
     """Run one dbt invocation and log it in `audit.model_builds`; skip it, materializing
     nothing, when `is_current` says it would change nothing.
 
-    A run of some of the step's models (a selection in the UI) is never skipped, and is logged
-    only when it fails: its success says nothing of the models it did not build.
+    A run with `force` or `full_refresh` always builds. A run of some of the step's models
+    (a selection in the UI) is never skipped, and is logged only when it fails: its success
+    says nothing of the models it did not build.
     """
     step = context.op_execution_context.op.name
     whole_step = set(context.selected_asset_keys) == set(step_keys)
+    may_skip = whole_step and not (config.full_refresh or config.force)
     with duckdb.connect(str(settings.warehouse_path)) as connection:
         state = fingerprints(connection, settings.dbt_project_dir)
-        if whole_step and is_current is not None and is_current(connection, state):
+        if may_skip and is_current(connection, state):
             context.log.info(
                 f"{step}: the dbt project and the raw data are as they were at its last "
                 "successful build, so the models are current; nothing to build (run with "
@@ -193,6 +210,10 @@ def _build(
             )
             return
         started_at = connection.execute("select cast(now() as timestamp)").fetchone()[0]
+    # Room for this invocation's folder among the newest KEEP_INVOCATIONS.
+    project = dbt_project(settings.dbt_project_dir)
+    target_dir = project.project_dir / project.target_path
+    prune_invocation_dirs(target_dir, step, keep=KEEP_INVOCATIONS - 1)
     succeeded = False
     try:
         invocation = dbt.cli(args, context=context)
@@ -205,7 +226,7 @@ def _build(
                     connection,
                     step,
                     window,
-                    full_refresh=full_refresh,
+                    full_refresh=config.full_refresh,
                     state=state,
                     started_at=started_at,
                     succeeded=succeeded,
@@ -259,8 +280,8 @@ def build_dbt_assets(settings: Settings) -> list[AssetsDefinition]:
             args,
             step_keys=incremental_models.keys,
             window=window,
-            full_refresh=config.full_refresh,
-            is_current=None if config.full_refresh or config.force else is_current,
+            config=config,
+            is_current=is_current,
         )
 
     @dbt_assets(
@@ -289,8 +310,8 @@ def build_dbt_assets(settings: Settings) -> list[AssetsDefinition]:
             args,
             step_keys=models.keys,
             window=None,
-            full_refresh=config.full_refresh,
-            is_current=None if config.full_refresh or config.force else is_current,
+            config=config,
+            is_current=is_current,
         )
 
     return [incremental_models, models]

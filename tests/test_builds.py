@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from orchestration.builds import (
 )
 from orchestration.contract import EVENTS
 from orchestration.landing.loader import load_partition
+from orchestration.transform import prune_invocation_dirs
 from tests.landing_files import DAY_1, DAY_2, event, write_landing_file
 
 STATE = Fingerprints(code="code-1", raw="raw-1")
@@ -126,3 +128,27 @@ def test_the_code_fingerprint_follows_every_project_file(tmp_path: Path):
 
     assert len({first, second, third}) == 3
     assert code_fingerprint(project) == third
+
+
+def test_only_the_newest_invocation_folders_of_a_step_are_kept(tmp_path: Path):
+    target = tmp_path / "target"
+    for age, name in enumerate(
+        ["dbt_models-aaaaaaa-1", "dbt_models-bbbbbbb-2", "dbt_models-ccccccc-3"]
+    ):
+        folder = target / name
+        folder.mkdir(parents=True)
+        (folder / "run_results.json").write_text("{}")
+        os.utime(folder, (1_000_000 - age, 1_000_000 - age))
+    other_step = target / "dbt_incremental_models-ddddddd-4"
+    other_step.mkdir()
+    os.utime(other_step, (1, 1))
+    (target / "manifest.json").write_text("{}")
+
+    prune_invocation_dirs(target, "dbt_models", keep=2)
+
+    assert sorted(p.name for p in target.iterdir()) == [
+        "dbt_incremental_models-ddddddd-4",
+        "dbt_models-aaaaaaa-1",
+        "dbt_models-bbbbbbb-2",
+        "manifest.json",
+    ]
