@@ -131,9 +131,10 @@ def _unchanged_files(
     raw_landing_dir: Path,
     landing_date: date,
     paths: list[Path],
+    sha256: Callable[[Path], str],
 ) -> list[FileLoad] | None:
     """The manifest's record of the partition's files when they are exactly the files loaded
-    before (same paths and SHA-256), else None."""
+    before (same paths and SHA-256), else None. A file is hashed only when its size matches."""
     rows = connection.execute(
         """
         select file_path, file_size_bytes, file_sha256, status, reason, rows_read, rows_loaded,
@@ -149,7 +150,7 @@ def _unchanged_files(
     recorded = {row[0]: row for row in rows}
     for path in paths:
         row = recorded.get(path.relative_to(raw_landing_dir).as_posix())
-        if row is None or row[1] != path.stat().st_size or row[2] != _sha256(path):
+        if row is None or row[1] != path.stat().st_size or row[2] != sha256(path):
             return None
     return [FileLoad(*row[:9], extra_columns=list(row[9]), loaded_at=row[10]) for row in rows]
 
@@ -160,9 +161,10 @@ def _stage_file(
     path: Path,
     source_file: str,
     future_tolerance_hours: int,
+    sha256: Callable[[Path], str],
 ) -> FileLoad:
     """Validate one file into the temp table `_staged`, or record why the file is unusable."""
-    file_load = FileLoad(source_file, path.stat().st_size, _sha256(path))
+    file_load = FileLoad(source_file, path.stat().st_size, sha256(path))
     file_sql = (
         f"read_parquet({sql_string(str(path))}, file_row_number = true, hive_partitioning = false)"
     )
@@ -309,11 +311,19 @@ def _load_batch(
     _create_staging_table(connection, dataset)
     files_by_date: dict[date, list[FileLoad]] = {}
     unchanged_dates: set[date] = set()
+    hashes: dict[Path, str] = {}
+
+    def sha256(path: Path) -> str:
+        # A file whose size matches the manifest but whose bytes do not is hashed once.
+        if path not in hashes:
+            hashes[path] = _sha256(path)
+        return hashes[path]
+
     for landing_date, paths in batch:
         unchanged = (
             None
             if force
-            else _unchanged_files(connection, dataset, raw_landing_dir, landing_date, paths)
+            else _unchanged_files(connection, dataset, raw_landing_dir, landing_date, paths, sha256)
         )
         if unchanged is not None:
             # The partition's files are those loaded before, byte for byte: the tables already
@@ -328,6 +338,7 @@ def _load_batch(
                     path,
                     path.relative_to(raw_landing_dir).as_posix(),
                     future_tolerance_hours,
+                    sha256,
                 )
                 for path in paths
             ]

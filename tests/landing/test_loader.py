@@ -11,6 +11,7 @@ import pyarrow as pa
 import pytest
 
 from orchestration.contract import EVENTS, METRICS
+from orchestration.landing import loader
 from orchestration.landing.loader import REJECTED, PartitionLoad, load_partition, load_partitions
 from tests.landing_files import DAY_1, DAY_2, DAY_3, event, metric, utc, write_landing_file
 
@@ -662,6 +663,22 @@ def test_a_changed_file_set_is_loaded_again(warehouse, raw_landing, change):
     assert [
         m for (m,) in warehouse.execute("select message_id from raw.events order by 1").fetchall()
     ] == expected[change]
+
+
+def test_a_reload_hashes_each_file_once(warehouse, raw_landing, monkeypatch):
+    write_landing_file(raw_landing, EVENTS, DAY_1, "part-0.parquet", [event("m1")])
+    write_landing_file(raw_landing, EVENTS, DAY_1, "part-1.parquet", [event("m2")])
+    load(warehouse, raw_landing, DAY_1)
+    rewritten = write_landing_file(raw_landing, EVENTS, DAY_1, "part-1.parquet", [event("m3")])
+    hashed = []
+    real_sha256 = loader._sha256
+    monkeypatch.setattr(loader, "_sha256", lambda path: hashed.append(path) or real_sha256(path))
+
+    result = load(warehouse, raw_landing, DAY_1)
+
+    assert not result.unchanged
+    assert rewritten.stat().st_size == result.files[1].file_size_bytes
+    assert sorted(path.name for path in hashed) == ["part-0.parquet", "part-1.parquet"]
 
 
 def test_force_validates_unchanged_files_again(warehouse, raw_landing):
