@@ -94,10 +94,11 @@ def render(result: BenchmarkResult) -> str:
         "",
         f"Warehouse file after the full build: {_mib(full.warehouse_bytes)}; "
         f"published marts: {_mib(full.published_bytes)}",
-        "",
-        "Targets:",
     ]
     targets = result.targets
+    if targets is None:
+        return "\n".join([*lines, "", "Incomplete: no targets."])
+    lines += ["", "Targets:"]
     values = {
         "full build above a no-op run at most 2x the floor": (
             f"{targets.build_above_no_op_per_floor:.2f}x the floor"

@@ -67,6 +67,7 @@ class Targets:
 @dataclass
 class BenchmarkResult:
     complete: bool
+    """False while the benchmark runs: the runs measured so far, without targets."""
     config: dict[str, object]
     machine: dict[str, object]
     versions: dict[str, str]
@@ -78,7 +79,7 @@ class BenchmarkResult:
     runs: list[RunMeasure]
     floor: FloorResult | None
     floor_peak_memory_bytes: int | None
-    targets: Targets
+    targets: Targets | None
 
     def run(self, name: str) -> RunMeasure:
         return next(run for run in self.runs if run.name == name)
@@ -144,21 +145,6 @@ def _instance(home: Path) -> DagsterInstance:
     return DagsterInstance.local_temp(str(home.resolve()))
 
 
-def _write_progress(
-    path: Path | None, config: BenchmarkConfig, runs: list[RunMeasure], floor: FloorResult | None
-) -> None:
-    """What is measured so far, so that a long benchmark that is stopped still tells."""
-    if path is None:
-        return
-    done = {
-        "complete": False,
-        "config": {"events": config.events, "days": config.days, "seed": config.seed},
-        "runs": [asdict(run) for run in runs],
-        "floor": asdict(floor) if floor else None,
-    }
-    path.write_text(json.dumps(done, indent=2, default=str) + "\n")
-
-
 def run_benchmark(
     config: BenchmarkConfig, *, log=print, progress_path: Path | None = None
 ) -> BenchmarkResult:
@@ -190,67 +176,9 @@ def run_benchmark(
     os.environ["DUCKDB_THREADS"] = str(config.threads)
     os.environ["DUCKDB_MEMORY_LIMIT"] = config.memory_limit
     instance = _instance(config.work_dir / "dagster_home")
-    landing_bytes = sum(p.stat().st_size for p in landing.rglob("*.parquet"))
-    landing_rows = _landing_rows(landing)
 
-    # Parsing the dbt project happens once per change of it, not per run: done here, untimed.
-    dbt_project(settings.dbt_project_dir)
-    runs = []
-    with PeakMemory() as memory:
-        log(f"Full build: arrival days {first} to {last} ...")
-        runs.append(measure_run("full build", settings, instance, memory, first, last))
-        log(f"  {runs[-1].seconds:.1f} s")
-        _write_progress(progress_path, config, runs, None)
-
-        floor, floor_peak = None, None
-        if config.floor:
-            log("Floor: bare DuckDB on the same files ...")
-            memory.reset()
-            floor = run_floor(
-                landing,
-                config.work_dir / "floor.duckdb",
-                threads=config.threads,
-                memory_limit=config.memory_limit,
-            )
-            floor_peak = memory.peak_bytes
-            log(f"  {floor.seconds:.1f} s")
-            _write_progress(progress_path, config, runs, floor)
-
-        new_day = config.end_date
-        _link_days(generator.out, landing, new_day, new_day)
-        log(f"One more day: arrival day {new_day} ...")
-        runs.append(measure_run("one more day", settings, instance, memory, new_day, new_day))
-        log(f"  {runs[-1].seconds:.1f} s")
-        _write_progress(progress_path, config, runs, floor)
-
-        log(f"Nothing new: arrival day {new_day} again ...")
-        runs.append(measure_run("nothing new", settings, instance, memory, new_day, new_day))
-        log(f"  {runs[-1].seconds:.1f} s")
-
-    full, one_day, no_op = runs
-    peak = max(run.peak_memory_bytes for run in runs)
-    targets = Targets(
-        build_above_no_op_per_floor=(
-            (full.seconds - no_op.seconds) / floor.seconds if floor is not None else None
-        ),
-        one_day_share_of_full_build=one_day.seconds / full.seconds,
-        no_op_seconds=no_op.seconds,
-        peak_memory_gib=peak / 2**30,
-    )
-    targets.met = {
-        "one new day at most 15% of a full build": targets.one_day_share_of_full_build <= 0.15,
-        "a run with nothing new at most 15 s": targets.no_op_seconds <= 15,
-        "peak memory at most 12 GiB": targets.peak_memory_gib <= 12,
-    }
-    if targets.build_above_no_op_per_floor is not None:
-        targets.met = {
-            "full build above a no-op run at most 2x the floor": (
-                targets.build_above_no_op_per_floor <= 2
-            ),
-            **targets.met,
-        }
-    return BenchmarkResult(
-        complete=True,
+    result = BenchmarkResult(
+        complete=False,
         config={
             "events": config.events,
             "days": config.days,
@@ -266,10 +194,74 @@ def run_benchmark(
         versions=versions(),
         commit=commit(PROJECT_ROOT),
         generate_seconds=generate_seconds,
-        landing_bytes=landing_bytes,
-        landing_rows=landing_rows,
-        runs=runs,
-        floor=floor,
-        floor_peak_memory_bytes=floor_peak,
-        targets=targets,
+        landing_bytes=sum(p.stat().st_size for p in landing.rglob("*.parquet")),
+        landing_rows=_landing_rows(landing),
+        runs=[],
+        floor=None,
+        floor_peak_memory_bytes=None,
+        targets=None,
     )
+
+    def measured(run: RunMeasure | None = None) -> None:
+        # What is measured so far, so that a long benchmark that is stopped still tells.
+        if run is not None:
+            result.runs.append(run)
+            log(f"  {run.seconds:.1f} s")
+        if progress_path is not None:
+            progress_path.write_text(result.to_json() + "\n")
+
+    # Parsing the dbt project happens once per change of it, not per run: done here, untimed.
+    dbt_project(settings.dbt_project_dir)
+    with PeakMemory() as memory:
+        log(f"Full build: arrival days {first} to {last} ...")
+        measured(measure_run("full build", settings, instance, memory, first, last))
+
+        if config.floor:
+            log("Floor: bare DuckDB on the same files ...")
+            memory.reset()
+            result.floor = run_floor(
+                landing,
+                config.work_dir / "floor.duckdb",
+                threads=config.threads,
+                memory_limit=config.memory_limit,
+            )
+            result.floor_peak_memory_bytes = memory.peak_bytes
+            log(f"  {result.floor.seconds:.1f} s")
+            measured()
+
+        new_day = config.end_date
+        _link_days(generator.out, landing, new_day, new_day)
+        log(f"One more day: arrival day {new_day} ...")
+        measured(measure_run("one more day", settings, instance, memory, new_day, new_day))
+
+        log(f"Nothing new: arrival day {new_day} again ...")
+        measured(measure_run("nothing new", settings, instance, memory, new_day, new_day))
+
+    result.targets = _targets(result.runs, result.floor)
+    result.complete = True
+    return result
+
+
+def _targets(runs: list[RunMeasure], floor: FloorResult | None) -> Targets:
+    full, one_day, no_op = runs
+    targets = Targets(
+        build_above_no_op_per_floor=(
+            (full.seconds - no_op.seconds) / floor.seconds if floor is not None else None
+        ),
+        one_day_share_of_full_build=one_day.seconds / full.seconds,
+        no_op_seconds=no_op.seconds,
+        peak_memory_gib=max(run.peak_memory_bytes for run in runs) / 2**30,
+    )
+    targets.met = {
+        "one new day at most 15% of a full build": targets.one_day_share_of_full_build <= 0.15,
+        "a run with nothing new at most 15 s": targets.no_op_seconds <= 15,
+        "peak memory at most 12 GiB": targets.peak_memory_gib <= 12,
+    }
+    if targets.build_above_no_op_per_floor is not None:
+        targets.met = {
+            "full build above a no-op run at most 2x the floor": (
+                targets.build_above_no_op_per_floor <= 2
+            ),
+            **targets.met,
+        }
+    return targets

@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from orchestration.benchmark import run
 from orchestration.benchmark.cli import count, main
 from orchestration.benchmark.memory import PeakMemory, process_tree_rss
 
@@ -35,10 +36,21 @@ def test_peak_memory_includes_child_processes():
 
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory) -> dict:
-    """One tiny benchmark: 4,000 events over 2 days."""
+    """One tiny benchmark: 4,000 events over 2 days. `progress` holds what its JSON said when
+    each run began."""
     work = tmp_path_factory.mktemp("benchmark")
-    assert main(["--events", "4k", "--days", "2", "--work-dir", str(work)]) == 0
-    return json.loads((work / "results-4000.json").read_text())
+    result_path = work / "results-4000.json"
+    progress = {}
+    measure = run.measure_run
+
+    def measure_run(name, *args):
+        progress[name] = json.loads(result_path.read_text()) if result_path.exists() else None
+        return measure(name, *args)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(run, "measure_run", measure_run)
+        assert main(["--events", "4k", "--days", "2", "--work-dir", str(work)]) == 0
+    return {**json.loads(result_path.read_text()), "progress": progress}
 
 
 def test_smoke_runs_build_add_a_day_and_nothing_new(smoke):
@@ -85,3 +97,14 @@ def test_smoke_reports_machine_versions_and_targets(smoke):
         "a run with nothing new at most 15 s",
         "peak memory at most 12 GiB",
     }
+
+
+def test_smoke_writes_what_it_measured_after_each_run(smoke):
+    progress = smoke["progress"]
+    assert progress["full build"] is None
+    before_last = progress["nothing new"]
+    assert before_last["complete"] is False
+    assert before_last["targets"] is None
+    assert [r["name"] for r in before_last["runs"]] == ["full build", "one more day"]
+    assert before_last["floor"]["stages"][0]["name"] == "load"
+    assert smoke["complete"] is True
