@@ -10,9 +10,12 @@ dbt tests become asset checks; an error-severity test blocks what depends on its
 """
 
 import json
+import os
 import shutil
 import sys
+import uuid
 from collections.abc import Callable, Collection, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -178,6 +181,57 @@ def prune_invocation_dirs(target_dir: Path, step: str, keep: int = KEEP_INVOCATI
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def dbt_environment(settings: Settings, window: tuple[date, date] | None) -> dict[str, str]:
+    """What a dbt invocation is told through the environment rather than `--vars`.
+
+    dbt parses the whole project again whenever its vars change, which would be every run (the
+    window moves). The warehouse (profiles.yml) and the window (`window_bound` in
+    macros/incremental.sql, read only when SQL is compiled for execution) are environment
+    variables instead, so each invocation re-uses the previous one's parse.
+    """
+    return {
+        "WAREHOUSE_DIR": str(settings.warehouse_dir),
+        "WAREHOUSE_MIN_DATE": window[0].isoformat() if window else "",
+        "WAREHOUSE_MAX_DATE": window[1].isoformat() if window else "",
+    }
+
+
+@contextmanager
+def _environment(values: Mapping[str, str]) -> Iterator[None]:
+    """`values` set in os.environ for the block (dagster-dbt gives dbt a copy of it)."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def invocation_target(target_dir: Path, step: str, run_id: str) -> Path:
+    """A new artifacts folder for one dbt invocation, named as dagster-dbt names them, holding
+    the newest partial parse left by an invocation of either step.
+
+    Left to itself, dagster-dbt would copy the partial parse of the `dbt parse` that prepared
+    the manifest, made with another profile path, so dbt would parse the whole project again.
+    dbt checks what it re-uses (project files, vars, profile) and re-parses what changed.
+    """
+    folder = (target_dir / f"{step}-{run_id[:7]}-{uuid.uuid4().hex[:7]}").resolve()
+    folder.mkdir(parents=True)
+    parses = [
+        path
+        for name in (INCREMENTAL_STEP, FULL_STEP)
+        for path in target_dir.glob(f"{name}-*-*/partial_parse.msgpack")
+    ]
+    if parses:
+        newest = max(parses, key=lambda path: path.stat().st_mtime)
+        shutil.copy2(newest, folder / newest.name)
+    return folder
+
+
 def _build(
     context: AssetExecutionContext,
     dbt: DbtCliResource,
@@ -214,9 +268,11 @@ def _build(
     project = dbt_project(settings.dbt_project_dir)
     target_dir = project.project_dir / project.target_path
     prune_invocation_dirs(target_dir, step, keep=KEEP_INVOCATIONS - 1)
+    target_path = invocation_target(target_dir, step, context.run_id)
     succeeded = False
     try:
-        invocation = dbt.cli(args, context=context)
+        with _environment(dbt_environment(settings, window)):
+            invocation = dbt.cli(args, context=context, target_path=target_path)
         yield from _with_row_counts(context, invocation, settings.warehouse_path, relations)
         succeeded = True
     finally:
@@ -237,7 +293,6 @@ def _build(
 def build_dbt_assets(settings: Settings) -> list[AssetsDefinition]:
     project = dbt_project(settings.dbt_project_dir)
     relations = _relations(project.manifest_path)
-    warehouse_var = {"warehouse_dir": str(settings.warehouse_dir)}
 
     @dbt_assets(
         manifest=project.manifest_path,
@@ -253,17 +308,12 @@ def build_dbt_assets(settings: Settings) -> list[AssetsDefinition]:
         context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig
     ) -> Iterator[Any]:
         if config.full_refresh:
-            args = [*BUILD, "--full-refresh", "--vars", json.dumps(warehouse_var)]
+            args = [*BUILD, "--full-refresh"]
             window = None
         else:
             time_window = context.partition_time_window
             window = (time_window.start.date(), time_window.end.date())
-            dbt_vars = {
-                **warehouse_var,
-                "min_date": window[0].isoformat(),
-                "max_date": window[1].isoformat(),
-            }
-            args = [*BUILD, "--vars", json.dumps(dbt_vars)]
+            args = BUILD
 
         def is_current(connection: duckdb.DuckDBPyConnection, state: Fingerprints) -> bool:
             # When this step materializes nothing, Dagster skips the models downstream of it:
@@ -295,9 +345,7 @@ def build_dbt_assets(settings: Settings) -> list[AssetsDefinition]:
     def models(
         context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig
     ) -> Iterator[Any]:
-        args = [*BUILD, "--vars", json.dumps(warehouse_var)]
-        if config.full_refresh:
-            args.append("--full-refresh")
+        args = [*BUILD, "--full-refresh"] if config.full_refresh else BUILD
 
         def is_current(connection: duckdb.DuckDBPyConnection, state: Fingerprints) -> bool:
             return full_build_is_current(connection, FULL_STEP, INCREMENTAL_STEP, state)

@@ -170,3 +170,20 @@ def test_a_run_with_nothing_new_builds_nothing_and_a_partial_build_is_not_logged
         AssetKey(["marts", "sessions"])
     ]
     assert builds_after == len(builds)
+
+
+def test_a_dbt_invocation_reuses_the_parse_of_the_one_before(runs):
+    # The window and the warehouse reach dbt through the environment, not `--vars`, and each
+    # invocation starts from the newest partial parse: so after the first run's, dbt re-parses
+    # nothing. (The full refresh, on another warehouse, has another profile and re-parses once.)
+    target = runs.arriving.dbt_project_dir / "target"
+
+    def reparsed(run: ExecuteInProcessResult) -> dict[str, bool]:
+        logs = sorted(target.glob(f"dbt_*-{run.run_id[:7]}-*/dbt.log"))
+        return {
+            log.parent.name.split("-")[0]: "Unable to do partial parsing" in log.read_text()
+            for log in logs
+        }
+
+    assert reparsed(runs.backfill) == {"dbt_incremental_models": False, "dbt_models": False}
+    assert reparsed(runs.rebuild) == {"dbt_incremental_models": True, "dbt_models": False}

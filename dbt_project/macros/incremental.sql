@@ -2,7 +2,9 @@
     The incremental window and the rows it touches.
 
     A run gets its partition window as vars `min_date` / `max_date`, half-open on `received_at`
-    (`>= min_date and < max_date`); unset means no bound, so both unset is a full build.
+    (`>= min_date and < max_date`); unset means no bound, so both unset is a full build. The
+    Dagster assets pass it as the environment variables WAREHOUSE_MIN_DATE / WAREHOUSE_MAX_DATE
+    instead (see `window_bound`).
     Newly arrived events can land anywhere in history (late events, a login that stitches earlier
     anonymous events), so incremental models do not append the window: each deletes and
     rebuilds every row of the keys the window touches, wherever in history they are:
@@ -15,10 +17,25 @@
     | hour_start    | tenant_id, project_id, hour_start      | an event of those ids is in the hour   |
 -#}
 
+{#-
+    One bound of the window (`name` is min_date or max_date): the var, else the environment
+    variable WAREHOUSE_<NAME>, else none. The environment is read only when SQL is compiled for
+    execution, never while parsing: dbt parses the whole project again when vars change, and
+    the files that read an environment variable when it changes, so a window passed either way
+    would make every run re-parse.
+-#}
+{% macro window_bound(name) -%}
+    {%- set value = var(name) -%}
+    {%- if value is none and execute -%}
+        {%- set value = env_var('WAREHOUSE_' ~ (name | upper), '') or none -%}
+    {%- endif -%}
+    {{- return(value) -}}
+{%- endmacro %}
+
 {#- The half-open window filter on a received_at column. -#}
 {% macro received_in_window(column='received_at') -%}
-    {%- set min_date = var('min_date') -%}
-    {%- set max_date = var('max_date') -%}
+    {%- set min_date = window_bound('min_date') -%}
+    {%- set max_date = window_bound('max_date') -%}
     {%- if min_date is none and max_date is none -%}
         true
     {%- else -%}
@@ -99,7 +116,8 @@
     table with a window. Otherwise the model is built from all rows.
 -#}
 {% macro rebuilds_affected_rows_only() -%}
-    {{ return(is_incremental() and (var('min_date') is not none or var('max_date') is not none)) }}
+    {%- set bounded = window_bound('min_date') is not none or window_bound('max_date') is not none -%}
+    {{ return(is_incremental() and bounded) }}
 {%- endmacro %}
 
 {#-
