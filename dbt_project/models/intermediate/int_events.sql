@@ -9,6 +9,9 @@
 
     Incremental: rebuilds every event of each anonymous id that has an event in the window, so
     late events and new logins re-sessionize and re-stitch that id's whole history.
+
+    Large tables are built in buckets of anonymous ids, one select each (macros/buckets.sql),
+    so that every sort fits in memory.
 -#}
 
 {{
@@ -20,12 +23,24 @@
     )
 }}
 
+{%- set buckets = anonymous_id_buckets() -%}
+
+{% for bucket in range(buckets) %}
+{%- if not loop.first %}
+
+union all
+
+{% endif -%}
+(
+
 with
 
 events as (
 
     select * from {{ ref('stg_events') }}
-    where not is_bot and {{ is_affected('anonymous_id') }}
+    where not is_bot
+        and {{ is_affected('anonymous_id') }}
+        and {{ in_bucket('anonymous_id', bucket, buckets) }}
 
 ),
 
@@ -44,7 +59,9 @@ event_order as (
         event_time,
         received_at,
     from {{ ref('stg_events') }}
-    where not is_bot and {{ is_affected('anonymous_id') }}
+    where not is_bot
+        and {{ is_affected('anonymous_id') }}
+        and {{ in_bucket('anonymous_id', bucket, buckets) }}
 
 ),
 
@@ -190,3 +207,6 @@ final as (
 )
 
 select * from final
+
+)
+{%- endfor %}

@@ -7,6 +7,8 @@
     view and the next page view, clamped to 0..100.
 
     Incremental: rebuilds every page view of each anonymous id with an event in the window.
+
+    Large tables are built in buckets of anonymous ids (macros/buckets.sql).
 -#}
 
 {{
@@ -18,12 +20,23 @@
     )
 }}
 
+{%- set buckets = anonymous_id_buckets() -%}
+
+{% for bucket in range(buckets) %}
+{%- if not loop.first %}
+
+union all
+
+{% endif -%}
+(
+
 with
 
 events as (
 
     select * from {{ ref('int_events') }}
     where {{ is_affected('anonymous_id') }}
+        and {{ in_bucket('anonymous_id', bucket, buckets) }}
 
 ),
 
@@ -128,3 +141,6 @@ final as (
 )
 
 select * from final
+
+)
+{%- endfor %}

@@ -4,6 +4,8 @@
     none); device, OS, browser and country from its first event.
 
     Incremental: rebuilds every session of each anonymous id with an event in the window.
+
+    Large tables are built in buckets of anonymous ids (macros/buckets.sql).
 -#}
 
 {{
@@ -15,12 +17,23 @@
     )
 }}
 
+{%- set buckets = anonymous_id_buckets() -%}
+
+{% for bucket in range(buckets) %}
+{%- if not loop.first %}
+
+union all
+
+{% endif -%}
+(
+
 with
 
 events as (
 
     select * from {{ ref('int_events') }}
     where {{ is_affected('anonymous_id') }}
+        and {{ in_bucket('anonymous_id', bucket, buckets) }}
 
 ),
 
@@ -122,3 +135,6 @@ final as (
 )
 
 select * from final
+
+)
+{%- endfor %}

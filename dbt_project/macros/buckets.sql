@@ -1,0 +1,30 @@
+{#-
+    Buckets of anonymous ids, for the models that sort or group every event of an id
+    (int_events sessionizes, sessions and page_views aggregate and number per session).
+
+    DuckDB keeps all the input of a window until it is sorted: on 100M events that is tens of GB
+    spilled to disk. Rows of different anonymous ids never meet in these sorts, so such a model
+    is written as a union of one select per bucket of ids (`bucket_of` the anonymous id), which
+    DuckDB runs one after another, each in memory. Each bucket holds about `bucket_rows` rows
+    (a var) of the raw events; a small table is one bucket, and the SQL is the same as without.
+    The buckets change how the work is cut, never the result.
+
+    The raw table is looked up only when SQL is compiled for execution, so it is not a parse-time
+    dependency of the models (staging is views, whose size the engine does not know).
+-#}
+{% macro anonymous_id_buckets() -%}
+    {%- if not execute -%}{{ return(1) }}{%- endif -%}
+    {%- set rows = table_row_estimate(source('raw', 'events')) -%}
+    {%- if rows is none -%}{{ return(1) }}{%- endif -%}
+    {%- set bucket_rows = var('bucket_rows') | int -%}
+    {{ return([1, ((rows + bucket_rows - 1) // bucket_rows) | int] | max) }}
+{%- endmacro %}
+
+{#- A filter keeping the rows of bucket `bucket` of `buckets` (every row when there is one). -#}
+{% macro in_bucket(column, bucket, buckets) -%}
+    {%- if buckets == 1 -%}
+        true
+    {%- else -%}
+        {{ bucket_of(column, buckets) }} = {{ bucket }}
+    {%- endif -%}
+{%- endmacro %}
