@@ -9,12 +9,19 @@
     (a var) of the raw events; a small table is one bucket, and the SQL is the same as without.
     The buckets change how the work is cut, never the result.
 
-    The raw table is looked up only when SQL is compiled for execution, so it is not a parse-time
-    dependency of the models (staging is views, whose size the engine does not know).
+    The raw table is found in the project's graph when SQL is compiled for execution, not with
+    `source()`: that would make it a dependency of the models (and of their unit tests, which
+    mock only their inputs; a unit test has no graph, and works in one bucket). Staging is
+    views, whose size the engine does not know.
 -#}
 {% macro anonymous_id_buckets() -%}
     {%- if not execute -%}{{ return(1) }}{%- endif -%}
-    {%- set rows = table_row_estimate(source('raw', 'events')) -%}
+    {%- set raw_events = graph.get('sources', {}).values()
+        | selectattr('source_name', 'equalto', 'raw')
+        | selectattr('name', 'equalto', 'events')
+        | list -%}
+    {%- if raw_events | length == 0 -%}{{ return(1) }}{%- endif -%}
+    {%- set rows = table_row_estimate(raw_events[0]) -%}
     {%- if rows is none -%}{{ return(1) }}{%- endif -%}
     {%- set bucket_rows = var('bucket_rows') | int -%}
     {{ return([1, ((rows + bucket_rows - 1) // bucket_rows) | int] | max) }}

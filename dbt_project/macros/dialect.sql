@@ -180,7 +180,10 @@
     hash({{ column }}) % {{ buckets }}
 {%- endmacro %}
 
-{#- The rows of a table from the engine's statistics, none when it is not a table. -#}
+{#-
+    The rows of a table from the engine's statistics, none when it is not a table. `relation`
+    is a relation or a graph node (anything with a schema and an identifier).
+-#}
 {% macro table_row_estimate(relation) -%}
     {{ return(adapter.dispatch('table_row_estimate')(relation)) }}
 {%- endmacro %}

@@ -31,7 +31,7 @@
 union all
 
 {% endif -%}
-(
+{%- if buckets > 1 %}({% endif %}
 
 with
 
@@ -208,5 +208,5 @@ final as (
 
 select * from final
 
-)
+{% if buckets > 1 %}){% endif %}
 {%- endfor %}

@@ -28,7 +28,7 @@
 union all
 
 {% endif -%}
-(
+{%- if buckets > 1 %}({% endif %}
 
 with
 
@@ -142,5 +142,5 @@ final as (
 
 select * from final
 
-)
+{% if buckets > 1 %}){% endif %}
 {%- endfor %}

@@ -25,7 +25,7 @@
 union all
 
 {% endif -%}
-(
+{%- if buckets > 1 %}({% endif %}
 
 with
 
@@ -136,5 +136,5 @@ final as (
 
 select * from final
 
-)
+{% if buckets > 1 %}){% endif %}
 {%- endfor %}
