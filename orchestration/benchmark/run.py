@@ -202,19 +202,23 @@ def run_benchmark(
         targets=None,
     )
 
-    def measured(run: RunMeasure | None = None) -> None:
-        # What is measured so far, so that a long benchmark that is stopped still tells.
+    def measured(run: RunMeasure | None = None) -> bool:
+        """Record a run (or the floor); False when the run failed, which ends the benchmark:
+        the runs after it would measure nothing meaningful."""
         if run is not None:
             result.runs.append(run)
-            log(f"  {run.seconds:.1f} s")
+            log(f"  {run.seconds:.1f} s{'' if run.success else ' (FAILED: stopping here)'}")
+        # What is measured so far, so that a long benchmark that is stopped still tells.
         if progress_path is not None:
             progress_path.write_text(result.to_json() + "\n")
+        return run is None or run.success
 
     # Parsing the dbt project happens once per change of it, not per run: done here, untimed.
     dbt_project(settings.dbt_project_dir)
     with PeakMemory() as memory:
         log(f"Full build: arrival days {first} to {last} ...")
-        measured(measure_run("full build", settings, instance, memory, first, last))
+        if not measured(measure_run("full build", settings, instance, memory, first, last)):
+            return result
 
         if config.floor:
             log("Floor: bare DuckDB on the same files ...")
@@ -232,10 +236,12 @@ def run_benchmark(
         new_day = config.end_date
         _link_days(generator.out, landing, new_day, new_day)
         log(f"One more day: arrival day {new_day} ...")
-        measured(measure_run("one more day", settings, instance, memory, new_day, new_day))
+        if not measured(measure_run("one more day", settings, instance, memory, new_day, new_day)):
+            return result
 
         log(f"Nothing new: arrival day {new_day} again ...")
-        measured(measure_run("nothing new", settings, instance, memory, new_day, new_day))
+        if not measured(measure_run("nothing new", settings, instance, memory, new_day, new_day)):
+            return result
 
     result.targets = _targets(result.runs, result.floor)
     result.complete = True

@@ -12,6 +12,7 @@ import pytest
 from orchestration.benchmark import run
 from orchestration.benchmark.cli import count, main
 from orchestration.benchmark.memory import PeakMemory, process_tree_rss
+from orchestration.benchmark.pipeline import RunMeasure
 
 
 def test_counts_take_suffixes():
@@ -108,3 +109,20 @@ def test_smoke_writes_what_it_measured_after_each_run(smoke):
     assert [r["name"] for r in before_last["runs"]] == ["full build", "one more day"]
     assert before_last["floor"]["stages"][0]["name"] == "load"
     assert smoke["complete"] is True
+
+
+def test_a_failed_run_ends_the_benchmark(tmp_path, monkeypatch, capsys):
+    def failed_build(name, settings, instance, memory, start, end):
+        return RunMeasure(name, start, end, success=False, seconds=1.5)
+
+    monkeypatch.setattr(run, "measure_run", failed_build)
+
+    code = main(["--events", "500", "--days", "1", "--work-dir", str(tmp_path)])
+
+    written = json.loads((tmp_path / "results-500.json").read_text())
+    assert code == 1
+    assert [r["name"] for r in written["runs"]] == ["full build"]
+    assert written["complete"] is False
+    assert written["floor"] is None
+    assert written["targets"] is None
+    assert "full build (FAILED)" in capsys.readouterr().out
