@@ -30,24 +30,39 @@ union all
 {% endif -%}
 {%- if buckets > 1 %}({% endif %}
 
+{#
+    The windows run on the few columns they need; the page's columns are joined back to the
+    page views alone by (tenant_id, message_id): sorting every column of every event is what
+    makes a large table spill.
+#}
 with
 
-events as (
+classified_events as (
 
-    select * from {{ ref('int_events') }}
+    select
+        tenant_id,
+        message_id,
+        session_key,
+        event_time,
+        received_at,
+        event_name = 'page_view' as is_page_view,
+        event_name in {{ names_list('page_ping_events') }} as is_ping,
+        case
+            when event_name in {{ names_list('page_ping_events') }}
+                then {{ json_get_double('properties', '$.scroll_depth') }}
+        end as ping_scroll_depth,
+    from {{ ref('int_events') }}
     where {{ is_affected('anonymous_id') }}
         and {{ in_bucket('anonymous_id', bucket, buckets) }}
 
 ),
 
-classified_events as (
+page_view_columns as (
 
-    select
-        *,
-        event_name = 'page_view' as is_page_view,
-        event_name in {{ names_list('page_ping_events') }} as is_ping,
-        {{ json_get_double('properties', '$.scroll_depth') }} as ping_scroll_depth,
-    from events
+    select * from {{ ref('int_events') }}
+    where event_name = 'page_view'
+        and {{ is_affected('anonymous_id') }}
+        and {{ in_bucket('anonymous_id', bucket, buckets) }}
 
 ),
 
@@ -100,25 +115,25 @@ final as (
 
     select
         page_view_events.tenant_id,
-        page_view_events.project_id,
+        page_view_columns.project_id,
         page_view_events.message_id,
         page_view_events.session_key,
-        page_view_events.person_id,
-        page_view_events.anonymous_id,
+        page_view_columns.person_id,
+        page_view_columns.anonymous_id,
         page_view_events.event_time as viewed_at,
         cast(page_view_events.event_time as date) as view_date,
-        page_view_events.page_url,
-        page_view_events.page_path,
-        page_view_events.page_title,
-        page_view_events.page_referrer,
-        page_view_events.referrer_host,
-        page_view_events.utm_source,
-        page_view_events.utm_medium,
-        page_view_events.utm_campaign,
-        page_view_events.utm_term,
-        page_view_events.utm_content,
-        page_view_events.device_type,
-        page_view_events.country_code,
+        page_view_columns.page_url,
+        page_view_columns.page_path,
+        page_view_columns.page_title,
+        page_view_columns.page_referrer,
+        page_view_columns.referrer_host,
+        page_view_columns.utm_source,
+        page_view_columns.utm_medium,
+        page_view_columns.utm_campaign,
+        page_view_columns.utm_term,
+        page_view_columns.utm_content,
+        page_view_columns.device_type,
+        page_view_columns.country_code,
         page_view_events.page_view_number,
         page_view_events.page_view_number = 1 as is_entrance,
         page_view_events.page_view_number = page_view_events.session_page_view_count as is_exit,
@@ -134,6 +149,9 @@ final as (
             else page_pings.max_scroll_depth
         end as scroll_depth,
     from page_view_events
+    inner join page_view_columns
+        on page_view_events.tenant_id = page_view_columns.tenant_id
+        and page_view_events.message_id = page_view_columns.message_id
     left join page_pings
         on page_view_events.session_key = page_pings.session_key
         and page_view_events.page_view_group = page_pings.page_view_group
