@@ -35,3 +35,18 @@
         {{ bucket_of(column, buckets) }} = {{ bucket }}
     {%- endif -%}
 {%- endmacro %}
+
+{#-
+    The start and end of one bucket's select in a bucketed model, which loops
+    `for bucket in range(buckets)`: `union all` before every bucket but the first, and the
+    select in parentheses when there are several (one bucket is the plain select).
+-#}
+{% macro bucket_open(first, buckets) -%}
+    {%- if not first %}union all
+{% endif -%}
+    {%- if buckets > 1 %}({% endif -%}
+{%- endmacro %}
+
+{% macro bucket_close(buckets) -%}
+    {%- if buckets > 1 %}){% endif -%}
+{%- endmacro %}

@@ -23,12 +23,7 @@
 {%- set buckets = anonymous_id_buckets() -%}
 
 {% for bucket in range(buckets) %}
-{%- if not loop.first %}
-
-union all
-
-{% endif -%}
-{%- if buckets > 1 %}({% endif %}
+{{ bucket_open(loop.first, buckets) }}
 
 {#
     The windows run on the few columns they need; the page's columns are joined back to the
@@ -160,5 +155,5 @@ final as (
 
 select * from final
 
-{% if buckets > 1 %}){% endif %}
+{{ bucket_close(buckets) }}
 {%- endfor %}

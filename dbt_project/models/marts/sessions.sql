@@ -20,12 +20,7 @@
 {%- set buckets = anonymous_id_buckets() -%}
 
 {% for bucket in range(buckets) %}
-{%- if not loop.first %}
-
-union all
-
-{% endif -%}
-{%- if buckets > 1 %}({% endif %}
+{{ bucket_open(loop.first, buckets) }}
 
 with
 
@@ -136,5 +131,5 @@ final as (
 
 select * from final
 
-{% if buckets > 1 %}){% endif %}
+{{ bucket_close(buckets) }}
 {%- endfor %}
