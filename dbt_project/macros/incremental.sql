@@ -92,13 +92,17 @@
     where {{ is_affected('anonymous_id') }}
 {%- endmacro %}
 
-{#- tenant_id, project_id, hour_start of every hour with an event of an affected anonymous id. -#}
+{#-
+    tenant_id, project_id, hour_start of every hour with an event of an affected anonymous id. It
+    reads the raw events rather than `stg_events`: the same rows and event times, without the
+    staging view's parsing and user-agent join, and a model uses it twice or three times.
+-#}
 {% macro affected_event_hours() -%}
     select distinct
         tenant_id,
         project_id,
-        {{ hour_start('event_time') }} as hour_start,
-    from {{ ref('stg_events') }}
+        {{ hour_start(event_time()) }} as hour_start,
+    from {{ source('raw', 'events') }}
     where {{ is_affected('anonymous_id') }}
 {%- endmacro %}
 

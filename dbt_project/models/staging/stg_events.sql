@@ -26,11 +26,7 @@ renamed as (
         message_id,
         event_type,
         event_name,
-        case
-            when sent_at is not null
-                then {{ add_timestamp_difference('received_at', 'timestamp', 'sent_at') }}
-            else timestamp
-        end as event_time,
+        {{ event_time() }} as event_time,
         timestamp as device_timestamp,
         sent_at,
         received_at,
