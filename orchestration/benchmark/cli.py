@@ -60,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
         "--threads",
         type=int,
         default=int(os.environ.get("DUCKDB_THREADS", str(os.cpu_count() or 2))),
-        help="DuckDB threads for the pipeline and the floor (default: DUCKDB_THREADS or cores)",
+        help="DuckDB threads for the loader and the floor; dbt's DuckDB uses every core "
+        "(default: DUCKDB_THREADS or cores)",
     )
     parser.add_argument(
         "--memory-limit",
