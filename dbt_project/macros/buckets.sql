@@ -27,13 +27,33 @@
     {{ return([1, ((rows + bucket_rows - 1) // bucket_rows) | int] | max) }}
 {%- endmacro %}
 
-{#- A filter keeping the rows of bucket `bucket` of `buckets` (every row when there is one). -#}
+{#-
+    A filter keeping the rows of bucket `bucket` of `buckets` (every row when there is one).
+
+    Written as a range of one value, not `= bucket`: DuckDB estimates an equality on the hash at
+    a few dozen rows whatever the table, and with that estimate it builds its join hash tables
+    on the bucket's rows, every column of millions of them, instead of on the other side. A
+    range it estimates at a fifth of the table, which is near the truth.
+-#}
 {% macro in_bucket(column, bucket, buckets) -%}
     {%- if buckets == 1 -%}
         true
     {%- else -%}
-        {{ bucket_of(column, buckets) }} = {{ bucket }}
+        {{ bucket_of(column, buckets) }} >= {{ bucket }} and {{ bucket_of(column, buckets) }} < {{ bucket + 1 }}
     {%- endif -%}
+{%- endmacro %}
+
+{#-
+    The rows of bucket `bucket` that this run rebuilds: `in_bucket` and `is_affected` on the
+    anonymous id, with the affected ids cut to the same bucket. Uncut, every bucket compares its
+    rows with the same set of ids, which DuckDB computes once as a subplan shared by all the
+    buckets, and the buckets' work is then held in memory together. On 10M events in 6 buckets,
+    with DuckDB's memory limit at 1GB, the incremental page_views ran out of memory with the
+    shared set; with the cut one it took 12.5 s.
+-#}
+{% macro affected_in_bucket(column, bucket, buckets) -%}
+    {{ is_affected(column, bucket=bucket, buckets=buckets) }}
+        and {{ in_bucket(column, bucket, buckets) }}
 {%- endmacro %}
 
 {#-

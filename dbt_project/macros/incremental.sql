@@ -45,14 +45,20 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- tenant_id, project_id, anonymous_id of every anonymous id with an event in the window. -#}
-{% macro affected_anonymous_ids() -%}
+{#-
+    tenant_id, project_id, anonymous_id of every anonymous id with an event in the window; with
+    `bucket` and `buckets`, of those in that bucket only (macros/buckets.sql).
+-#}
+{% macro affected_anonymous_ids(bucket=none, buckets=1) -%}
     select distinct
         tenant_id,
         project_id,
         anonymous_id,
     from {{ source('raw', 'events') }}
     where {{ received_in_window('received_at') }}
+    {%- if bucket is not none %}
+        and {{ in_bucket('anonymous_id', bucket, buckets) }}
+    {%- endif %}
 {%- endmacro %}
 
 {#-
@@ -106,8 +112,11 @@
     where {{ is_affected('anonymous_id') }}
 {%- endmacro %}
 
-{% macro affected_keys(key) -%}
-    {%- if key == 'anonymous_id' -%}{{ affected_anonymous_ids() }}
+{% macro affected_keys(key, bucket=none, buckets=1) -%}
+    {%- if bucket is not none and key != 'anonymous_id' -%}
+        {{ exceptions.raise_compiler_error('only anonymous ids are bucketed, not ' ~ key) }}
+    {%- endif -%}
+    {%- if key == 'anonymous_id' -%}{{ affected_anonymous_ids(bucket, buckets) }}
     {%- elif key == 'person_id' -%}{{ affected_person_ids() }}
     {%- elif key == 'view_date' -%}{{ affected_page_view_days() }}
     {%- elif key == 'hour_start' -%}{{ affected_event_hours() }}
@@ -127,13 +136,14 @@
 {#-
     A filter keeping the rows of the keys the window touches (every row when building all).
     `key` names a key of the table above; `expressions` are what to compare with its columns
-    (by default the columns themselves).
+    (by default the columns themselves). With `bucket` and `buckets`, only the keys of that
+    bucket are compared with (anonymous ids only; see `affected_in_bucket`).
 -#}
-{% macro is_affected(key, expressions=none) -%}
+{% macro is_affected(key, expressions=none, bucket=none, buckets=1) -%}
     {%- if rebuilds_affected_rows_only() -%}
         {%- set columns = ['tenant_id', 'project_id', key] -%}
         ({{ (expressions or columns) | join(', ') }}) in (
-            select {{ columns | join(', ') }} from ({{ affected_keys(key) }})
+            select {{ columns | join(', ') }} from ({{ affected_keys(key, bucket, buckets) }})
         )
     {%- else -%}
         true

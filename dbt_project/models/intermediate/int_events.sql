@@ -34,8 +34,7 @@ events as (
 
     select * from {{ ref('stg_events') }}
     where not is_bot
-        and {{ is_affected('anonymous_id') }}
-        and {{ in_bucket('anonymous_id', bucket, buckets) }}
+        and {{ affected_in_bucket('anonymous_id', bucket, buckets) }}
 
 ),
 
@@ -55,8 +54,7 @@ event_order as (
         received_at,
     from {{ ref('stg_events') }}
     where not is_bot
-        and {{ is_affected('anonymous_id') }}
-        and {{ in_bucket('anonymous_id', bucket, buckets) }}
+        and {{ affected_in_bucket('anonymous_id', bucket, buckets) }}
 
 ),
 

@@ -47,8 +47,7 @@ classified_events as (
                 then {{ json_get_double('properties', '$.scroll_depth') }}
         end as ping_scroll_depth,
     from {{ ref('int_events') }}
-    where {{ is_affected('anonymous_id') }}
-        and {{ in_bucket('anonymous_id', bucket, buckets) }}
+    where {{ affected_in_bucket('anonymous_id', bucket, buckets) }}
 
 ),
 
@@ -56,8 +55,7 @@ page_view_columns as (
 
     select * from {{ ref('int_events') }}
     where event_name = 'page_view'
-        and {{ is_affected('anonymous_id') }}
-        and {{ in_bucket('anonymous_id', bucket, buckets) }}
+        and {{ affected_in_bucket('anonymous_id', bucket, buckets) }}
 
 ),
 

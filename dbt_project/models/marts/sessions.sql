@@ -27,8 +27,7 @@ with
 events as (
 
     select * from {{ ref('int_events') }}
-    where {{ is_affected('anonymous_id') }}
-        and {{ in_bucket('anonymous_id', bucket, buckets) }}
+    where {{ affected_in_bucket('anonymous_id', bucket, buckets) }}
 
 ),
 
