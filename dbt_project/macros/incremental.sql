@@ -56,7 +56,7 @@
         anonymous_id,
     from {{ source('raw', 'events') }}
     where {{ received_in_window('received_at') }}
-    {%- if bucket is not none %}
+    {%- if bucket is not none and buckets > 1 %}
         and {{ in_bucket('anonymous_id', bucket, buckets) }}
     {%- endif %}
 {%- endmacro %}
