@@ -15,7 +15,11 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
-        pre_hook="{{ delete_affected_rows('anonymous_id') }}",
+        pre_hook=[
+            "{{ one_thread_for_incremental_buckets() }}",
+            "{{ delete_affected_rows('anonymous_id') }}",
+        ],
+        post_hook="{{ all_threads_after_incremental_buckets() }}",
         on_schema_change='fail',
     )
 }}
