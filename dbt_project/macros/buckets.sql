@@ -40,9 +40,9 @@
     The rows of bucket `bucket` that this run rebuilds: `in_bucket` and `is_affected` on the
     anonymous id, with the affected ids cut to the same bucket, so that each bucket hashes only
     its own ids. Uncut, DuckDB computed the one set of ids once and re-used it in every bucket
-    (a materialized subplan), and the incremental page_views then held the buckets' work in
-    memory together: on 10M events in 6 buckets, with DuckDB's memory limit at 1GB, it ran out
-    of memory, and with no such subplan it completed (README, Benchmark).
+    (a materialized subplan), and on 10M events in 6 buckets, with DuckDB's memory limit at 1GB,
+    the incremental page_views ran out of memory. Cut, the plan has no such subplan. At 100M
+    that alone was not enough: see `one_thread_for_incremental_buckets` below.
 -#}
 {% macro affected_in_bucket(column, bucket, buckets) -%}
     {{ is_affected(column, bucket=bucket, buckets=buckets) }}
