@@ -73,13 +73,14 @@
     slower, never different.
 -#}
 {% macro one_thread_for_incremental_buckets() -%}
-    {%- if execute and rebuilds_affected_rows_only() and anonymous_id_buckets() > 1 -%}
-        set threads = 1
-    {%- endif -%}
+    {%- if rebuilds_affected_rows_in_buckets() -%}set threads = 1{%- endif -%}
 {%- endmacro %}
 
 {% macro all_threads_after_incremental_buckets() -%}
-    {%- if execute and rebuilds_affected_rows_only() and anonymous_id_buckets() > 1 -%}
-        reset threads
-    {%- endif -%}
+    {%- if rebuilds_affected_rows_in_buckets() -%}reset threads{%- endif -%}
+{%- endmacro %}
+
+{#- Whether this is an incremental run with a window over more than one bucket. -#}
+{% macro rebuilds_affected_rows_in_buckets() -%}
+    {{ return(execute and rebuilds_affected_rows_only() and anonymous_id_buckets() > 1) }}
 {%- endmacro %}
