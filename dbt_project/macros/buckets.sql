@@ -42,7 +42,7 @@
     its own ids. Uncut, DuckDB computed the one set of ids once and re-used it in every bucket
     (a materialized subplan), and on 10M events in 6 buckets, with DuckDB's memory limit at 1GB,
     the incremental page_views ran out of memory. Cut, the plan has no such subplan. At 100M
-    that alone was not enough: see `one_thread_for_incremental_buckets` below.
+    that alone was not enough: see `written_join_sides_for_incremental_buckets` below.
 -#}
 {% macro affected_in_bucket(column, bucket, buckets) -%}
     {{ is_affected(column, bucket=bucket, buckets=buckets) }}
@@ -65,19 +65,24 @@
 {%- endmacro %}
 
 {#-
-    Pre- and post-hook of a bucketed model: its incremental run over several buckets uses one
-    DuckDB thread, and the next model all of them again. At 100M events, with DuckDB's memory
-    limit at 10GB, the incremental page_views (6 buckets) ran out of memory with 2 threads and
-    completed with 1; the full build, which holds more rows per bucket, completes with 2. A
-    model that fails skips its post-hook, so the rest of that dbt invocation runs on one thread:
-    slower, never different.
+    Pre- and post-hook of a bucketed model: its incremental run over several buckets keeps the
+    join sides as written (DuckDB's `build_side_probe_side` optimizer off), and the next model
+    plans as usual again. DuckDB estimates `hash(anonymous_id) % n = k` at a few dozen rows
+    whatever the table, so it built the semi join of a bucket's page views (every column the mart
+    keeps) with the affected ids on the page views' side: at 100M events, with DuckDB's memory
+    limit at 10GB, the incremental page_views (6 buckets) ran out of memory, with 2 threads and
+    with 1. As written, `x in (select ...)` builds on the affected ids. A model that fails skips
+    its post-hook, so the rest of that dbt invocation keeps the written sides: a plan that may
+    be slower, never a different result.
 -#}
-{% macro one_thread_for_incremental_buckets() -%}
-    {%- if rebuilds_affected_rows_in_buckets() -%}set threads = 1{%- endif -%}
+{% macro written_join_sides_for_incremental_buckets() -%}
+    {%- if rebuilds_affected_rows_in_buckets() -%}
+        set disabled_optimizers = 'build_side_probe_side'
+    {%- endif -%}
 {%- endmacro %}
 
-{% macro all_threads_after_incremental_buckets() -%}
-    {%- if rebuilds_affected_rows_in_buckets() -%}reset threads{%- endif -%}
+{% macro planned_join_sides_after_incremental_buckets() -%}
+    {%- if rebuilds_affected_rows_in_buckets() -%}reset disabled_optimizers{%- endif -%}
 {%- endmacro %}
 
 {#- Whether this is an incremental run with a window over more than one bucket. -#}

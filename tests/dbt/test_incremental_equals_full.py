@@ -98,15 +98,15 @@ def test_the_incremental_runs_worked_in_buckets(incremental_warehouse: Warehouse
     assert compiled.read_text().count("union all") + 1 == -(-events // BUCKET_ROWS)
 
 
-def test_only_the_incremental_page_views_ran_on_one_thread_and_gave_the_threads_back(
+def test_only_the_incremental_page_views_kept_the_written_join_sides_and_reset_them(
     incremental_warehouse: Warehouse, full_warehouse: Warehouse
 ) -> None:
-    """Six windowed runs over several buckets: six `set threads = 1`, each undone after."""
+    """Six windowed runs over several buckets: six times the optimizer off, each undone after."""
     incremental_log = (incremental_warehouse.target_path / "logs" / "dbt.log").read_text()
     full_log = (full_warehouse.target_path / "logs" / "dbt.log").read_text()
-    assert incremental_log.count("set threads = 1") == 6
-    assert incremental_log.count("reset threads") == 6
-    assert full_log.count("set threads") == full_log.count("reset threads") == 0
+    assert incremental_log.count("set disabled_optimizers = 'build_side_probe_side'") == 6
+    assert incremental_log.count("reset disabled_optimizers") == 6
+    assert full_log.count("disabled_optimizers") == 0
 
 
 def test_every_mart_of_incremental_runs_equals_a_full_refresh_row_for_row(

@@ -16,10 +16,10 @@
         materialized='incremental',
         incremental_strategy='append',
         pre_hook=[
-            "{{ one_thread_for_incremental_buckets() }}",
+            "{{ written_join_sides_for_incremental_buckets() }}",
             "{{ delete_affected_rows('anonymous_id') }}",
         ],
-        post_hook="{{ all_threads_after_incremental_buckets() }}",
+        post_hook="{{ planned_join_sides_after_incremental_buckets() }}",
         on_schema_change='fail',
     )
 }}
