@@ -1,4 +1,5 @@
-"""Each distinct user agent is parsed once, and incremental runs never parse it again."""
+"""Each distinct user agent is parsed once; incremental runs never parse it again nor leave
+their temporary table behind."""
 
 from __future__ import annotations
 
@@ -66,3 +67,43 @@ def test_known_user_agents_are_not_parsed_again(warehouse: Warehouse) -> None:
         (GOOGLEBOT, "bot", None, "Googlebot"),
         (IPHONE, "mobile", "parsed on day 1", "Mobile Safari"),
     ]
+
+
+def test_incremental_run_leaves_no_temporary_table(warehouse: Warehouse) -> None:
+    warehouse.insert_events(
+        [
+            event_row(
+                "m1",
+                event_name="page_view",
+                anonymous_id="a",
+                user_agent=IPHONE,
+                timestamp=datetime(2025, 3, 1, 10),
+            )
+        ]
+    )
+    warehouse.dbt("run", "--select", "stg_user_agents")
+    warehouse.insert_events(
+        [
+            event_row(
+                "m2",
+                event_name="page_view",
+                anonymous_id="g",
+                user_agent=GOOGLEBOT,
+                timestamp=datetime(2025, 3, 2, 10),
+            )
+        ]
+    )
+    warehouse.dbt(
+        "run",
+        "--select",
+        "stg_user_agents",
+        variables={"min_date": "2025-03-02", "max_date": "2025-03-03"},
+    )
+
+    assert (
+        warehouse.query(
+            "select table_catalog, table_schema, table_name from information_schema.tables "
+            "where contains(table_name, '__dbt_tmp')"
+        )
+        == []
+    )
