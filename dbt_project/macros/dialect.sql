@@ -170,29 +170,3 @@
 {% macro duckdb__record(columns) -%}
     struct_pack({{ columns | join(', ') }})
 {%- endmacro %}
-
-{#- Which of `buckets` buckets (0 to buckets - 1) a value falls in, by a hash of it. -#}
-{% macro bucket_of(column, buckets) -%}
-    {{ return(adapter.dispatch('bucket_of')(column, buckets)) }}
-{%- endmacro %}
-
-{% macro duckdb__bucket_of(column, buckets) -%}
-    hash({{ column }}) % {{ buckets }}
-{%- endmacro %}
-
-{#-
-    The rows of a table from the engine's statistics, none when it is not a table. `relation`
-    is a relation or a graph node (anything with a schema and an identifier).
--#}
-{% macro table_row_estimate(relation) -%}
-    {{ return(adapter.dispatch('table_row_estimate')(relation)) }}
-{%- endmacro %}
-
-{% macro duckdb__table_row_estimate(relation) -%}
-    {%- set query -%}
-        select estimated_size from duckdb_tables()
-        where schema_name = '{{ relation.schema }}' and table_name = '{{ relation.identifier }}'
-    {%- endset -%}
-    {%- set rows = run_query(query).columns[0].values() -%}
-    {{ return(rows[0] if rows | length > 0 else none) }}
-{%- endmacro %}

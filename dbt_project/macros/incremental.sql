@@ -1,20 +1,16 @@
 {#-
-    The incremental window and the rows it touches.
+    The incremental window, and what a windowed run replaces.
 
-    A run gets its partition window as vars `min_date` / `max_date`, half-open on `received_at`
-    (`>= min_date and < max_date`); unset means no bound, so both unset is a full build. The
-    Dagster assets pass it as the environment variables WAREHOUSE_MIN_DATE / WAREHOUSE_MAX_DATE
-    instead (see `window_bound`).
-    Newly arrived events can land anywhere in history (late events, a login that stitches earlier
-    anonymous events), so incremental models do not append the window: each deletes and
-    rebuilds every row of the keys the window touches, wherever in history they are:
+    A run gets its window as vars `min_date` / `max_date`: arrival days (the `date=` folder a
+    file landed in, `_landing_date`), half-open (`>= min_date and < max_date`); unset means no
+    bound, so both unset is a full build. The Dagster assets pass it as the environment
+    variables WAREHOUSE_MIN_DATE / WAREHOUSE_MAX_DATE instead (see `window_bound`).
 
-    | key           | columns                                | touched when                           |
-    |---------------|----------------------------------------|----------------------------------------|
-    | anonymous_id  | tenant_id, project_id, anonymous_id    | the anonymous id has an event in it    |
-    | person_id     | tenant_id, project_id, person_id       | the person is, or was, one of those ids|
-    | view_date     | tenant_id, project_id, view_date       | a page view of those ids is on the day |
-    | hour_start    | tenant_id, project_id, hour_start      | an event of those ids is in the hour   |
+    The unit of recomputation is the session (see the project's README, "Incremental runs"):
+    `int_event_sessions` re-sessionizes each anonymous id touched by the window from its
+    session before the first touched event onwards, and records what it re-derived; the marts
+    read that record (`rederived_partitions`, `changed_event_positions`, `changed_persons`)
+    and replace only the sessions, page views, hours, days and persons it names.
 -#}
 
 {#-
@@ -32,131 +28,297 @@
     {{- return(value) -}}
 {%- endmacro %}
 
-{#- The half-open window filter on a received_at column. -#}
-{% macro received_in_window(column='received_at') -%}
+{#- The half-open window filter on an arrival-date column (every row when unbounded). -#}
+{% macro arrived_in_window(column='_landing_date') -%}
     {%- set min_date = window_bound('min_date') -%}
     {%- set max_date = window_bound('max_date') -%}
     {%- if min_date is none and max_date is none -%}
         true
     {%- else -%}
-        {%- if min_date is not none -%}{{ column }} >= cast('{{ min_date }}' as timestamp){%- endif -%}
+        {%- if min_date is not none -%}{{ column }} >= cast('{{ min_date }}' as date){%- endif -%}
         {%- if min_date is not none and max_date is not none %} and {% endif -%}
-        {%- if max_date is not none -%}{{ column }} < cast('{{ max_date }}' as timestamp){%- endif -%}
+        {%- if max_date is not none -%}{{ column }} < cast('{{ max_date }}' as date){%- endif -%}
     {%- endif -%}
 {%- endmacro %}
 
 {#-
-    tenant_id, project_id, anonymous_id of every anonymous id with an event in the window; with
-    `bucket` and `buckets`, of those in that bucket only (macros/buckets.sql).
--#}
-{% macro affected_anonymous_ids(bucket=none, buckets=1) -%}
-    select distinct
-        tenant_id,
-        project_id,
-        anonymous_id,
-    from {{ source('raw', 'events') }}
-    where {{ received_in_window('received_at') }}
-    {%- if bucket is not none and buckets > 1 %}
-        and {{ in_bucket('anonymous_id', bucket, buckets) }}
-    {%- endif %}
-{%- endmacro %}
-
-{#-
-    tenant_id, project_id, person_id of every person whose rows the window can change: the
-    affected anonymous ids themselves and every user id ever linked to them, which covers the
-    person each of them belonged to before the run and the one it belongs to now.
--#}
-{% macro affected_person_ids() -%}
-    select
-        tenant_id,
-        project_id,
-        anonymous_id as person_id,
-    from ({{ affected_anonymous_ids() }})
-    union
-    select
-        links.tenant_id,
-        links.project_id,
-        links.user_id as person_id,
-    from {{ ref('int_identity_links') }} as links
-    inner join ({{ affected_anonymous_ids() }}) as affected
-        on links.tenant_id = affected.tenant_id
-        and links.project_id = affected.project_id
-        and links.anonymous_id = affected.anonymous_id
-{%- endmacro %}
-
-{#-
-    tenant_id, project_id, view_date of every day with a page view of an affected anonymous id
-    (page_views is rebuilt first, and a page view keeps its day, so old and new days are both
-    in it).
--#}
-{% macro affected_page_view_days() -%}
-    select distinct
-        tenant_id,
-        project_id,
-        view_date,
-    from {{ ref('page_views') }}
-    where {{ is_affected('anonymous_id') }}
-{%- endmacro %}
-
-{#-
-    tenant_id, project_id, hour_start of every hour with an event of an affected anonymous id. It
-    reads the raw events rather than `stg_events`: the same rows and event times, without the
-    staging view's parsing and user-agent join, and a model uses it twice or three times.
--#}
-{% macro affected_event_hours() -%}
-    select distinct
-        tenant_id,
-        project_id,
-        {{ hour_start(event_time()) }} as hour_start,
-    from {{ source('raw', 'events') }}
-    where {{ is_affected('anonymous_id') }}
-{%- endmacro %}
-
-{% macro affected_keys(key, bucket=none, buckets=1) -%}
-    {%- if bucket is not none and key != 'anonymous_id' -%}
-        {{ exceptions.raise_compiler_error('only anonymous ids are bucketed, not ' ~ key) }}
-    {%- endif -%}
-    {%- if key == 'anonymous_id' -%}{{ affected_anonymous_ids(bucket, buckets) }}
-    {%- elif key == 'person_id' -%}{{ affected_person_ids() }}
-    {%- elif key == 'view_date' -%}{{ affected_page_view_days() }}
-    {%- elif key == 'hour_start' -%}{{ affected_event_hours() }}
-    {%- else -%}{{ exceptions.raise_compiler_error('unknown incremental key: ' ~ key) }}
-    {%- endif -%}
-{%- endmacro %}
-
-{#-
-    Whether this run rebuilds only what the window touches: an incremental run of an existing
+    Whether this run replaces only what the window touched: an incremental run of an existing
     table with a window. Otherwise the model is built from all rows.
 -#}
-{% macro rebuilds_affected_rows_only() -%}
+{% macro is_windowed_run() -%}
     {%- set bounded = window_bound('min_date') is not none or window_bound('max_date') is not none -%}
     {{ return(is_incremental() and bounded) }}
 {%- endmacro %}
 
 {#-
-    A filter keeping the rows of the keys the window touches (every row when building all).
-    `key` names a key of the table above; `expressions` are what to compare with its columns
-    (by default the columns themselves). With `bucket` and `buckets`, only the keys of that
-    bucket are compared with (anonymous ids only; see `affected_in_bucket`).
+    The window as a string literal, e.g. '2025-03-01..2025-03-02' ('..' for a full build):
+    what `int_event_sessions` and `int_anonymous_id_persons` write beside the rows a run
+    re-derived, so that every later model of the same window (in this invocation, or in a
+    re-run after a failure) finds them.
 -#}
-{% macro is_affected(key, expressions=none, bucket=none, buckets=1) -%}
-    {%- if rebuilds_affected_rows_only() -%}
-        {%- set columns = ['tenant_id', 'project_id', key] -%}
-        ({{ (expressions or columns) | join(', ') }}) in (
-            select {{ columns | join(', ') }} from ({{ affected_keys(key, bucket, buckets) }})
+{% macro window_label() -%}
+    '{{ window_bound('min_date') or '' }}..{{ window_bound('max_date') or '' }}'
+{%- endmacro %}
+
+{#-
+    The sessionization partition of an event or session: events are sessionized per tenant,
+    project, anonymous id and client session id (none is its own partition). Client session
+    ids are never empty (`stg_events` turns '' into null).
+-#}
+{% macro session_partition(session_id='session_id') -%}
+    coalesce({{ session_id }}, '')
+{%- endmacro %}
+
+{#-
+    tenant_id, project_id, anonymous_id, session_partition, rederived_from: every
+    sessionization partition the window re-derived, and from which event time on. Every
+    session of such a partition that starts at or after `rederived_from` (every event at or
+    after it) was replaced; those before it are as they were.
+-#}
+{% macro rederived_partitions() -%}
+    select
+        tenant_id,
+        project_id,
+        anonymous_id,
+        session_partition,
+        min(rederived_from) as rederived_from
+    from {{ ref('int_event_sessions') }}
+    where rederived_for = {{ window_label() }}
+    group by tenant_id, project_id, anonymous_id, session_partition
+{%- endmacro %}
+
+{#-
+    tenant_id, project_id, anonymous_id, event_time, session_key, session_start: every event the
+    window added, moved, removed or put in another session, at its new place and (for moved,
+    removed and re-keyed events) at its old place.
+-#}
+{% macro changed_event_positions() -%}
+    select
+        tenant_id,
+        project_id,
+        anonymous_id,
+        event_time,
+        session_key,
+        session_start
+    from {{ ref('int_event_sessions') }}
+    where rederived_for = {{ window_label() }}
+        and (is_changed or is_superseded)
+{%- endmacro %}
+
+{#-
+    tenant_id, project_id, anonymous_id, person_id, previous_person_id: every anonymous id whose
+    person the window changed (a login, or a later login as another user).
+-#}
+{% macro changed_persons() -%}
+    select
+        tenant_id,
+        project_id,
+        anonymous_id,
+        person_id,
+        previous_person_id
+    from {{ ref('int_anonymous_id_persons') }}
+    where changed_for = {{ window_label() }}
+{%- endmacro %}
+
+{#-
+    Custom incremental strategy `replace_scope`: delete the rows of the target that the run
+    replaces, then insert the model's rows, in one transaction. The model names its scope in
+    its config (`scope=`); `replaced_scope` turns it into a predicate on the target's rows.
+    This is DuckDB's delete+insert of what would be, on an engine with only append and
+    partition overwrite, the partitions the scope touches.
+-#}
+{% macro get_incremental_replace_scope_sql(arg_dict) -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set source = arg_dict['temp_relation'] -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    delete from {{ target }} as target
+    where {{ replaced_scope(config.get('scope'), source) }};
+
+    insert into {{ target }} ({{ columns }})
+    select {{ columns }} from {{ source }}
+{%- endmacro %}
+
+{#-
+    The target's rows (alias `target`) that a run with scope `scope` replaces. `source` is the
+    run's new rows.
+    - all: every row (a small table recomputed whole).
+    - rederived_events: the live rows of each re-derived partition from its `rederived_from`
+      on (superseded rows are kept: they tell the marts of this window what changed).
+    - rederived_sessions: sessions (or page views) of the re-derived partitions from their
+      `rederived_from` on, and every session (page view) of an anonymous id whose person changed.
+    - changed_hours, changed_days: the hours or days of `changed_event_positions` (and of every
+      event of an anonymous id whose person changed).
+    - changed_persons: every row of a person whose rows the window changed.
+-#}
+{% macro replaced_scope(scope, source) -%}
+    {%- if scope == 'all' -%}
+        true
+    {%- elif scope == 'rederived_events' -%}
+        not target.is_superseded
+        and exists (
+            select 1 from {{ source }} as replacement
+            where replacement.tenant_id = target.tenant_id
+                and replacement.project_id = target.project_id
+                and replacement.anonymous_id = target.anonymous_id
+                and replacement.session_partition = target.session_partition
+                and target.event_time >= replacement.rederived_from
+        )
+    {%- elif scope == 'rederived_sessions' -%}
+        {{ is_rederived('target', 'session_start') }} or {{ has_changed_person('target') }}
+    {%- elif scope == 'rederived_page_views' -%}
+        {{ is_rederived('target', 'viewed_at') }} or {{ has_changed_person('target') }}
+    {%- elif scope == 'changed_hours' -%}
+        (target.tenant_id, target.project_id, target.hour_start) in (
+            select tenant_id, project_id, hour_start from ({{ changed_hours() }})
+        )
+    {%- elif scope == 'changed_days' -%}
+        (target.tenant_id, target.project_id, target.view_date) in (
+            select tenant_id, project_id, view_date from ({{ changed_page_view_days() }})
+        )
+    {%- elif scope == 'changed_persons' -%}
+        (target.tenant_id, target.project_id, target.person_id) in (
+            select tenant_id, project_id, person_id from ({{ changed_person_days() }})
         )
     {%- else -%}
-        true
+        {{ exceptions.raise_compiler_error('unknown replace_scope scope: ' ~ scope) }}
     {%- endif -%}
 {%- endmacro %}
 
 {#-
-    Pre-hook of an incremental model: delete the rows of the keys the window touches, which the
-    run then rebuilds. An incremental run without a window rebuilds every row, so it empties
-    the table; nothing to do when the table is being created or fully refreshed.
+    Whether a row (of `relation`, with tenant_id, project_id, anonymous_id and session_id) is
+    in a partition the window re-derived, at or after the time it was re-derived from
+    (`time_column`: the event time, session start or view time).
 -#}
-{% macro delete_affected_rows(key) -%}
-    {%- if is_incremental() -%}
-        delete from {{ this }} where {{ is_affected(key) }}
-    {%- endif -%}
+{% macro is_rederived(relation, time_column) -%}
+    exists (
+        select 1 from ({{ rederived_partitions() }}) as rederived
+        where rederived.tenant_id = {{ relation }}.tenant_id
+            and rederived.project_id = {{ relation }}.project_id
+            and rederived.anonymous_id = {{ relation }}.anonymous_id
+            and rederived.session_partition = {{ session_partition(relation ~ '.session_id') }}
+            and {{ relation }}.{{ time_column }} >= rederived.rederived_from
+    )
+{%- endmacro %}
+
+{#- Whether a row's anonymous id (of `relation`) changed person in the window. -#}
+{% macro has_changed_person(relation) -%}
+    exists (
+        select 1 from ({{ changed_persons() }}) as changed
+        where changed.tenant_id = {{ relation }}.tenant_id
+            and changed.project_id = {{ relation }}.project_id
+            and changed.anonymous_id = {{ relation }}.anonymous_id
+    )
+{%- endmacro %}
+
+{#-
+    tenant_id, project_id, hour_start: every hour whose rollup the window may have changed: the
+    hours of the changed event positions, of every event of an anonymous id whose person
+    changed, and of the bot events that arrived.
+-#}
+{% macro changed_hours() -%}
+    select
+        tenant_id,
+        project_id,
+        {{ hour_start('event_time') }} as hour_start
+    from ({{ changed_event_positions() }})
+    union
+    select
+        restitched.tenant_id,
+        restitched.project_id,
+        {{ hour_start('restitched.event_time') }} as hour_start
+    from {{ ref('int_event_sessions') }} as restitched
+    where not restitched.is_superseded
+        and {{ has_changed_person('restitched') }}
+    union
+    select
+        tenant_id,
+        project_id,
+        {{ hour_start('event_time') }} as hour_start
+    from {{ ref('stg_events') }}
+    where is_bot
+        and {{ arrived_in_window('_landing_date') }}
+{%- endmacro %}
+
+{#-
+    tenant_id, project_id, view_date: every day whose page analytics the window may have
+    changed: the days of the changed event positions, and of every page view of a session with
+    a changed event or of an anonymous id whose person changed (`page_views` as rebuilt).
+-#}
+{% macro changed_page_view_days() -%}
+    select
+        tenant_id,
+        project_id,
+        cast(event_time as date) as view_date
+    from ({{ changed_event_positions() }})
+    union
+    select
+        page_views.tenant_id,
+        page_views.project_id,
+        page_views.view_date
+    from {{ ref('page_views') }} as page_views
+    where (page_views.tenant_id, page_views.session_key) in (
+            select tenant_id, session_key from ({{ changed_event_positions() }})
+        )
+        or {{ has_changed_person('page_views') }}
+{%- endmacro %}
+
+{#-
+    tenant_id, project_id, person_id, activity_date: every day of a person whose daily activity
+    the window may have changed: the days (of the event and of its session's start) of the
+    changed event positions and of every event of an anonymous id whose person changed, for
+    the anonymous id's person now and, when it changed, before.
+-#}
+{% macro changed_person_days() -%}
+    select
+        positions.tenant_id,
+        positions.project_id,
+        coalesce(persons.person_id, positions.anonymous_id) as person_id,
+        positions.activity_date
+    from ({{ changed_anonymous_id_days() }}) as positions
+    left join {{ ref('int_anonymous_id_persons') }} as persons
+        on positions.tenant_id = persons.tenant_id
+        and positions.project_id = persons.project_id
+        and positions.anonymous_id = persons.anonymous_id
+    union
+    select
+        positions.tenant_id,
+        positions.project_id,
+        changed.previous_person_id as person_id,
+        positions.activity_date
+    from ({{ changed_anonymous_id_days() }}) as positions
+    inner join ({{ changed_persons() }}) as changed
+        on positions.tenant_id = changed.tenant_id
+        and positions.project_id = changed.project_id
+        and positions.anonymous_id = changed.anonymous_id
+{%- endmacro %}
+
+{#- tenant_id, project_id, anonymous_id, activity_date: see `changed_person_days`. -#}
+{% macro changed_anonymous_id_days() -%}
+    {%- for day_column in ['event_time', 'session_start'] %}
+    select
+        tenant_id,
+        project_id,
+        anonymous_id,
+        cast({{ day_column }} as date) as activity_date
+    from ({{ changed_event_positions() }})
+    union
+    select
+        restitched.tenant_id,
+        restitched.project_id,
+        restitched.anonymous_id,
+        cast(restitched.{{ day_column }} as date) as activity_date
+    from {{ ref('int_event_sessions') }} as restitched
+    where not restitched.is_superseded
+        and {{ has_changed_person('restitched') }}
+    {%- if not loop.last %}
+    union
+    {%- endif %}
+    {%- endfor %}
+{%- endmacro %}
+
+{#- Whether an event (tenant_id, project_id, event_time) is in one of `changed_hours`. -#}
+{% macro in_changed_hours() -%}
+    (tenant_id, project_id, {{ hour_start('event_time') }}) in (
+        select tenant_id, project_id, hour_start from ({{ changed_hours() }})
+    )
 {%- endmacro %}

@@ -39,11 +39,13 @@ EVENT_DEFAULTS: dict[str, Any] = {
 DEFAULT_EVENT_TYPES = {"page_view": "page", "identify": "identify"}
 
 
-def event_row(message_id: str, **values: Any) -> dict[str, Any]:
+def event_row(
+    message_id: str, *, landing_date: date | None = None, **values: Any
+) -> dict[str, Any]:
     """A raw.events row: the contract's columns with defaults, then the lineage columns.
 
     `event_type` defaults to what `event_name` implies, `received_at` to `timestamp`, and
-    `_landing_date` to the date of `received_at`.
+    `_landing_date` (the arrival folder) to `landing_date`, else the date of `received_at`.
     """
     row = {column.name: None for column in EVENTS.columns}
     row.update(EVENT_DEFAULTS)
@@ -51,7 +53,7 @@ def event_row(message_id: str, **values: Any) -> dict[str, Any]:
     row["event_type"] = DEFAULT_EVENT_TYPES.get(values.get("event_name"), "track")
     row.update(values)
     row["received_at"] = row["received_at"] or row["timestamp"]
-    landing_date: date = row["received_at"].date()
+    landing_date = landing_date or row["received_at"].date()
     row.update(
         _source_file=f"events/date={landing_date}/events.parquet",
         _source_row=0,
@@ -115,6 +117,31 @@ class Warehouse:
     def query(self, sql: str) -> list[tuple[Any, ...]]:
         with duckdb.connect(str(self.path), read_only=True) as connection:
             return connection.sql(sql).fetchall()
+
+
+def mart_tables(path: Path) -> list[str]:
+    """The tables of schema `marts` in the warehouse at `path`, by name."""
+    with duckdb.connect(str(path), read_only=True) as connection:
+        rows = connection.sql(
+            "select table_name from information_schema.tables "
+            "where table_schema = 'marts' and table_type = 'BASE TABLE' order by table_name"
+        ).fetchall()
+    return [name for (name,) in rows]
+
+
+def rows_only_in_one(incremental: Warehouse, full: Warehouse, table: str) -> tuple[int, int]:
+    """Rows of `table` only in the incremental build, and only in the full build."""
+    with duckdb.connect() as connection:
+        connection.execute(f"attach '{incremental.path}' as incremental (read_only)")
+        connection.execute(f"attach '{full.path}' as full_build (read_only)")
+        counts = []
+        for left, right in (("incremental", "full_build"), ("full_build", "incremental")):
+            [(count,)] = connection.sql(
+                f"select count(*) from (select * from {left}.marts.{table} "
+                f"except all select * from {right}.marts.{table})"
+            ).fetchall()
+            counts.append(count)
+    return counts[0], counts[1]
 
 
 def _vars_yaml(variables: dict[str, Any]) -> str:

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from pathlib import Path
 
-import duckdb
 import pytest
 
-from tests.dbt.conftest import Warehouse, make_warehouse
+from tests.dbt.conftest import Warehouse, make_warehouse, mart_tables, rows_only_in_one
 from tests.dbt.sample_events import ARRIVAL_DAYS, SAMPLE_EVENTS, events_received_on
 
 pytestmark = pytest.mark.slow
@@ -22,11 +20,6 @@ EVENT_MARTS = (
     "user_activity_daily",
     "hourly_rollups",
 )
-
-
-# Buckets of about four events: int_events sessionizes the incremental runs' anonymous ids in
-# several selects (macros/buckets.sql), the full refresh in one.
-BUCKET_ROWS = 4
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +39,7 @@ def incremental_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse
 
 
 def _window(min_date: date, max_date: date) -> dict[str, object]:
-    return {"min_date": min_date, "max_date": max_date, "bucket_rows": BUCKET_ROWS}
+    return {"min_date": min_date, "max_date": max_date}
 
 
 @pytest.fixture(scope="module")
@@ -58,65 +51,19 @@ def full_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     return warehouse
 
 
-def _mart_tables(path: Path) -> list[str]:
-    with duckdb.connect(str(path), read_only=True) as connection:
-        rows = connection.sql(
-            "select table_name from information_schema.tables "
-            "where table_schema = 'marts' and table_type = 'BASE TABLE' order by table_name"
-        ).fetchall()
-    return [name for (name,) in rows]
-
-
-def _rows_only_in_one(incremental: Warehouse, full: Warehouse, table: str) -> tuple[int, int]:
-    """Rows of `table` only in the incremental build, and only in the full build."""
-    with duckdb.connect() as connection:
-        connection.execute(f"attach '{incremental.path}' as incremental (read_only)")
-        connection.execute(f"attach '{full.path}' as full_build (read_only)")
-        counts = []
-        for left, right in (("incremental", "full_build"), ("full_build", "incremental")):
-            [(count,)] = connection.sql(
-                f"select count(*) from (select * from {left}.marts.{table} "
-                f"except all select * from {right}.marts.{table})"
-            ).fetchall()
-            counts.append(count)
-    return counts[0], counts[1]
-
-
 def test_incremental_runs_build_the_same_mart_tables_as_a_full_refresh(
     incremental_warehouse: Warehouse, full_warehouse: Warehouse
 ) -> None:
-    assert _mart_tables(incremental_warehouse.path) == _mart_tables(full_warehouse.path)
-    assert set(EVENT_MARTS) <= set(_mart_tables(full_warehouse.path))
-
-
-@pytest.mark.parametrize(
-    "model", ["intermediate/int_events.sql", "marts/sessions.sql", "marts/page_views.sql"]
-)
-def test_the_incremental_runs_worked_in_buckets(incremental_warehouse: Warehouse, model) -> None:
-    compiled = incremental_warehouse.target_path / "compiled/analytics_warehouse/models" / model
-    [(events,)] = incremental_warehouse.query("select count(*) from raw.events")
-    assert compiled.read_text().count("union all") + 1 == -(-events // BUCKET_ROWS)
-
-
-def test_only_the_incremental_page_views_kept_the_written_join_sides_and_reset_them(
-    incremental_warehouse: Warehouse, full_warehouse: Warehouse
-) -> None:
-    """Six windowed runs over several buckets: six times the optimizer off, each undone after."""
-    incremental_log = (incremental_warehouse.target_path / "logs" / "dbt.log").read_text()
-    full_log = (full_warehouse.target_path / "logs" / "dbt.log").read_text()
-    assert incremental_log.count("set disabled_optimizers = 'build_side_probe_side'") == 6
-    assert incremental_log.count("reset disabled_optimizers") == 6
-    assert full_log.count("disabled_optimizers") == 0
+    assert mart_tables(incremental_warehouse.path) == mart_tables(full_warehouse.path)
+    assert set(EVENT_MARTS) <= set(mart_tables(full_warehouse.path))
 
 
 def test_every_mart_of_incremental_runs_equals_a_full_refresh_row_for_row(
     incremental_warehouse: Warehouse, full_warehouse: Warehouse
 ) -> None:
     differences = {}
-    for table in _mart_tables(full_warehouse.path):
-        only_incremental, only_full = _rows_only_in_one(
-            incremental_warehouse, full_warehouse, table
-        )
+    for table in mart_tables(full_warehouse.path):
+        only_incremental, only_full = rows_only_in_one(incremental_warehouse, full_warehouse, table)
         if only_incremental or only_full:
             differences[table] = {"only_incremental": only_incremental, "only_full": only_full}
     assert differences == {}

@@ -2,18 +2,22 @@
     Per tenant, project and hour (of event time): every event counted, bots included. Unique
     sessions and visitors (persons) count the non-bot events, which are the ones sessionized.
 
-    Incremental: rebuilds every hour with an event of an anonymous id that has an event in the
-    window (its sessions and person may have changed).
+    Incremental (strategy replace_scope, scope changed_hours): a run recomputes every hour with
+    an event whose place or session the window changed, of an anonymous id whose person
+    changed, or of a bot event that arrived (`changed_hours`).
 -#}
 
 {{
     config(
         materialized='incremental',
-        incremental_strategy='append',
-        pre_hook="{{ delete_affected_rows('hour_start') }}",
+        incremental_strategy='replace_scope',
+        scope='changed_hours',
         on_schema_change='fail',
     )
 }}
+
+-- depends_on: {{ ref('int_event_sessions') }}
+-- depends_on: {{ ref('int_anonymous_id_persons') }}
 
 {#
     Every event of the hour: the sessionized (non-bot) events from int_events, which carry their
@@ -33,7 +37,9 @@ sessionized_events as (
         session_key,
         person_id,
     from {{ ref('int_events') }}
-    where {{ is_affected('hour_start', ['tenant_id', 'project_id', hour_start('event_time')]) }}
+    {%- if is_windowed_run() %}
+    where {{ in_changed_hours() }}
+    {%- endif %}
 
 ),
 
@@ -46,11 +52,13 @@ bot_events as (
         event_name,
         true as is_bot,
         properties,
-        cast(null as varchar) as session_key,
-        cast(null as varchar) as person_id,
+        cast(null as string) as session_key,
+        cast(null as string) as person_id,
     from {{ ref('stg_events') }}
     where is_bot
-        and {{ is_affected('hour_start', ['tenant_id', 'project_id', hour_start('event_time')]) }}
+    {%- if is_windowed_run() %}
+        and {{ in_changed_hours() }}
+    {%- endif %}
 
 ),
 

@@ -62,7 +62,7 @@ affected_groups as (
         period_type,
         period_start,
     from metric_periods
-    where {{ received_in_window('_landing_date') }}
+    where {{ arrived_in_window('_landing_date') }}
 
 ),
 

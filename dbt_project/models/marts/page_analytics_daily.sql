@@ -2,25 +2,32 @@
     Per day, tenant, project, page path and device type: page views, unique visitors,
     entrances, exits, bounce rate, average time on page and scroll depth.
 
-    Incremental: rebuilds every day with a page view of an anonymous id that has an event in
-    the window.
+    Incremental (strategy replace_scope, scope changed_days): a run recomputes every day with a
+    page view the window changed (`changed_page_view_days`).
 -#}
 
 {{
     config(
         materialized='incremental',
-        incremental_strategy='append',
-        pre_hook="{{ delete_affected_rows('view_date') }}",
+        incremental_strategy='replace_scope',
+        scope='changed_days',
         on_schema_change='fail',
     )
 }}
+
+-- depends_on: {{ ref('int_event_sessions') }}
+-- depends_on: {{ ref('int_anonymous_id_persons') }}
 
 with
 
 page_views as (
 
     select * from {{ ref('page_views') }}
-    where {{ is_affected('view_date') }}
+    {%- if is_windowed_run() %}
+    where (tenant_id, project_id, view_date) in (
+        select tenant_id, project_id, view_date from ({{ changed_page_view_days() }})
+    )
+    {%- endif %}
 
 ),
 

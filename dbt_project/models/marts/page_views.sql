@@ -6,28 +6,31 @@
     nothing follows. scroll_depth: the highest scroll_depth of the pings/leave between the page
     view and the next page view, clamped to 0..100.
 
-    Incremental: rebuilds every page view of each anonymous id with an event in the window.
-
-    Large tables are built in buckets of anonymous ids (macros/buckets.sql).
+    Incremental (strategy replace_scope, scope rederived_page_views): a run re-derives the page
+    views of the sessions int_event_sessions re-sessionized (those of each re-derived partition
+    from its rederived_from on), and gives every page view of an anonymous id whose person
+    changed its new person.
 -#}
 
 {{
     config(
         materialized='incremental',
-        incremental_strategy='append',
-        pre_hook=[
-            "{{ written_join_sides_for_incremental_buckets() }}",
-            "{{ delete_affected_rows('anonymous_id') }}",
-        ],
-        post_hook="{{ planned_join_sides_after_incremental_buckets() }}",
+        incremental_strategy='replace_scope',
+        scope='rederived_page_views',
         on_schema_change='fail',
     )
 }}
 
-{%- set buckets = anonymous_id_buckets() -%}
+-- depends_on: {{ ref('int_event_sessions') }}
+-- depends_on: {{ ref('int_anonymous_id_persons') }}
 
-{% for bucket in range(buckets) %}
-{{ bucket_open(loop.first, buckets) }}
+{%- set columns = [
+    'tenant_id', 'project_id', 'message_id', 'session_key', 'session_id', 'person_id',
+    'anonymous_id', 'viewed_at', 'view_date', 'page_url', 'page_path', 'page_title',
+    'page_referrer', 'referrer_host', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_term',
+    'utm_content', 'device_type', 'country_code', 'page_view_number', 'is_entrance', 'is_exit',
+    'time_on_page_seconds', 'scroll_depth',
+] %}
 
 {#
     The windows run on the few columns they need; the page's columns are joined back to the
@@ -50,16 +53,20 @@ classified_events as (
             when event_name in {{ names_list('page_ping_events') }}
                 then {{ json_get_double('properties', '$.scroll_depth') }}
         end as ping_scroll_depth,
-    from {{ ref('int_events') }}
-    where {{ affected_in_bucket('anonymous_id', bucket, buckets) }}
+    from {{ ref('int_events') }} as events
+    {%- if is_windowed_run() %}
+    where {{ is_rederived('events', 'event_time') }}
+    {%- endif %}
 
 ),
 
 page_view_columns as (
 
-    select * from {{ ref('int_events') }}
+    select * from {{ ref('int_events') }} as events
     where event_name = 'page_view'
-        and {{ affected_in_bucket('anonymous_id', bucket, buckets) }}
+    {%- if is_windowed_run() %}
+        and {{ is_rederived('events', 'event_time') }}
+    {%- endif %}
 
 ),
 
@@ -115,6 +122,7 @@ final as (
         page_view_columns.project_id,
         page_view_events.message_id,
         page_view_events.session_key,
+        page_view_columns.session_id,
         page_view_columns.person_id,
         page_view_columns.anonymous_id,
         page_view_events.event_time as viewed_at,
@@ -155,7 +163,29 @@ final as (
 
 )
 
-select * from final
+{%- if is_windowed_run() %},
 
-{{ bucket_close(buckets) }}
-{%- endfor %}
+{#- The other page views of an anonymous id whose person changed, as they were, with it. -#}
+restitched as (
+
+    select
+        {%- for column in columns %}
+        {% if column == 'person_id' %}changed.person_id{% else %}previous.{{ column }}{% endif %}
+        {%- if not loop.last %},{% endif %}
+        {%- endfor %}
+    from {{ this }} as previous
+    inner join ({{ changed_persons() }}) as changed
+        on previous.tenant_id = changed.tenant_id
+        and previous.project_id = changed.project_id
+        and previous.anonymous_id = changed.anonymous_id
+    where not {{ is_rederived('previous', 'viewed_at') }}
+
+)
+
+select {{ columns | join(', ') }} from final
+union all
+select {{ columns | join(', ') }} from restitched
+{%- else %}
+
+select {{ columns | join(', ') }} from final
+{%- endif %}

@@ -3,31 +3,40 @@
     referrer and UTM come from the session's first page view (its first event when it has
     none); device, OS, browser and country from its first event.
 
-    Incremental: rebuilds every session of each anonymous id with an event in the window.
-
-    Large tables are built in buckets of anonymous ids (macros/buckets.sql).
+    Incremental (strategy replace_scope, scope rederived_sessions): a run re-derives the
+    sessions of the partitions int_event_sessions re-sessionized, from their rederived_from
+    on, and gives every session of an anonymous id whose person changed its new person.
 -#}
 
 {{
     config(
         materialized='incremental',
-        incremental_strategy='append',
-        pre_hook="{{ delete_affected_rows('anonymous_id') }}",
+        incremental_strategy='replace_scope',
+        scope='rederived_sessions',
         on_schema_change='fail',
     )
 }}
 
-{%- set buckets = anonymous_id_buckets() -%}
+-- depends_on: {{ ref('int_event_sessions') }}
+-- depends_on: {{ ref('int_anonymous_id_persons') }}
 
-{% for bucket in range(buckets) %}
-{{ bucket_open(loop.first, buckets) }}
+{%- set columns = [
+    'session_key', 'tenant_id', 'project_id', 'person_id', 'anonymous_id', 'session_id',
+    'session_start', 'session_end', 'session_date', 'duration_seconds', 'event_count',
+    'page_view_count', 'entry_page', 'exit_page', 'referrer', 'referrer_host', 'utm_source',
+    'utm_medium', 'utm_campaign', 'utm_term', 'utm_content', 'channel_type', 'device_type',
+    'os_name', 'browser_name', 'country_code', 'is_bounce', 'is_engaged', 'converted',
+    'first_conversion_event', 'first_conversion_at', 'conversion_value',
+] %}
 
 with
 
 events as (
 
-    select * from {{ ref('int_events') }}
-    where {{ affected_in_bucket('anonymous_id', bucket, buckets) }}
+    select * from {{ ref('int_events') }} as events
+    {%- if is_windowed_run() %}
+    where {{ is_rederived('events', 'event_time') }}
+    {%- endif %}
 
 ),
 
@@ -126,9 +135,29 @@ final as (
         conversion_value,
     from sessions
 
+){% if is_windowed_run() %},
+
+{#- The other sessions of an anonymous id whose person changed, as they were, with it. -#}
+restitched as (
+
+    select
+        {%- for column in columns %}
+        {% if column == 'person_id' %}changed.person_id{% else %}previous.{{ column }}{% endif %}
+        {%- if not loop.last %},{% endif %}
+        {%- endfor %}
+    from {{ this }} as previous
+    inner join ({{ changed_persons() }}) as changed
+        on previous.tenant_id = changed.tenant_id
+        and previous.project_id = changed.project_id
+        and previous.anonymous_id = changed.anonymous_id
+    where not {{ is_rederived('previous', 'session_start') }}
+
 )
 
-select * from final
+select {{ columns | join(', ') }} from final
+union all
+select {{ columns | join(', ') }} from restitched
+{%- else %}
 
-{{ bucket_close(buckets) }}
-{%- endfor %}
+select {{ columns | join(', ') }} from final
+{%- endif %}

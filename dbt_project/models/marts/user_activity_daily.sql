@@ -3,35 +3,76 @@
     duration of those sessions, first and last event time, events by name, and whether it is
     the person's first day.
 
-    Incremental: rebuilds every day of each person an event in the window may have changed.
+    Incremental (strategy replace_scope, scope changed_persons): a run recomputes the days of
+    each person that the window changed (`changed_person_days`) and keeps that person's other
+    days as they were; is_new_user is then taken again over all of the person's days.
 -#}
 
 {{
     config(
         materialized='incremental',
-        incremental_strategy='append',
-        pre_hook="{{ delete_affected_rows('person_id') }}",
+        incremental_strategy='replace_scope',
+        scope='changed_persons',
         on_schema_change='fail',
     )
 }}
 
--- depends_on: {{ ref('int_identity_links') }}
+-- depends_on: {{ ref('int_event_sessions') }}
+-- depends_on: {{ ref('int_anonymous_id_persons') }}
+
+{%- set day_columns = [
+    'tenant_id', 'project_id', 'person_id', 'activity_date', 'session_count', 'event_count',
+    'total_session_duration_seconds', 'first_seen_at', 'last_seen_at', 'events_by_name',
+] %}
 
 with
+
+{% if is_windowed_run() %}
+
+changed_days as (
+
+    select distinct
+        tenant_id,
+        project_id,
+        person_id,
+        activity_date
+    from ({{ changed_person_days() }})
+
+),
 
 events as (
 
     select * from {{ ref('int_events') }}
-    where {{ is_affected('person_id') }}
+    where (tenant_id, project_id, person_id, cast(event_time as date)) in (
+        select tenant_id, project_id, person_id, activity_date from changed_days
+    )
 
 ),
 
 sessions as (
 
     select * from {{ ref('sessions') }}
-    where {{ is_affected('person_id') }}
+    where (tenant_id, project_id, person_id, session_date) in (
+        select tenant_id, project_id, person_id, activity_date from changed_days
+    )
 
 ),
+
+{% else %}
+
+events as (
+
+    select * from {{ ref('int_events') }}
+
+),
+
+sessions as (
+
+    select * from {{ ref('sessions') }}
+
+),
+
+{% endif %}
 
 daily_events as (
 
@@ -43,7 +84,7 @@ daily_events as (
         count(*) as event_count,
         min(event_time) as first_seen_at,
         max(event_time) as last_seen_at,
-        {{ count_by_key('event_name') }} as events_by_name,
+        {{ count_by_key('event_name') }} as events_by_name
     from events
     group by tenant_id, project_id, person_id, cast(event_time as date)
 
@@ -57,13 +98,13 @@ daily_sessions as (
         person_id,
         session_date as activity_date,
         count(*) as session_count,
-        {{ fixed_point_sum('duration_seconds') }} as total_session_duration_seconds,
+        {{ fixed_point_sum('duration_seconds') }} as total_session_duration_seconds
     from sessions
     group by tenant_id, project_id, person_id, session_date
 
 ),
 
-final as (
+recomputed_days as (
 
     select
         daily_events.tenant_id,
@@ -75,16 +116,58 @@ final as (
         coalesce(daily_sessions.total_session_duration_seconds, 0) as total_session_duration_seconds,
         daily_events.first_seen_at,
         daily_events.last_seen_at,
-        daily_events.events_by_name,
-        daily_events.activity_date = min(daily_events.activity_date) over (
-            partition by daily_events.tenant_id, daily_events.project_id, daily_events.person_id
-        ) as is_new_user,
+        daily_events.events_by_name
     from daily_events
     left join daily_sessions
         on daily_events.tenant_id = daily_sessions.tenant_id
         and daily_events.project_id = daily_sessions.project_id
         and daily_events.person_id = daily_sessions.person_id
         and daily_events.activity_date = daily_sessions.activity_date
+
+),
+
+{% if is_windowed_run() %}
+
+{#- The other days of the persons whose rows this run replaces, as they were. -#}
+kept_days as (
+
+    select {{ day_columns | join(', ') }}
+    from {{ this }}
+    where (tenant_id, project_id, person_id) in (
+            select tenant_id, project_id, person_id from changed_days
+        )
+        and (tenant_id, project_id, person_id, activity_date) not in (
+            select tenant_id, project_id, person_id, activity_date from changed_days
+        )
+
+),
+
+days as (
+
+    select {{ day_columns | join(', ') }} from recomputed_days
+    union all
+    select {{ day_columns | join(', ') }} from kept_days
+
+),
+
+{% else %}
+
+days as (
+
+    select * from recomputed_days
+
+),
+
+{% endif %}
+
+final as (
+
+    select
+        {{ day_columns | join(',\n        ') }},
+        activity_date = min(activity_date) over (
+            partition by tenant_id, project_id, person_id
+        ) as is_new_user
+    from days
 
 )
 

@@ -3,50 +3,92 @@
     referrer and UTM (of the first session), the latest identify traits, and the country and
     device of the latest session.
 
-    Incremental: rebuilds every person an event in the window may have changed (the affected
-    anonymous ids and every user ever linked to them).
+    Built from the person's days (user_activity_daily), sessions and identify events, not from
+    every event. Incremental (strategy replace_scope, scope changed_persons): a run recomputes
+    the persons whose days the window changed.
 -#}
 
 {{
     config(
         materialized='incremental',
-        incremental_strategy='append',
-        pre_hook="{{ delete_affected_rows('person_id') }}",
+        incremental_strategy='replace_scope',
+        scope='changed_persons',
         on_schema_change='fail',
     )
 }}
 
--- depends_on: {{ ref('int_identity_links') }}
+-- depends_on: {{ ref('int_event_sessions') }}
 
 with
 
-events as (
+{% if is_windowed_run() %}
 
-    select * from {{ ref('int_events') }}
-    where {{ is_affected('person_id') }}
+changed as (
+
+    select distinct
+        tenant_id,
+        project_id,
+        person_id
+    from ({{ changed_person_days() }})
+
+),
+
+{% endif %}
+
+{%- set for_changed_persons -%}
+    {%- if is_windowed_run() %}
+    where (tenant_id, project_id, person_id) in (
+        select tenant_id, project_id, person_id from changed
+    )
+    {%- endif %}
+{%- endset %}
+
+days as (
+
+    select * from {{ ref('user_activity_daily') }}
+    {{- for_changed_persons }}
 
 ),
 
 sessions as (
 
     select * from {{ ref('sessions') }}
-    where {{ is_affected('person_id') }}
+    {{- for_changed_persons }}
 
 ),
 
+identify_events as (
+
+    select * from {{ ref('int_events') }}
+    {{- for_changed_persons }}
+
+),
+
+identified_persons as (
+
+    select distinct
+        tenant_id,
+        project_id,
+        person_id
+    from {{ ref('int_anonymous_id_persons') }}
+
+),
+
+{#-
+    A person is identified when an anonymous id is linked to it: an event carrying a user id
+    makes its anonymous id that user's, so only such persons have events with a user id.
+-#}
 event_totals as (
 
     select
-        tenant_id,
-        project_id,
-        person_id,
-        bool_or(user_id is not null) as is_identified,
-        count(distinct anonymous_id) as anonymous_id_count,
-        min(event_time) as first_seen_at,
-        max(event_time) as last_seen_at,
-        count(*) as event_count,
-    from events
-    group by tenant_id, project_id, person_id
+        days.tenant_id,
+        days.project_id,
+        days.person_id,
+        min(days.first_seen_at) as first_seen_at,
+        max(days.last_seen_at) as last_seen_at,
+        cast(sum(days.event_count) as bigint) as event_count
+    from days
+    group by days.tenant_id, days.project_id, days.person_id
 
 ),
 
@@ -59,6 +101,7 @@ session_totals as (
         project_id,
         person_id,
         count(*) as session_count,
+        count(distinct anonymous_id) as anonymous_id_count,
         {{ first_by(record([
             'referrer', 'referrer_host', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_term',
             'utm_content',
@@ -78,7 +121,7 @@ latest_identifies as (
         person_id,
         {{ last_by(json_get_json('properties', '$.traits'), ['event_time', 'received_at', 'message_id']) }}
             as traits,
-    from events
+    from identify_events
     where event_type = 'identify'
         and {{ json_get_json('properties', '$.traits') }} is not null
     group by tenant_id, project_id, person_id
@@ -91,9 +134,9 @@ final as (
         event_totals.tenant_id,
         event_totals.project_id,
         event_totals.person_id,
-        case when event_totals.is_identified then event_totals.person_id end as user_id,
-        event_totals.is_identified,
-        event_totals.anonymous_id_count,
+        case when identified_persons.person_id is not null then event_totals.person_id end as user_id,
+        identified_persons.person_id is not null as is_identified,
+        coalesce(session_totals.anonymous_id_count, 0) as anonymous_id_count,
         event_totals.first_seen_at,
         event_totals.last_seen_at,
         coalesce(session_totals.session_count, 0) as session_count,
@@ -119,6 +162,10 @@ final as (
         on event_totals.tenant_id = latest_identifies.tenant_id
         and event_totals.project_id = latest_identifies.project_id
         and event_totals.person_id = latest_identifies.person_id
+    left join identified_persons
+        on event_totals.tenant_id = identified_persons.tenant_id
+        and event_totals.project_id = identified_persons.project_id
+        and event_totals.person_id = identified_persons.person_id
 
 )
 
