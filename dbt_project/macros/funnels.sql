@@ -12,7 +12,7 @@
         {{ key_column }},
         {%- endfor %}
         item_number,
-        trim(split_part({{ column }}, '{{ delimiter }}', cast(item_number as integer))) as item,
+        trim(split_part({{ column }}, '{{ delimiter }}', cast(item_number as integer))) as item
     from {{ relation }},
         range(1, len(string_split({{ column }}, '{{ delimiter }}')) + 1) as item_numbers (item_number)
 {%- endmacro %}

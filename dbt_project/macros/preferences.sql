@@ -18,7 +18,7 @@
         event_time,
         received_at,
         '{{ preference }}' as preference_name,
-        {{ json_get_string('properties', '$.' ~ preference) }} as preference_value,
+        {{ json_get_string('properties', '$.' ~ preference) }} as preference_value
     from {{ events_relation }}
     where {{ json_get_string('properties', '$.' ~ preference) }} is not null
     {%- if not loop.last %}

@@ -22,7 +22,7 @@ links as (
         min(event_time) as first_linked_at,
         max(event_time) as last_linked_at,
         case when bool_or(event_type = 'identify') then 'identify' else 'event' end as link_source,
-        count(*) as link_event_count,
+        count(*) as link_event_count
     from identified_events
     group by tenant_id, project_id, anonymous_id, user_id
 

@@ -13,7 +13,7 @@ conversion_events as (
         anonymous_id,
         user_id,
         session_key,
-        properties,
+        properties
     from {{ ref('int_events') }}
     where event_name in {{ names_list('conversion_events') }}
 
@@ -31,7 +31,7 @@ sessions as (
         utm_medium,
         utm_campaign,
         utm_term,
-        utm_content,
+        utm_content
     from {{ ref('sessions') }}
 
 ),
@@ -54,7 +54,7 @@ parsed as (
         row_number() over (
             partition by tenant_id, project_id, person_id
             order by event_time, received_at, message_id
-        ) as person_conversion_number,
+        ) as person_conversion_number
     from conversion_events
 
 ),
@@ -83,7 +83,7 @@ final as (
         sessions.utm_medium,
         sessions.utm_campaign,
         sessions.utm_term,
-        sessions.utm_content,
+        sessions.utm_content
     from parsed
     left join sessions
         on parsed.session_key = sessions.session_key
@@ -112,5 +112,5 @@ select
     utm_medium,
     utm_campaign,
     utm_term,
-    utm_content,
+    utm_content
 from final

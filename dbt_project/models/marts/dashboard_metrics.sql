@@ -28,7 +28,7 @@ events as (
         project_id,
         person_id,
         event_time,
-        received_at,
+        received_at
     from {{ ref('int_events') }}
 
 ),
@@ -41,7 +41,7 @@ sessions as (
         session_date,
         duration_seconds,
         is_bounce,
-        converted,
+        converted
     from {{ ref('sessions') }}
 
 ),
@@ -52,7 +52,7 @@ conversions as (
         tenant_id,
         project_id,
         conversion_date,
-        conversion_value,
+        conversion_value
     from {{ ref('conversions') }}
 
 ),
@@ -62,7 +62,7 @@ as_of_dates as (
     select
         tenant_id,
         project_id,
-        cast({{ dbt.dateadd('day', -1, 'cast(max(received_at) as date)') }} as date) as as_of_date,
+        cast({{ dbt.dateadd('day', -1, 'cast(max(received_at) as date)') }} as date) as as_of_date
     from events
     group by
         tenant_id,
@@ -80,7 +80,7 @@ windows as (
         {{ window_days }} as period_days,
         'current' as comparison,
         cast({{ dbt.dateadd('day', 1 - window_days, 'as_of_date') }} as date) as period_start,
-        as_of_date as period_end,
+        as_of_date as period_end
     from as_of_dates
     union all
     select
@@ -90,7 +90,7 @@ windows as (
         {{ window_days }} as period_days,
         'previous' as comparison,
         cast({{ dbt.dateadd('day', 1 - 2 * window_days, 'as_of_date') }} as date) as period_start,
-        cast({{ dbt.dateadd('day', -window_days, 'as_of_date') }} as date) as period_end,
+        cast({{ dbt.dateadd('day', -window_days, 'as_of_date') }} as date) as period_end
     from as_of_dates
     {%- if not loop.last %}
     union all
@@ -105,7 +105,7 @@ person_days as (
         tenant_id,
         project_id,
         person_id,
-        cast(event_time as date) as activity_date,
+        cast(event_time as date) as activity_date
     from events
 
 ),
@@ -116,7 +116,7 @@ person_first_days as (
         tenant_id,
         project_id,
         person_id,
-        min(activity_date) as first_activity_date,
+        min(activity_date) as first_activity_date
     from person_days
     group by
         tenant_id,
@@ -132,7 +132,7 @@ window_activity as (
         windows.project_id,
         windows.period_days,
         windows.comparison,
-        count(distinct person_days.person_id) as active_persons,
+        count(distinct person_days.person_id) as active_persons
     from windows
     left join person_days
         on windows.tenant_id = person_days.tenant_id
@@ -154,7 +154,7 @@ window_new_users as (
         windows.project_id,
         windows.period_days,
         windows.comparison,
-        count(person_first_days.person_id) as new_users,
+        count(person_first_days.person_id) as new_users
     from windows
     left join person_first_days
         on windows.tenant_id = person_first_days.tenant_id
@@ -179,7 +179,7 @@ window_sessions as (
         count(sessions.session_date) as session_count,
         {{ fixed_point_avg('sessions.duration_seconds') }} as avg_session_duration_seconds,
         avg(case when sessions.is_bounce then 1.0 when not sessions.is_bounce then 0.0 end) as bounce_rate,
-        avg(case when sessions.converted then 1.0 when not sessions.converted then 0.0 end) as conversion_rate,
+        avg(case when sessions.converted then 1.0 when not sessions.converted then 0.0 end) as conversion_rate
     from windows
     left join sessions
         on windows.tenant_id = sessions.tenant_id
@@ -201,7 +201,7 @@ window_revenue as (
         windows.project_id,
         windows.period_days,
         windows.comparison,
-        coalesce({{ fixed_point_sum('conversions.conversion_value') }}, 0) as revenue,
+        coalesce({{ fixed_point_sum('conversions.conversion_value') }}, 0) as revenue
     from windows
     left join conversions
         on windows.tenant_id = conversions.tenant_id
@@ -232,7 +232,7 @@ window_values as (
         window_sessions.bounce_rate,
         window_sessions.conversion_rate,
         cast(window_revenue.revenue as double) as revenue,
-        cast(window_new_users.new_users as double) as new_users,
+        cast(window_new_users.new_users as double) as new_users
     from windows
     inner join window_activity
         on windows.tenant_id = window_activity.tenant_id
@@ -269,7 +269,7 @@ kpi_values as (
         comparison,
         period_start,
         period_end,
-        {{ value_column }} as kpi_value,
+        {{ value_column }} as kpi_value
     from window_values
     where period_days in ({{ lengths | join(', ') }})
     {%- if not loop.last %}
@@ -292,7 +292,7 @@ compared as (
         max(case when comparison = 'current' then kpi_value end) as current_value,
         max(case when comparison = 'previous' then period_start end) as previous_period_start,
         max(case when comparison = 'previous' then period_end end) as previous_period_end,
-        max(case when comparison = 'previous' then kpi_value end) as previous_value,
+        max(case when comparison = 'previous' then kpi_value end) as previous_value
     from kpi_values
     group by
         tenant_id,
@@ -315,5 +315,5 @@ select
     previous_period_start,
     previous_period_end,
     previous_value,
-    (current_value - previous_value) / nullif(previous_value, 0) * 100 as change_percent,
+    (current_value - previous_value) / nullif(previous_value, 0) * 100 as change_percent
 from compared

@@ -20,7 +20,7 @@ deployment_events as (
         {{ json_get_string('properties', '$.provider') }} as provider,
         {{ json_get_string('properties', '$.deploy_url') }} as deploy_url,
         {{ json_get_string('properties', '$.status') }} as deployment_status,
-        {{ json_get_string('properties', '$.rollback_of') }} as rollback_of,
+        {{ json_get_string('properties', '$.rollback_of') }} as rollback_of
     from {{ ref('stg_events') }}
     where event_name = 'deployment'
 
@@ -39,7 +39,7 @@ identified as (
         provider,
         deploy_url,
         deployment_status,
-        rollback_of,
+        rollback_of
     from deployment_events
     where deployment_id is not null
 
@@ -63,7 +63,7 @@ latest_values as (
         row_number() over (
             partition by tenant_id, project_id, deployment_id
             order by event_time desc, received_at desc, message_id desc
-        ) as recency_rank,
+        ) as recency_rank
     from identified
     window deployment_history as (
         partition by tenant_id, project_id, deployment_id
@@ -129,7 +129,7 @@ rollbacks as (
         row_number() over (
             partition by tenant_id, project_id, rollback_of
             order by first_event_at desc, deployment_id desc
-        ) as recency_rank,
+        ) as recency_rank
     from deployments
     where rollback_of is not null
 
@@ -155,7 +155,7 @@ final as (
         rollbacks.rolled_back_by_deployment_id,
         deployments.rollback_of is not null as is_rollback,
         coalesce(deployments.latest_status = 'rolled_back', false)
-            or rollbacks.rolled_back_by_deployment_id is not null as is_rolled_back,
+            or rollbacks.rolled_back_by_deployment_id is not null as is_rolled_back
     from deployments
     left join rollbacks
         on deployments.tenant_id = rollbacks.tenant_id
@@ -183,5 +183,5 @@ select
     rollback_of,
     rolled_back_by_deployment_id,
     is_rollback,
-    is_rolled_back,
+    is_rolled_back
 from final

@@ -7,7 +7,7 @@ feature_events as (
         project_id,
         person_id,
         event_time,
-        properties,
+        properties
     from {{ ref('int_events') }}
     where event_name = 'feature_used'
 
@@ -28,7 +28,7 @@ parsed as (
         case lower({{ json_get_string('properties', '$.success') }})
             when 'true' then 1
             when 'false' then 0
-        end as success_flag,
+        end as success_flag
     from feature_events
 
 ),
@@ -45,7 +45,7 @@ aggregated as (
         count(case when success_flag = 1 then 1 end) as success_count,
         count(success_flag) as outcome_count,
         {{ fixed_point_avg('duration_ms') }} as avg_duration_ms,
-        avg(cast(success_flag as double)) as success_rate,
+        avg(cast(success_flag as double)) as success_rate
     from parsed
     group by
         tenant_id,
@@ -65,5 +65,5 @@ select
     success_count,
     outcome_count,
     avg_duration_ms,
-    success_rate,
+    success_rate
 from aggregated

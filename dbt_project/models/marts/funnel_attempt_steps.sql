@@ -25,7 +25,7 @@ events as (
         project_id,
         person_id,
         event_name,
-        event_time,
+        event_time
     from {{ ref('int_events') }}
 
 ),
@@ -37,7 +37,7 @@ funnel_steps as (
         conversion_window_days,
         step_number,
         step_event_name,
-        step_count,
+        step_count
     from {{ ref('funnel_steps') }}
     where status = 'ACTIVE'
 
@@ -53,7 +53,7 @@ step_times as (
         funnel_steps.step_number,
         funnel_steps.step_count,
         funnel_steps.conversion_window_days,
-        events.event_time,
+        events.event_time
     from events
     inner join funnel_steps
         on events.event_name = funnel_steps.step_event_name
@@ -77,7 +77,7 @@ step_pairs as (
         step_count,
         conversion_window_days,
         event_time,
-        0 as is_next_step,
+        0 as is_next_step
     from step_times
     where step_number < step_count
 
@@ -93,7 +93,7 @@ step_pairs as (
         step_count,
         conversion_window_days,
         event_time,
-        1 as is_next_step,
+        1 as is_next_step
     from step_times
     where step_number > 1
 
@@ -115,7 +115,7 @@ step_pair_links as (
             partition by tenant_id, project_id, person_id, funnel_id, pair_step_number
             order by event_time, is_next_step
             rows between current row and unbounded following
-        ) as next_step_time,
+        ) as next_step_time
     from step_pairs
 
 ),
@@ -131,7 +131,7 @@ step_links as (
         step_count,
         conversion_window_days,
         event_time,
-        next_step_time,
+        next_step_time
     from step_pair_links
     where is_next_step = 0
 
@@ -146,7 +146,7 @@ step_links as (
         step_count,
         conversion_window_days,
         event_time,
-        cast(null as timestamp) as next_step_time,
+        cast(null as timestamp) as next_step_time
     from step_times
     where step_number = step_count
 
@@ -164,7 +164,7 @@ candidate_steps as (
         {{ dbt.dateadd('day', 'conversion_window_days', 'event_time') }} as window_end,
         step_number,
         event_time as reached_at,
-        next_step_time,
+        next_step_time
     from step_links
     where step_number = 1
 
@@ -180,7 +180,7 @@ candidate_steps as (
         candidate_steps.window_end,
         step_links.step_number,
         step_links.event_time as reached_at,
-        step_links.next_step_time,
+        step_links.next_step_time
     from candidate_steps
     inner join step_links
         on candidate_steps.tenant_id = step_links.tenant_id
@@ -204,7 +204,7 @@ candidates as (
         coalesce(
             max(case when step_number = step_count then reached_at end),
             max(window_end)
-        ) as closed_at,
+        ) as closed_at
     from candidate_steps
     group by
         tenant_id,
@@ -229,7 +229,7 @@ candidate_boundaries as (
         funnel_id,
         started_at,
         started_at as boundary_time,
-        0 as is_close,
+        0 as is_close
     from candidates
 
     union all
@@ -241,7 +241,7 @@ candidate_boundaries as (
         funnel_id,
         started_at,
         closed_at as boundary_time,
-        1 as is_close,
+        1 as is_close
     from candidates
 
 ),
@@ -254,7 +254,7 @@ candidate_successors as (
         person_id,
         funnel_id,
         started_at,
-        next_attempt_start,
+        next_attempt_start
     from (
         select
             tenant_id,
@@ -267,7 +267,7 @@ candidate_successors as (
                 partition by tenant_id, project_id, person_id, funnel_id
                 order by boundary_time, is_close
                 rows between current row and unbounded following
-            ) as next_attempt_start,
+            ) as next_attempt_start
         from candidate_boundaries
     ) as boundaries
     where is_close = 1
@@ -281,7 +281,7 @@ first_candidates as (
         project_id,
         person_id,
         funnel_id,
-        min(started_at) as started_at,
+        min(started_at) as started_at
     from candidates
     group by
         tenant_id,
@@ -300,7 +300,7 @@ attempt_chain as (
         candidate_successors.funnel_id,
         1 as attempt_number,
         candidate_successors.started_at,
-        candidate_successors.next_attempt_start,
+        candidate_successors.next_attempt_start
     from candidate_successors
     inner join first_candidates
         on candidate_successors.tenant_id = first_candidates.tenant_id
@@ -318,7 +318,7 @@ attempt_chain as (
         candidate_successors.funnel_id,
         attempt_chain.attempt_number + 1 as attempt_number,
         candidate_successors.started_at,
-        candidate_successors.next_attempt_start,
+        candidate_successors.next_attempt_start
     from attempt_chain
     inner join candidate_successors
         on attempt_chain.tenant_id = candidate_successors.tenant_id
@@ -350,7 +350,7 @@ attempt_steps as (
                 attempt_chain.person_id,
                 attempt_chain.attempt_number
             order by candidate_steps.step_number
-        ) as previous_step_reached_at,
+        ) as previous_step_reached_at
     from attempt_chain
     inner join candidate_steps
         on attempt_chain.tenant_id = candidate_steps.tenant_id
@@ -376,7 +376,7 @@ final as (
         funnel_steps.step_event_name,
         attempt_steps.reached_at,
         {{ seconds_between('attempt_steps.previous_step_reached_at', 'attempt_steps.reached_at') }}
-            as seconds_from_previous_step,
+            as seconds_from_previous_step
     from attempt_steps
     inner join funnel_steps
         on attempt_steps.funnel_id = funnel_steps.funnel_id
@@ -396,5 +396,5 @@ select
     step_number,
     step_event_name,
     reached_at,
-    seconds_from_previous_step,
+    seconds_from_previous_step
 from final

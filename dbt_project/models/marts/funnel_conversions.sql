@@ -13,7 +13,7 @@ attempt_steps as (
         step_count,
         step_number,
         step_event_name,
-        reached_at,
+        reached_at
     from {{ ref('funnel_attempt_steps') }}
 
 ),
@@ -22,7 +22,7 @@ funnels as (
 
     select distinct
         funnel_id,
-        funnel_name,
+        funnel_name
     from {{ ref('funnel_steps') }}
 
 ),
@@ -40,7 +40,7 @@ attempts as (
         step_count,
         max(step_number) as furthest_step,
         max(case when step_number = step_count then reached_at end) as completed_at,
-        {{ ordered_list('reached_at', 'step_number') }} as step_reached_at,
+        {{ ordered_list('reached_at', 'step_number') }} as step_reached_at
     from attempt_steps
     group by
         tenant_id,
@@ -70,7 +70,7 @@ final as (
         attempts.furthest_step,
         furthest_steps.step_event_name as furthest_step_event_name,
         attempts.step_count,
-        attempts.step_reached_at,
+        attempts.step_reached_at
     from attempts
     inner join funnels
         on attempts.funnel_id = funnels.funnel_id
@@ -98,5 +98,5 @@ select
     furthest_step,
     furthest_step_event_name,
     step_count,
-    step_reached_at,
+    step_reached_at
 from final

@@ -12,7 +12,7 @@ attempt_steps as (
         attempt_number,
         started_at,
         step_number,
-        seconds_from_previous_step,
+        seconds_from_previous_step
     from {{ ref('funnel_attempt_steps') }}
 
 ),
@@ -23,7 +23,7 @@ funnel_steps as (
         funnel_id,
         funnel_name,
         step_number,
-        step_event_name,
+        step_event_name
     from {{ ref('funnel_steps') }}
 
 ),
@@ -38,7 +38,7 @@ attempt_step_periods as (
         '{{ period_type }}' as period_type,
         cast({{ truncate_to_period(period_type, 'started_at') }} as date) as period_start,
         step_number,
-        seconds_from_previous_step,
+        seconds_from_previous_step
     from attempt_steps
     {%- if not loop.last %}
     union all
@@ -57,7 +57,7 @@ step_totals as (
         period_start,
         step_number,
         count(*) as attempts_reached,
-        {{ quantile_cont('seconds_from_previous_step', 0.5) }} as median_seconds_from_previous_step,
+        {{ quantile_cont('seconds_from_previous_step', 0.5) }} as median_seconds_from_previous_step
     from attempt_step_periods
     group by
         tenant_id,
@@ -76,7 +76,7 @@ periods as (
         project_id,
         funnel_id,
         period_type,
-        period_start,
+        period_start
     from step_totals
 
 ),
@@ -93,7 +93,7 @@ all_steps as (
         funnel_steps.step_number,
         funnel_steps.step_event_name,
         coalesce(step_totals.attempts_reached, 0) as attempts_reached,
-        step_totals.median_seconds_from_previous_step,
+        step_totals.median_seconds_from_previous_step
     from periods
     inner join funnel_steps
         on periods.funnel_id = funnel_steps.funnel_id
@@ -121,7 +121,7 @@ with_rates as (
         attempts_reached,
         first_value(attempts_reached) over funnel_period as attempts_started,
         lag(attempts_reached) over funnel_period as previous_step_attempts_reached,
-        median_seconds_from_previous_step,
+        median_seconds_from_previous_step
     from all_steps
     window funnel_period as (
         partition by tenant_id, project_id, funnel_id, period_type, period_start
@@ -147,5 +147,5 @@ select
         else attempts_reached / nullif(cast(previous_step_attempts_reached as double), 0)
     end as step_conversion_rate,
     attempts_reached / nullif(cast(attempts_started as double), 0) as overall_conversion_rate,
-    median_seconds_from_previous_step,
+    median_seconds_from_previous_step
 from with_rates

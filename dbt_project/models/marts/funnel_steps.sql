@@ -7,7 +7,7 @@ funnel_definitions as (
         funnel_name,
         status,
         steps,
-        coalesce(conversion_window_days, {{ var('funnel_window_days') }}) as conversion_window_days,
+        coalesce(conversion_window_days, {{ var('funnel_window_days') }}) as conversion_window_days
     from {{ ref('funnel_definitions') }}
 
 ),
@@ -27,7 +27,7 @@ final as (
         funnel_definitions.conversion_window_days,
         cast(split_steps.item_number as integer) as step_number,
         split_steps.item as step_event_name,
-        cast(count(*) over (partition by funnel_definitions.funnel_id) as integer) as step_count,
+        cast(count(*) over (partition by funnel_definitions.funnel_id) as integer) as step_count
     from funnel_definitions
     inner join split_steps
         on funnel_definitions.funnel_id = split_steps.funnel_id
@@ -41,5 +41,5 @@ select
     conversion_window_days,
     step_number,
     step_event_name,
-    step_count,
+    step_count
 from final

@@ -35,7 +35,7 @@ sessionized_events as (
         false as is_bot,
         properties,
         session_key,
-        person_id,
+        person_id
     from {{ ref('int_events') }}
     {%- if is_windowed_run() %}
     where {{ in_changed_hours() }}
@@ -53,7 +53,7 @@ bot_events as (
         true as is_bot,
         properties,
         cast(null as string) as session_key,
-        cast(null as string) as person_id,
+        cast(null as string) as person_id
     from {{ ref('stg_events') }}
     where is_bot
     {%- if is_windowed_run() %}
@@ -75,7 +75,7 @@ events_with_session as (
                 then {{ json_get_string('properties', '$.feature') }}
         end as feature,
         session_key,
-        person_id,
+        person_id
     from (
         select * from sessionized_events
         union all
@@ -95,7 +95,7 @@ final as (
         count(distinct person_id) as unique_visitors,
         {{ count_by_key('event_name') }} as events_by_name,
         {{ count_by_key('feature') }} as feature_usage,
-        count(*) filter (where is_bot) as bot_events,
+        count(*) filter (where is_bot) as bot_events
     from events_with_session
     group by tenant_id, project_id, hour_start
 

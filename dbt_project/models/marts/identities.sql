@@ -28,7 +28,7 @@ final as (
         links.last_linked_at,
         links.link_source,
         links.link_event_count,
-        links.user_id = persons.person_id as is_current_person,
+        links.user_id = persons.person_id as is_current_person
     from links
     inner join persons
         on links.tenant_id = persons.tenant_id

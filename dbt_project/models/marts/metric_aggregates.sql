@@ -26,7 +26,7 @@ metrics as (
         tags,
         metric_value,
         metric_time,
-        _landing_date,
+        _landing_date
     from {{ ref('stg_metrics') }}
 
 ),
@@ -42,7 +42,7 @@ metric_periods as (
         '{{ period_type }}' as period_type,
         {{ truncate_to_period(period_type, 'metric_time') }} as period_start,
         metric_value,
-        _landing_date,
+        _landing_date
     from metrics
     {%- if not loop.last %}
     union all
@@ -60,7 +60,7 @@ affected_groups as (
         metric_name,
         tags,
         period_type,
-        period_start,
+        period_start
     from metric_periods
     where {{ arrived_in_window('_landing_date') }}
 
@@ -75,7 +75,7 @@ points_to_aggregate as (
         metric_periods.tags,
         metric_periods.period_type,
         metric_periods.period_start,
-        metric_periods.metric_value,
+        metric_periods.metric_value
     from metric_periods
     inner join affected_groups
         on metric_periods.tenant_id = affected_groups.tenant_id
@@ -96,7 +96,7 @@ points_to_aggregate as (
         tags,
         period_type,
         period_start,
-        metric_value,
+        metric_value
     from metric_periods
 
 ),
@@ -118,7 +118,7 @@ aggregated as (
         {{ stable_avg('metric_value') }} as value_avg,
         {{ quantile_cont('metric_value', 0.5) }} as value_p50,
         {{ quantile_cont('metric_value', 0.9) }} as value_p90,
-        {{ quantile_cont('metric_value', 0.99) }} as value_p99,
+        {{ quantile_cont('metric_value', 0.99) }} as value_p99
     from points_to_aggregate
     group by
         tenant_id,
@@ -144,5 +144,5 @@ select
     value_avg,
     value_p50,
     value_p90,
-    value_p99,
+    value_p99
 from aggregated

@@ -50,7 +50,7 @@ page_views_with_bounce as (
         page_views.is_exit,
         page_views.is_entrance and coalesce(sessions.is_bounce, false) as is_bounce_entrance,
         page_views.time_on_page_seconds,
-        page_views.scroll_depth,
+        page_views.scroll_depth
     from page_views
     inner join sessions
         on page_views.session_key = sessions.session_key
@@ -71,7 +71,7 @@ daily as (
         count(*) filter (where is_exit) as exits,
         count(*) filter (where is_bounce_entrance) as bounces,
         {{ fixed_point_avg('time_on_page_seconds') }} as avg_time_on_page_seconds,
-        {{ fixed_point_avg('scroll_depth') }} as avg_scroll_depth,
+        {{ fixed_point_avg('scroll_depth') }} as avg_scroll_depth
     from page_views_with_bounce
     group by view_date, tenant_id, project_id, page_path, device_type
 
@@ -92,7 +92,7 @@ final as (
         bounces,
         cast(bounces as double) / nullif(entrances, 0) as bounce_rate,
         avg_time_on_page_seconds,
-        avg_scroll_depth,
+        avg_scroll_depth
     from daily
 
 )

@@ -52,7 +52,7 @@ classified_events as (
         case
             when event_name in {{ names_list('page_ping_events') }}
                 then {{ json_get_double('properties', '$.scroll_depth') }}
-        end as ping_scroll_depth,
+        end as ping_scroll_depth
     from {{ ref('int_events') }} as events
     {%- if is_windowed_run() %}
     where {{ is_rederived('events', 'event_time') }}
@@ -83,7 +83,7 @@ with_page_view_group as (
             partition by session_key
             order by event_time, received_at, message_id
             rows between 1 following and unbounded following
-        ) as next_non_ping_event_time,
+        ) as next_non_ping_event_time
     from classified_events
 
 ),
@@ -94,7 +94,7 @@ page_pings as (
         session_key,
         page_view_group,
         max(event_time) as last_ping_time,
-        max(ping_scroll_depth) as max_scroll_depth,
+        max(ping_scroll_depth) as max_scroll_depth
     from with_page_view_group
     where is_ping
     group by session_key, page_view_group
@@ -109,7 +109,7 @@ page_view_events as (
             partition by session_key
             order by event_time, received_at, message_id
         ) as page_view_number,
-        count(*) over (partition by session_key) as session_page_view_count,
+        count(*) over (partition by session_key) as session_page_view_count
     from with_page_view_group
     where is_page_view
 
@@ -152,7 +152,7 @@ final as (
             when page_pings.max_scroll_depth > 100 then 100.0
             when page_pings.max_scroll_depth < 0 then 0.0
             else page_pings.max_scroll_depth
-        end as scroll_depth,
+        end as scroll_depth
     from page_view_events
     inner join page_view_columns
         on page_view_events.tenant_id = page_view_columns.tenant_id

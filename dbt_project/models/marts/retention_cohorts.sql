@@ -15,7 +15,7 @@ events as (
         tenant_id,
         project_id,
         person_id,
-        event_time,
+        event_time
     from {{ ref('int_events') }}
 
 ),
@@ -36,7 +36,7 @@ latest_event_days as (
     select
         tenant_id,
         project_id,
-        cast(max(event_time) as date) as latest_event_date,
+        cast(max(event_time) as date) as latest_event_date
     from events
     group by
         tenant_id,
@@ -52,7 +52,7 @@ person_periods as (
         project_id,
         person_id,
         '{{ cohort_type }}' as cohort_type,
-        cast({{ truncate_to_period(cohort_type, 'event_time') }} as date) as activity_period_start,
+        cast({{ truncate_to_period(cohort_type, 'event_time') }} as date) as activity_period_start
     from events
     {%- if not loop.last %}
     union all
@@ -68,7 +68,7 @@ person_cohorts as (
         project_id,
         person_id,
         cohort_type,
-        min(activity_period_start) as cohort_start,
+        min(activity_period_start) as cohort_start
     from person_periods
     group by
         tenant_id,
@@ -97,7 +97,7 @@ person_activity as (
             )
             {%- endfor %}
         end as period_number,
-        person_periods.person_id,
+        person_periods.person_id
     from person_periods
     inner join person_cohorts
         on person_periods.tenant_id = person_cohorts.tenant_id
@@ -114,7 +114,7 @@ cohort_sizes as (
         project_id,
         cohort_type,
         cohort_start,
-        count(*) as cohort_size,
+        count(*) as cohort_size
     from person_cohorts
     group by
         tenant_id,
@@ -132,7 +132,7 @@ active_counts as (
         cohort_type,
         cohort_start,
         period_number,
-        count(distinct person_id) as active_persons,
+        count(distinct person_id) as active_persons
     from person_activity
     group by
         tenant_id,
@@ -159,7 +159,7 @@ cohort_periods as (
             )
             {%- endfor %}
         end as period_start,
-        latest_event_days.latest_event_date,
+        latest_event_days.latest_event_date
     from cohort_sizes
     cross join period_numbers
     inner join latest_event_days
@@ -179,7 +179,7 @@ final as (
         cohort_periods.period_start,
         cohort_periods.cohort_size,
         coalesce(active_counts.active_persons, 0) as active_persons,
-        coalesce(active_counts.active_persons, 0) / cast(cohort_periods.cohort_size as double) as retention_rate,
+        coalesce(active_counts.active_persons, 0) / cast(cohort_periods.cohort_size as double) as retention_rate
     from cohort_periods
     left join active_counts
         on cohort_periods.tenant_id = active_counts.tenant_id
@@ -200,5 +200,5 @@ select
     period_start,
     cohort_size,
     active_persons,
-    retention_rate,
+    retention_rate
 from final

@@ -45,7 +45,7 @@ classified_events as (
     select
         *,
         event_name = 'page_view' as is_page_view,
-        event_name in {{ names_list('conversion_events') }} as is_conversion,
+        event_name in {{ names_list('conversion_events') }} as is_conversion
     from events
 
 ),
@@ -83,7 +83,7 @@ sessions as (
         ]), event_order) }} filter (where is_page_view) as entry_page_view,
         {{ last_by('page_path', event_order) }} filter (where is_page_view) as exit_page,
         {{ first_by(record(['event_name', 'event_time']), event_order) }}
-            filter (where is_conversion) as first_conversion,
+            filter (where is_conversion) as first_conversion
     from classified_events
     group by session_key
 
@@ -132,7 +132,7 @@ final as (
         conversion_count > 0 as converted,
         first_conversion.event_name as first_conversion_event,
         first_conversion.event_time as first_conversion_at,
-        conversion_value,
+        conversion_value
     from sessions
 
 ){% if is_windowed_run() %},

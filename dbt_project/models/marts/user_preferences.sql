@@ -8,7 +8,7 @@ current_preferences as (
         person_id,
         preference_name,
         preference_value,
-        valid_from,
+        valid_from
     from {{ ref('user_preferences_history') }}
     where is_current
 
@@ -23,7 +23,7 @@ pivoted as (
         {%- for preference in preference_names() %}
         max(case when preference_name = '{{ preference }}' then preference_value end) as {{ preference }},
         {%- endfor %}
-        max(valid_from) as last_changed_at,
+        max(valid_from) as last_changed_at
     from current_preferences
     group by
         tenant_id,
@@ -39,5 +39,5 @@ select
     {%- for preference in preference_names() %}
     {{ preference }},
     {%- endfor %}
-    last_changed_at,
+    last_changed_at
 from pivoted

@@ -10,7 +10,7 @@ preference_events as (
         message_id,
         event_time,
         received_at,
-        properties,
+        properties
     from {{ ref('int_events') }}
     where event_name = 'preferences_updated'
 
@@ -35,7 +35,7 @@ ranked_updates as (
         row_number() over (
             partition by session_key, preference_name
             order by event_time desc, received_at desc, message_id desc
-        ) as recency_rank,
+        ) as recency_rank
     from preference_updates
 
 ),
@@ -50,7 +50,7 @@ pivoted as (
         {%- for preference in preference_names() %}
         max(case when preference_name = '{{ preference }}' then preference_value end) as {{ preference }},
         {%- endfor %}
-        max(event_time) as last_updated_at,
+        max(event_time) as last_updated_at
     from ranked_updates
     where recency_rank = 1
     group by
@@ -69,5 +69,5 @@ select
     {%- for preference in preference_names() %}
     {{ preference }},
     {%- endfor %}
-    last_updated_at,
+    last_updated_at
 from pivoted

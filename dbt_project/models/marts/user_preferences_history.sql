@@ -17,7 +17,7 @@ preference_events as (
         message_id,
         event_time,
         received_at,
-        properties,
+        properties
     from {{ ref('int_events') }}
     where event_name = 'preferences_updated'
 
@@ -44,7 +44,7 @@ with_next_update as (
         lead(event_time) over (
             partition by tenant_id, project_id, person_id, preference_name
             order by event_time, received_at, message_id
-        ) as next_update_time,
+        ) as next_update_time
     from preference_updates
 
 ),
@@ -64,7 +64,7 @@ effective_updates as (
         lag(preference_value) over (
             partition by tenant_id, project_id, person_id, preference_name
             order by event_time, received_at, message_id
-        ) as previous_value,
+        ) as previous_value
     from with_next_update
     where next_update_time is null or next_update_time > event_time
 
@@ -84,7 +84,7 @@ changes as (
         lead(event_time) over (
             partition by tenant_id, project_id, person_id, preference_name
             order by event_time, received_at, message_id
-        ) as valid_to,
+        ) as valid_to
     from effective_updates
     where previous_value is null or previous_value <> preference_value
 
@@ -100,5 +100,5 @@ select
     valid_to,
     valid_to is null as is_current,
     session_key,
-    message_id,
+    message_id
 from changes

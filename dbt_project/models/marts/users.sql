@@ -107,7 +107,7 @@ session_totals as (
             'utm_content',
         ]), session_order) }} as first_session,
         {{ last_by(record(['country_code', 'device_type', 'os_name', 'browser_name']), session_order) }}
-            as latest_session,
+            as latest_session
     from sessions
     group by tenant_id, project_id, person_id
 
@@ -120,7 +120,7 @@ latest_identifies as (
         project_id,
         person_id,
         {{ last_by(json_get_json('properties', '$.traits'), ['event_time', 'received_at', 'message_id']) }}
-            as traits,
+            as traits
     from identify_events
     where event_type = 'identify'
         and {{ json_get_json('properties', '$.traits') }} is not null
@@ -152,7 +152,7 @@ final as (
         session_totals.latest_session.country_code,
         session_totals.latest_session.device_type,
         session_totals.latest_session.os_name,
-        session_totals.latest_session.browser_name,
+        session_totals.latest_session.browser_name
     from event_totals
     left join session_totals
         on event_totals.tenant_id = session_totals.tenant_id

@@ -49,7 +49,7 @@ renamed as (
         city,
         {{ parse_json("coalesce(properties, '{}')") }} as properties,
         sdk_version,
-        _landing_date,
+        _landing_date
     from source
 
 ),
@@ -60,7 +60,7 @@ with_user_agent as (
         renamed.*,
         user_agents.device_type as parsed_device_type,
         user_agents.os_name as parsed_os_name,
-        user_agents.browser_name as parsed_browser_name,
+        user_agents.browser_name as parsed_browser_name
     from renamed
     left join user_agents
         on renamed.user_agent = user_agents.user_agent
@@ -108,7 +108,7 @@ final as (
         city,
         properties,
         sdk_version,
-        _landing_date,
+        _landing_date
     from with_user_agent
 
 )

@@ -13,7 +13,7 @@ source as (
         tags,
         unit,
         _landing_date,
-        _loaded_at,
+        _loaded_at
     from {{ source('raw', 'metrics') }}
 
 ),
@@ -31,7 +31,7 @@ renamed as (
         {{ normalize_tags('tags') }} as tags,
         unit,
         _landing_date,
-        _loaded_at,
+        _loaded_at
     from source
 
 )
