@@ -154,19 +154,35 @@
     {%- if scope == 'all' -%}
         true
     {%- elif scope == 'rederived_events' -%}
-        not target.is_superseded
-        and exists (
-            select 1 from {{ source }} as replacement
-            where replacement.tenant_id = target.tenant_id
-                and replacement.project_id = target.project_id
-                and replacement.anonymous_id = target.anonymous_id
-                and replacement.session_partition = target.session_partition
-                and target.event_time >= replacement.rederived_from
+        (target.tenant_id, target.message_id) in (
+            select previous.tenant_id, previous.message_id
+            from {{ this }} as previous
+            inner join (
+                select distinct
+                    tenant_id,
+                    project_id,
+                    anonymous_id,
+                    session_partition,
+                    rederived_from
+                from {{ source }}
+            ) as rederived
+                on previous.tenant_id = rederived.tenant_id
+                and previous.project_id = rederived.project_id
+                and previous.anonymous_id = rederived.anonymous_id
+                and previous.session_partition = rederived.session_partition
+            where not previous.is_superseded
+                and previous.event_time >= rederived.rederived_from
         )
     {%- elif scope == 'rederived_sessions' -%}
-        {{ is_rederived('target', 'session_start') }} or {{ has_changed_person('target') }}
+        (target.tenant_id, target.session_key) in (
+            select tenant_id, session_key from ({{ rederived_rows(this, 'session_start') }})
+        )
+        or {{ has_changed_person('target') }}
     {%- elif scope == 'rederived_page_views' -%}
-        {{ is_rederived('target', 'viewed_at') }} or {{ has_changed_person('target') }}
+        (target.tenant_id, target.message_id) in (
+            select tenant_id, message_id from ({{ rederived_rows(this, 'viewed_at') }})
+        )
+        or {{ has_changed_person('target') }}
     {%- elif scope == 'changed_hours' -%}
         (target.tenant_id, target.project_id, target.hour_start) in (
             select tenant_id, project_id, hour_start from ({{ changed_hours() }})
@@ -185,19 +201,35 @@
 {%- endmacro %}
 
 {#-
-    Whether a row (of `relation`, with tenant_id, project_id, anonymous_id and session_id) is
-    in a partition the window re-derived, at or after the time it was re-derived from
-    (`time_column`: the event time, session start or view time).
+    The rows of `relation` (with tenant_id, project_id, anonymous_id and session_id) in a
+    partition the window re-derived, at or after the time it was re-derived from
+    (`time_column`: the event time, session start or view time). A join on the partition, not
+    a correlated `exists`, which DuckDB runs as a slow nested comparison.
 -#}
-{% macro is_rederived(relation, time_column) -%}
-    exists (
-        select 1 from ({{ rederived_partitions() }}) as rederived
-        where rederived.tenant_id = {{ relation }}.tenant_id
-            and rederived.project_id = {{ relation }}.project_id
-            and rederived.anonymous_id = {{ relation }}.anonymous_id
-            and rederived.session_partition = {{ session_partition(relation ~ '.session_id') }}
-            and {{ relation }}.{{ time_column }} >= rederived.rederived_from
-    )
+{% macro rederived_rows(relation, time_column) -%}
+    select rows_of.*
+    from {{ relation }} as rows_of
+    inner join ({{ rederived_partitions() }}) as rederived
+        on rows_of.tenant_id = rederived.tenant_id
+        and rows_of.project_id = rederived.project_id
+        and rows_of.anonymous_id = rederived.anonymous_id
+        and {{ session_partition('rows_of.session_id') }} = rederived.session_partition
+    where rows_of.{{ time_column }} >= rederived.rederived_from
+{%- endmacro %}
+
+{#-
+    tenant_id, message_id of every event the window re-derived: the live rows of
+    int_event_sessions in a re-derived partition at or after its rederived_from.
+-#}
+{% macro rederived_events() -%}
+    select tenant_id, message_id
+    from ({{ rederived_rows(ref('int_event_sessions'), 'event_time') }})
+    where not is_superseded
+{%- endmacro %}
+
+{#- Whether an event (tenant_id, message_id) is one of `rederived_events`. -#}
+{% macro is_rederived_event() -%}
+    (tenant_id, message_id) in (select tenant_id, message_id from ({{ rederived_events() }}))
 {%- endmacro %}
 
 {#- Whether a row's anonymous id (of `relation`) changed person in the window. -#}

@@ -29,12 +29,14 @@
 
 {%- set event_order = 'event_time, received_at, message_id' %}
 {%- set partition_columns = 'tenant_id, project_id, anonymous_id, session_partition' %}
+{%- set replaced_columns = [
+    'tenant_id', 'project_id', 'anonymous_id', 'session_id', 'session_partition', 'message_id',
+    'event_time', 'received_at', '_landing_date', 'session_key', 'session_start',
+    'gap_session_start',
+] %}
+{%- set output_columns = replaced_columns + ['rederived_from'] %}
 
-with
-
-events as (
-
-    select
+{%- set event_columns -%}
         tenant_id,
         project_id,
         anonymous_id,
@@ -44,31 +46,30 @@ events as (
         event_time,
         received_at,
         _landing_date
-    from {{ ref('stg_events') }}
-    where not is_bot
+{%- endset %}
 
-),
+{#-
+    Large inputs (the events, the table's previous rows) are read where they are used rather
+    than through a CTE used several times, which DuckDB would materialize whole.
+-#}
+with
 
 {% if is_windowed_run() %}
 
-previous as (
-
-    select * from {{ this }}
-    where not is_superseded
-
-),
-
 arrived as (
 
-    select * from events
-    where {{ arrived_in_window('_landing_date') }}
+    select {{ event_columns }}
+    from {{ ref('stg_events') }}
+    where not is_bot
+        and {{ arrived_in_window('_landing_date') }}
 
 ),
 
 previously_arrived as (
 
-    select * from previous
-    where {{ arrived_in_window('_landing_date') }}
+    select * from {{ this }}
+    where not is_superseded
+        and {{ arrived_in_window('_landing_date') }}
 
 ),
 
@@ -90,12 +91,13 @@ touched as (
         events.tenant_id,
         events.project_id,
         events.anonymous_id,
-        events.session_partition,
+        {{ session_partition('events.session_id') }} as session_partition,
         events.event_time
-    from events
+    from {{ ref('stg_events') }} as events
     inner join previously_arrived
         on events.tenant_id = previously_arrived.tenant_id
         and events.message_id = previously_arrived.message_id
+    where not events.is_bot
     union all
     select
         previous.tenant_id,
@@ -103,10 +105,11 @@ touched as (
         previous.anonymous_id,
         previous.session_partition,
         previous.event_time
-    from previous
+    from {{ this }} as previous
     inner join arrived
         on previous.tenant_id = arrived.tenant_id
         and previous.message_id = arrived.message_id
+    where not previous.is_superseded
 
 ),
 
@@ -124,6 +127,30 @@ first_touches as (
     The latest gap session start at or before the first touched event: the start of the
     session it joins or follows.
 -#}
+gap_session_starts as (
+
+    select
+        first_touches.tenant_id,
+        first_touches.project_id,
+        first_touches.anonymous_id,
+        first_touches.session_partition,
+        max(previous.gap_session_start) as gap_session_start
+    from first_touches
+    inner join {{ this }} as previous
+        on first_touches.tenant_id = previous.tenant_id
+        and first_touches.project_id = previous.project_id
+        and first_touches.anonymous_id = previous.anonymous_id
+        and first_touches.session_partition = previous.session_partition
+    where not previous.is_superseded
+        and previous.gap_session_start <= first_touches.first_touched_at
+    group by
+        first_touches.tenant_id,
+        first_touches.project_id,
+        first_touches.anonymous_id,
+        first_touches.session_partition
+
+),
+
 rederived as (
 
     select
@@ -132,22 +159,15 @@ rederived as (
         first_touches.anonymous_id,
         first_touches.session_partition,
         coalesce(
-            max(previous.gap_session_start),
+            gap_session_starts.gap_session_start,
             first_touches.first_touched_at
         ) as rederived_from
     from first_touches
-    left join previous
-        on first_touches.tenant_id = previous.tenant_id
-        and first_touches.project_id = previous.project_id
-        and first_touches.anonymous_id = previous.anonymous_id
-        and first_touches.session_partition = previous.session_partition
-        and previous.gap_session_start <= first_touches.first_touched_at
-    group by
-        first_touches.tenant_id,
-        first_touches.project_id,
-        first_touches.anonymous_id,
-        first_touches.session_partition,
-        first_touches.first_touched_at
+    left join gap_session_starts
+        on first_touches.tenant_id = gap_session_starts.tenant_id
+        and first_touches.project_id = gap_session_starts.project_id
+        and first_touches.anonymous_id = gap_session_starts.anonymous_id
+        and first_touches.session_partition = gap_session_starts.session_partition
 
 ),
 
@@ -156,13 +176,17 @@ events_to_sessionize as (
     select
         events.*,
         rederived.rederived_from
-    from events
+    from (
+        select {{ event_columns }}
+        from {{ ref('stg_events') }}
+        where not is_bot
+    ) as events
     inner join rederived
         on events.tenant_id = rederived.tenant_id
         and events.project_id = rederived.project_id
         and events.anonymous_id = rederived.anonymous_id
         and events.session_partition = rederived.session_partition
-        and events.event_time >= rederived.rederived_from
+    where events.event_time >= rederived.rederived_from
 
 ),
 
@@ -171,9 +195,10 @@ events_to_sessionize as (
 events_to_sessionize as (
 
     select
-        *,
+        {{ event_columns }},
         cast(null as timestamp) as rederived_from
-    from events
+    from {{ ref('stg_events') }}
+    where not is_bot
 
 ),
 
@@ -269,75 +294,86 @@ sessionized as (
 
 {% if is_windowed_run() %}
 
-{#-
-    Changed: an event new here, or in another place or session than before (or already
-    changed by an earlier run of this window, whose marts may not have seen it).
--#}
-final as (
+{#- The live rows this run replaces: those of each re-derived partition from rederived_from. -#}
+replaced as (
 
-    select
-        sessionized.*,
-        {{ window_label() }} as rederived_for,
-        previous.message_id is null
-            or previous.session_partition != sessionized.session_partition
-            or previous.anonymous_id != sessionized.anonymous_id
-            or previous.project_id != sessionized.project_id
-            or previous.event_time != sessionized.event_time
-            or previous.session_key != sessionized.session_key
-            or previous.session_start != sessionized.session_start
-            or (previous.rederived_for = {{ window_label() }} and previous.is_changed)
-            as is_changed,
-        false as is_superseded
-    from sessionized
-    left join previous
-        on sessionized.tenant_id = previous.tenant_id
-        and sessionized.message_id = previous.message_id
-
-),
-
-{#- The rows this run replaces that did not come back as they were. -#}
-superseded as (
-
-    select
-        previous.tenant_id,
-        previous.project_id,
-        previous.anonymous_id,
-        previous.session_id,
-        previous.session_partition,
-        previous.message_id,
-        previous.event_time,
-        previous.received_at,
-        previous._landing_date,
-        previous.session_key,
-        previous.session_start,
-        previous.gap_session_start,
-        rederived.rederived_from,
-        {{ window_label() }} as rederived_for,
-        false as is_changed,
-        true as is_superseded
-    from previous
+    select previous.*
+    from {{ this }} as previous
     inner join rederived
         on previous.tenant_id = rederived.tenant_id
         and previous.project_id = rederived.project_id
         and previous.anonymous_id = rederived.anonymous_id
         and previous.session_partition = rederived.session_partition
+    where not previous.is_superseded
         and previous.event_time >= rederived.rederived_from
-    left join final
-        on previous.tenant_id = final.tenant_id
-        and previous.message_id = final.message_id
-        and previous.project_id = final.project_id
-        and previous.anonymous_id = final.anonymous_id
-        and previous.session_partition = final.session_partition
-        and previous.event_time = final.event_time
-        and previous.session_key = final.session_key
-        and previous.session_start = final.session_start
-    where final.message_id is null
+
+),
+
+{#-
+    Each event's new row beside its replaced one (every event already here that the run
+    re-derives is among the replaced rows: its partition is touched at or before it).
+-#}
+compared as (
+
+    select
+        sessionized.*,
+        replaced.message_id is null
+            or replaced.session_partition != sessionized.session_partition
+            or replaced.anonymous_id != sessionized.anonymous_id
+            or replaced.project_id != sessionized.project_id
+            or replaced.event_time != sessionized.event_time
+            or replaced.session_key != sessionized.session_key
+            or replaced.session_start != sessionized.session_start
+            as is_moved,
+        {%- for column in replaced_columns %}
+        replaced.{{ column }} as replaced_{{ column }},
+        {%- endfor %}
+        replaced.rederived_for as replaced_rederived_for,
+        replaced.is_changed as replaced_is_changed
+    from sessionized
+    full outer join replaced
+        on sessionized.tenant_id = replaced.tenant_id
+        and sessionized.message_id = replaced.message_id
+
+),
+
+{#-
+    Changed: an event new here, or in another place or session than before (or already changed
+    by an earlier run of this window, whose marts may not have seen it). Superseded: a replaced
+    row that did not come back as it was.
+-#}
+final as (
+
+    select
+        {{ output_columns | join(',\n        ') }},
+        {{ window_label() }} as rederived_for,
+        is_moved
+            or (replaced_rederived_for = {{ window_label() }} and replaced_is_changed)
+            as is_changed,
+        false as is_superseded
+    from compared
+    where message_id is not null
+    union all
+    select
+        {%- for column in replaced_columns %}
+        replaced_{{ column }},
+        {%- endfor %}
+        rederived.rederived_from,
+        {{ window_label() }} as rederived_for,
+        false as is_changed,
+        true as is_superseded
+    from compared
+    inner join rederived
+        on compared.replaced_tenant_id = rederived.tenant_id
+        and compared.replaced_project_id = rederived.project_id
+        and compared.replaced_anonymous_id = rederived.anonymous_id
+        and compared.replaced_session_partition = rederived.session_partition
+    where compared.replaced_message_id is not null
+        and (compared.message_id is null or compared.is_moved)
 
 )
 
 select * from final
-union all
-select * from superseded
 
 {% else %}
 

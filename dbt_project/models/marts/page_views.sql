@@ -53,19 +53,19 @@ classified_events as (
             when event_name in {{ names_list('page_ping_events') }}
                 then {{ json_get_double('properties', '$.scroll_depth') }}
         end as ping_scroll_depth
-    from {{ ref('int_events') }} as events
+    from {{ ref('int_events') }}
     {%- if is_windowed_run() %}
-    where {{ is_rederived('events', 'event_time') }}
+    where {{ is_rederived_event() }}
     {%- endif %}
 
 ),
 
 page_view_columns as (
 
-    select * from {{ ref('int_events') }} as events
+    select * from {{ ref('int_events') }}
     where event_name = 'page_view'
     {%- if is_windowed_run() %}
-        and {{ is_rederived('events', 'event_time') }}
+        and {{ is_rederived_event() }}
     {%- endif %}
 
 ),
@@ -178,7 +178,9 @@ restitched as (
         on previous.tenant_id = changed.tenant_id
         and previous.project_id = changed.project_id
         and previous.anonymous_id = changed.anonymous_id
-    where not {{ is_rederived('previous', 'viewed_at') }}
+    where (previous.tenant_id, previous.message_id) not in (
+        select tenant_id, message_id from ({{ rederived_rows(this, 'viewed_at') }})
+    )
 
 )
 

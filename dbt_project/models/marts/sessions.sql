@@ -33,9 +33,9 @@ with
 
 events as (
 
-    select * from {{ ref('int_events') }} as events
+    select * from {{ ref('int_events') }}
     {%- if is_windowed_run() %}
-    where {{ is_rederived('events', 'event_time') }}
+    where {{ is_rederived_event() }}
     {%- endif %}
 
 ),
@@ -150,7 +150,9 @@ restitched as (
         on previous.tenant_id = changed.tenant_id
         and previous.project_id = changed.project_id
         and previous.anonymous_id = changed.anonymous_id
-    where not {{ is_rederived('previous', 'session_start') }}
+    where (previous.tenant_id, previous.session_key) not in (
+        select tenant_id, session_key from ({{ rederived_rows(this, 'session_start') }})
+    )
 
 )
 
