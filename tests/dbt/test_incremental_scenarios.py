@@ -1,0 +1,494 @@
+"""Incremental runs, one arrival window at a time, build exactly the marts of a full refresh.
+
+An arrival window is a half-open range of arrival days (the folders rows landed in,
+`_landing_date`): its rows are inserted into raw.events, then dbt runs with the window as the
+vars `min_date` / `max_date`. Each scenario is a few hand-written events on anonymous ids of its
+own, so that the scenarios share one dataset, `EVENTS`, run in the windows `WINDOWS`:
+1. an offline purchase arrives three weeks late, into an old session of a visitor active every
+   day since;
+2. a late page view falls between two old sessions of a visitor and merges them;
+3. a login links a laptop with months of anonymous history to a user; the next day the user's
+   phone logs in too;
+4. a session from before to after midnight arrives on two consecutive days;
+5. one more arrival day, whose rows were all received on other days (`MISFILED_MARCH_3`);
+6. the same windows run in two more orders;
+7. a window run again, and an arrival day delivered again with one event removed and one moved.
+Every build starts from a copy of one seeded warehouse; copies taken after each run show what
+that run changed.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from tests.dbt.conftest import Warehouse, event_row, make_warehouse, mart_tables, rows_only_in_one
+
+pytestmark = pytest.mark.slow
+
+IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"
+)
+
+
+@dataclass(frozen=True)
+class Window:
+    """The arrival days [min_date, max_date), loaded and run together."""
+
+    min_date: date
+    max_date: date
+
+    def holds(self, row: dict[str, Any]) -> bool:
+        return self.min_date <= row["_landing_date"] < self.max_date
+
+    @property
+    def variables(self) -> dict[str, date]:
+        return {"min_date": self.min_date, "max_date": self.max_date}
+
+
+def day_window(day: date) -> Window:
+    return Window(day, day + timedelta(days=1))
+
+
+HISTORY = Window(date(2024, 11, 1), date(2025, 3, 1))
+MARCH_1 = day_window(date(2025, 3, 1))
+MARCH_2 = day_window(date(2025, 3, 2))
+MARCH_3 = day_window(date(2025, 3, 3))
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def event(
+    message_id: str, name: str, anonymous_id: str, when: str, **values: Any
+) -> dict[str, Any]:
+    return event_row(
+        message_id, event_name=name, anonymous_id=anonymous_id, timestamp=at(when), **values
+    )
+
+
+def sent_late(received: str) -> dict[str, datetime]:
+    """The columns of an event kept on an offline device and sent (and received) at `received`."""
+    return {"sent_at": at(received), "received_at": at(received)}
+
+
+def purchase(message_id: str, anonymous_id: str, when: str, **values: Any) -> dict[str, Any]:
+    properties = '{"value": 30.0, "currency": "EUR"}'
+    return event(message_id, "purchase", anonymous_id, when, properties=properties, **values)
+
+
+def identify(
+    message_id: str, anonymous_id: str, user_id: str, when: str, **values: Any
+) -> dict[str, Any]:
+    traits = '{"traits": {"name": "Chris", "plan": "pro"}}'
+    return event(
+        message_id, "identify", anonymous_id, when, user_id=user_id, properties=traits, **values
+    )
+
+
+EVENTS = [
+    # 1. Every day from 2025-02-08 to 2025-03-01 one session; the purchase of 2025-02-08 09:25,
+    # 15 minutes after that day's last page view, arrives on 2025-03-01 at noon.
+    event("daily-0208-1", "page_view", "daily_visitor", "2025-02-08 09:00"),
+    event("daily-0208-2", "page_view", "daily_visitor", "2025-02-08 09:10"),
+    *(
+        event(f"daily-{day:%m%d}", "page_view", "daily_visitor", f"{day} 09:00")
+        for day in (date(2025, 2, 9) + timedelta(days=n) for n in range(21))
+    ),
+    purchase("daily-late", "daily_visitor", "2025-02-08 09:25", **sent_late("2025-03-01 12:00")),
+    # 2. Two sessions 40 minutes apart on 2025-01-20; the page view between them, 20 minutes
+    # from each, arrives on 2025-03-02.
+    event("bridge-1", "page_view", "bridged_visitor", "2025-01-20 14:00"),
+    event("bridge-2", "page_view", "bridged_visitor", "2025-01-20 14:10"),
+    event("bridge-4", "page_view", "bridged_visitor", "2025-01-20 14:50"),
+    event("bridge-5", "page_view", "bridged_visitor", "2025-01-20 15:00"),
+    event(
+        "bridge-3",
+        "page_view",
+        "bridged_visitor",
+        "2025-01-20 14:30",
+        **sent_late("2025-03-02 08:00"),
+    ),
+    # 3. A laptop browses anonymously from November and logs in as user_c on 2025-03-01; a
+    # phone browses on 2025-02-20 and logs in on 2025-03-02.
+    event(
+        "laptop-1",
+        "page_view",
+        "laptop",
+        "2024-11-05 19:00",
+        page_url="https://shop.example.com/?utm_source=newsletter&utm_medium=email",
+        page_path="/",
+    ),
+    event("laptop-2", "page_view", "laptop", "2024-12-10 20:00"),
+    event("laptop-3", "page_view", "laptop", "2025-01-15 21:00"),
+    event("laptop-4", "page_view", "laptop", "2025-02-14 18:00"),
+    identify("laptop-5", "laptop", "user_c", "2025-03-01 10:00"),
+    event("phone-1", "page_view", "phone", "2025-02-20 07:30", user_agent=IPHONE),
+    event("phone-2", "page_view", "phone", "2025-03-02 08:00", user_agent=IPHONE),
+    identify("phone-3", "phone", "user_c", "2025-03-02 08:01", user_agent=IPHONE),
+    # 4. One session from 23:50 on 2025-03-01 to 00:20 on 2025-03-02, arriving on both days.
+    event("night-1", "page_view", "night_owl", "2025-03-01 23:50", page_path="/"),
+    event(
+        "night-2", "page_ping", "night_owl", "2025-03-01 23:58", properties='{"scroll_depth": 40}'
+    ),
+    event("night-3", "page_view", "night_owl", "2025-03-02 00:05", page_path="/blog"),
+    event(
+        "night-4", "page_leave", "night_owl", "2025-03-02 00:20", properties='{"scroll_depth": 90}'
+    ),
+    # 7. One session with a purchase on 2025-03-02.
+    event("redelivered-1", "page_view", "redelivered_visitor", "2025-03-02 10:00"),
+    event("redelivered-2", "page_view", "redelivered_visitor", "2025-03-02 10:05"),
+    purchase("redelivered-3", "redelivered_visitor", "2025-03-02 10:10"),
+    event("redelivered-4", "page_view", "redelivered_visitor", "2025-03-02 10:20"),
+]
+WINDOWS = [HISTORY, MARCH_1, MARCH_2]
+
+# 7. The arrival day 2025-03-02 delivered again: without the purchase, and with the last page
+# view at 11:00 instead of 10:20.
+REDELIVERED_MARCH_2 = [
+    *(
+        row
+        for row in EVENTS
+        if MARCH_2.holds(row) and row["message_id"] not in {"redelivered-3", "redelivered-4"}
+    ),
+    event("redelivered-4", "page_view", "redelivered_visitor", "2025-03-02 11:00"),
+]
+REDELIVERED_EVENTS = [row for row in EVENTS if not MARCH_2.holds(row)] + REDELIVERED_MARCH_2
+
+# 5. The arrival day 2025-03-03, after the shared dataset's days, holds only rows received on
+# other days.
+MISFILED_MARCH_3 = [
+    # Received a minute before midnight; the file was written after it.
+    event(
+        "misfiled-1",
+        "page_view",
+        "late_file_visitor",
+        "2025-03-02 23:59",
+        landing_date=MARCH_3.min_date,
+    ),
+    # Received 30 seconds after the next midnight, in a file of the day before.
+    event(
+        "misfiled-2",
+        "page_view",
+        "early_file_visitor",
+        "2025-03-04 00:00:30",
+        landing_date=MARCH_3.min_date,
+    ),
+]
+
+# 6. The shared dataset's windows in two more orders (WINDOWS is chronological).
+OTHER_ORDERS = {
+    "reverse": [MARCH_2, MARCH_1, HISTORY],
+    "shuffled": [MARCH_1, HISTORY, MARCH_2],
+}
+
+
+def copy_of(warehouse: Warehouse, directory: Path) -> Warehouse:
+    """A copy of the warehouse's database in `directory`, with its own dbt target path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(warehouse.path, directory / warehouse.path.name)
+    return Warehouse(directory=directory, target_path=directory / "dbt-target")
+
+
+@dataclass
+class IncrementalBuild:
+    """A warehouse built one window at a time, and a copy of it after each window's run."""
+
+    warehouse: Warehouse
+    after: dict[Window, Warehouse]
+
+
+def build_incrementally(
+    seeded: Warehouse, rows: list[dict[str, Any]], windows: list[Window], directory: Path
+) -> IncrementalBuild:
+    warehouse = copy_of(seeded, directory / "warehouse")
+    after = {}
+    for window in windows:
+        warehouse.insert_events(row for row in rows if window.holds(row))
+        warehouse.dbt("run", variables=window.variables)
+        after[window] = copy_of(warehouse, directory / f"after_{window.min_date}")
+    return IncrementalBuild(warehouse=warehouse, after=after)
+
+
+def build_fully(seeded: Warehouse, rows: list[dict[str, Any]], directory: Path) -> Warehouse:
+    warehouse = copy_of(seeded, directory)
+    warehouse.insert_events(rows)
+    warehouse.dbt("run", "--full-refresh")
+    return warehouse
+
+
+def differing_marts(built: Warehouse, expected: Warehouse) -> dict[str, tuple[int, int]]:
+    """The marts whose rows differ: (rows only in `built`, rows only in `expected`) of each."""
+    tables = mart_tables(expected.path)
+    assert mart_tables(built.path) == tables
+    differences = {table: rows_only_in_one(built, expected, table) for table in tables}
+    return {table: counts for table, counts in differences.items() if counts != (0, 0)}
+
+
+def sessions(warehouse: Warehouse, anonymous_id: str, columns: str) -> list[tuple[Any, ...]]:
+    return warehouse.query(
+        f"select {columns} from marts.sessions "
+        f"where anonymous_id = '{anonymous_id}' order by session_start"
+    )
+
+
+def changed_session_dates(
+    before: Warehouse, after: Warehouse, anonymous_id: str
+) -> tuple[list[date], list[date]]:
+    """session_date of the sessions of `anonymous_id` (every column compared) only in `before`,
+    and only in `after`."""
+    with duckdb.connect() as connection:
+        connection.execute(f"attach '{before.path}' as before_run (read_only)")
+        connection.execute(f"attach '{after.path}' as after_run (read_only)")
+        dates = []
+        for left, right in (("before_run", "after_run"), ("after_run", "before_run")):
+            rows = connection.sql(
+                f"select session_date from (select * from {left}.marts.sessions "
+                f"except all select * from {right}.marts.sessions) "
+                f"where anonymous_id = '{anonymous_id}' order by session_date"
+            ).fetchall()
+            dates.append([day for (day,) in rows])
+    return dates[0], dates[1]
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
+    """An empty warehouse after `dbt seed`; every build below starts from a copy of it."""
+    warehouse = make_warehouse(tmp_path_factory.mktemp("seeded"))
+    warehouse.dbt("seed")
+    return warehouse
+
+
+@pytest.fixture(scope="module")
+def full_build(seeded: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
+    return build_fully(seeded, EVENTS, tmp_path_factory.mktemp("full"))
+
+
+@pytest.fixture(scope="module")
+def day_by_day(seeded: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> IncrementalBuild:
+    return build_incrementally(seeded, EVENTS, WINDOWS, tmp_path_factory.mktemp("day_by_day"))
+
+
+@pytest.fixture(scope="module", params=list(OTHER_ORDERS))
+def other_order(
+    request: pytest.FixtureRequest, seeded: Warehouse, tmp_path_factory: pytest.TempPathFactory
+) -> IncrementalBuild:
+    return build_incrementally(
+        seeded, EVENTS, OTHER_ORDERS[request.param], tmp_path_factory.mktemp(request.param)
+    )
+
+
+@pytest.fixture(scope="module")
+def rerun(day_by_day: IncrementalBuild, tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
+    """The day-by-day warehouse after running the window of 2025-03-01 a second time."""
+    warehouse = copy_of(day_by_day.warehouse, tmp_path_factory.mktemp("rerun"))
+    warehouse.dbt("run", variables=MARCH_1.variables)
+    return warehouse
+
+
+@pytest.fixture(scope="module")
+def redelivered(
+    day_by_day: IncrementalBuild, tmp_path_factory: pytest.TempPathFactory
+) -> Warehouse:
+    """The day-by-day warehouse after 2025-03-02 was delivered again and its window run."""
+    warehouse = copy_of(day_by_day.warehouse, tmp_path_factory.mktemp("redelivered"))
+    with warehouse.connect() as connection:
+        connection.execute("delete from raw.events where _landing_date = ?", [MARCH_2.min_date])
+    warehouse.insert_events(REDELIVERED_MARCH_2)
+    warehouse.dbt("run", variables=MARCH_2.variables)
+    return warehouse
+
+
+@pytest.fixture(scope="module")
+def redelivered_full_build(
+    seeded: Warehouse, tmp_path_factory: pytest.TempPathFactory
+) -> Warehouse:
+    return build_fully(seeded, REDELIVERED_EVENTS, tmp_path_factory.mktemp("redelivered_full"))
+
+
+@pytest.fixture(scope="module")
+def misfiled(day_by_day: IncrementalBuild, tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
+    """The day-by-day warehouse after 2025-03-03 was loaded and its window run."""
+    warehouse = copy_of(day_by_day.warehouse, tmp_path_factory.mktemp("misfiled"))
+    warehouse.insert_events(MISFILED_MARCH_3)
+    warehouse.dbt("run", variables=MARCH_3.variables)
+    return warehouse
+
+
+@pytest.fixture(scope="module")
+def misfiled_full_build(seeded: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
+    return build_fully(seeded, EVENTS + MISFILED_MARCH_3, tmp_path_factory.mktemp("misfiled_full"))
+
+
+# Scenarios 1-4: late events, bridged sessions, logins and midnight, run day by day.
+
+
+def test_day_by_day_runs_equal_a_full_refresh(
+    day_by_day: IncrementalBuild, full_build: Warehouse
+) -> None:
+    assert differing_marts(day_by_day.warehouse, full_build) == {}
+
+
+def test_a_purchase_three_weeks_late_joins_its_old_session(day_by_day: IncrementalBuild) -> None:
+    columns = "session_start, session_end, event_count, converted, conversion_value"
+    old_sessions = sessions(day_by_day.after[MARCH_1], "daily_visitor", columns)
+    assert old_sessions[0] == (at("2025-02-08 09:00"), at("2025-02-08 09:25"), 3, True, 30.0)
+
+
+def test_a_purchase_three_weeks_late_changes_no_later_session(
+    day_by_day: IncrementalBuild,
+) -> None:
+    before, after = day_by_day.after[HISTORY], day_by_day.after[MARCH_1]
+    assert changed_session_dates(before, after, "daily_visitor") == (
+        [date(2025, 2, 8)],
+        [date(2025, 2, 8), date(2025, 3, 1)],
+    )
+    assert len(sessions(after, "daily_visitor", "session_key")) == 22
+
+
+def test_a_late_event_between_two_sessions_merges_them(day_by_day: IncrementalBuild) -> None:
+    columns = "session_start, session_end, event_count"
+    assert sessions(day_by_day.after[HISTORY], "bridged_visitor", columns) == [
+        (at("2025-01-20 14:00"), at("2025-01-20 14:10"), 2),
+        (at("2025-01-20 14:50"), at("2025-01-20 15:00"), 2),
+    ]
+    assert sessions(day_by_day.after[MARCH_2], "bridged_visitor", columns) == [
+        (at("2025-01-20 14:00"), at("2025-01-20 15:00"), 5)
+    ]
+
+
+def test_a_login_moves_months_of_anonymous_sessions_to_the_user(
+    day_by_day: IncrementalBuild,
+) -> None:
+    columns = "session_date, person_id"
+    assert sessions(day_by_day.after[MARCH_1], "laptop", columns) == [
+        (date(2024, 11, 5), "user_c"),
+        (date(2024, 12, 10), "user_c"),
+        (date(2025, 1, 15), "user_c"),
+        (date(2025, 2, 14), "user_c"),
+        (date(2025, 3, 1), "user_c"),
+    ]
+    assert sessions(day_by_day.after[MARCH_1], "phone", columns) == [(date(2025, 2, 20), "phone")]
+
+
+def test_a_login_moves_months_old_daily_activity_to_the_user(
+    day_by_day: IncrementalBuild,
+) -> None:
+    assert day_by_day.warehouse.query(
+        "select person_id, session_count, is_new_user from marts.user_activity_daily "
+        "where activity_date = date '2024-11-05'"
+    ) == [("user_c", 1, True)]
+
+
+def test_the_second_device_joins_the_user_after_its_login(
+    day_by_day: IncrementalBuild,
+) -> None:
+    assert day_by_day.warehouse.query(
+        "select person_id, anonymous_id_count, first_seen_at, session_count, first_utm_source "
+        "from marts.users where person_id in ('user_c', 'laptop', 'phone')"
+    ) == [("user_c", 2, at("2024-11-05 19:00"), 7, "newsletter")]
+    assert day_by_day.warehouse.query(
+        "select anonymous_id, first_linked_at, link_source, is_current_person "
+        "from marts.identities where user_id = 'user_c' order by anonymous_id"
+    ) == [
+        ("laptop", at("2025-03-01 10:00"), "identify", True),
+        ("phone", at("2025-03-02 08:01"), "identify", True),
+    ]
+
+
+def test_a_session_across_midnight_grows_with_the_next_days_arrivals(
+    day_by_day: IncrementalBuild,
+) -> None:
+    columns = "session_key, session_date, session_start, session_end, event_count"
+    [first_day] = sessions(day_by_day.after[MARCH_1], "night_owl", columns)
+    [both_days] = sessions(day_by_day.after[MARCH_2], "night_owl", columns)
+    assert first_day[1:] == (date(2025, 3, 1), at("2025-03-01 23:50"), at("2025-03-01 23:58"), 2)
+    assert both_days == (
+        first_day[0],
+        date(2025, 3, 1),
+        at("2025-03-01 23:50"),
+        at("2025-03-02 00:20"),
+        4,
+    )
+
+
+# Scenario 5: the arrival folder, not received_at, decides the window of a row.
+
+
+def test_runs_of_rows_received_on_another_day_than_their_folder_equal_a_full_refresh(
+    misfiled: Warehouse, misfiled_full_build: Warehouse
+) -> None:
+    assert differing_marts(misfiled, misfiled_full_build) == {}
+
+
+def test_the_run_of_an_arrival_day_includes_a_row_received_the_day_before(
+    misfiled: Warehouse,
+) -> None:
+    assert sessions(misfiled, "late_file_visitor", "session_start") == [(at("2025-03-02 23:59"),)]
+
+
+def test_the_run_of_an_arrival_day_includes_a_row_received_the_day_after(
+    misfiled: Warehouse,
+) -> None:
+    assert sessions(misfiled, "early_file_visitor", "session_start") == [
+        (at("2025-03-04 00:00:30"),)
+    ]
+
+
+# Scenario 6: the same windows run in other orders.
+
+
+def test_runs_in_another_arrival_order_equal_a_full_refresh(
+    other_order: IncrementalBuild, full_build: Warehouse
+) -> None:
+    assert differing_marts(other_order.warehouse, full_build) == {}
+
+
+def test_history_arriving_after_the_login_belongs_to_the_user(
+    other_order: IncrementalBuild,
+) -> None:
+    assert other_order.warehouse.query(
+        "select distinct person_id from marts.sessions where anonymous_id = 'laptop'"
+    ) == [("user_c",)]
+
+
+# Scenario 7: a window run again, and an arrival day delivered again with changes.
+
+
+def test_rerunning_a_window_changes_no_mart(rerun: Warehouse, day_by_day: IncrementalBuild) -> None:
+    assert differing_marts(rerun, day_by_day.warehouse) == {}
+
+
+def test_a_redelivered_day_run_again_equals_a_full_refresh_of_the_new_rows(
+    redelivered: Warehouse, redelivered_full_build: Warehouse
+) -> None:
+    assert differing_marts(redelivered, redelivered_full_build) == {}
+
+
+def test_a_redelivered_day_replaces_the_sessions_it_changed(
+    day_by_day: IncrementalBuild, redelivered: Warehouse
+) -> None:
+    columns = "session_start, session_end, event_count, converted"
+    assert sessions(day_by_day.warehouse, "redelivered_visitor", columns) == [
+        (at("2025-03-02 10:00"), at("2025-03-02 10:20"), 4, True)
+    ]
+    assert sessions(redelivered, "redelivered_visitor", columns) == [
+        (at("2025-03-02 10:00"), at("2025-03-02 10:05"), 2, False),
+        (at("2025-03-02 11:00"), at("2025-03-02 11:00"), 1, False),
+    ]
+
+
+def test_a_redelivered_day_without_a_purchase_drops_its_conversion(
+    redelivered: Warehouse,
+) -> None:
+    assert redelivered.query(
+        "select count(*) from marts.conversions where anonymous_id = 'redelivered_visitor'"
+    ) == [(0,)]
