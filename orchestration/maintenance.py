@@ -6,8 +6,9 @@ means, per table:
   the arrival day (`_landing_date`, the day of `received_at` that partitions the landing files)
   is more than `RAW_RETENTION_DAYS` before today. The landing folders of those days in
   `raw_landing/` are deleted too, so that no later run loads them again;
-- event-level intermediate tables (those with a `received_at` column, e.g. `int_events`): the day
-  of `received_at`, with the same setting, since they are copies of raw events;
+- event-level intermediate tables (e.g. `int_event_sessions`): their arrival day
+  (`_landing_date`, else the day of `received_at`), with the same setting, since they hold one
+  row per raw event;
 - marts: the mart's day or period column (`catalog.Table.period_column`: `session_date`,
   `view_date`, `hour_start`, `period_start`, `cohort_start`, ...) is more than
   `AGGREGATE_RETENTION_DAYS` before today. Marts without one describe current state (users,
@@ -162,8 +163,12 @@ def _retention_condition(table: Table, cleanup: Cleanup) -> str | None:
         if "landing_date" in table.columns:
             return f"landing_date < {raw_cutoff}"
         return None
-    if table.schema == INTERMEDIATE_SCHEMA and "received_at" in table.columns:
-        return f"received_at < {raw_cutoff}"
+    if table.schema == INTERMEDIATE_SCHEMA:
+        if "_landing_date" in table.columns:
+            return f"_landing_date < {raw_cutoff}"
+        if "received_at" in table.columns:
+            return f"received_at < {raw_cutoff}"
+        return None
     if table.schema == MARTS_SCHEMA and table.period_column is not None:
         return (
             f"{quote_identifier(table.period_column)}"

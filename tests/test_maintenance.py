@@ -85,7 +85,7 @@ def aged_warehouse(tmp_path, raw_landing, warehouse):
     warehouse.execute("create table marts.users (person_id varchar, first_seen_at timestamp)")
     warehouse.execute("insert into marts.users values ('p1', '2015-01-01 00:00')")
     warehouse.execute("create schema intermediate")
-    warehouse.execute("create table intermediate.int_events as select * from raw.events")
+    warehouse.execute("create table intermediate.int_event_sessions as select * from raw.events")
     return warehouse
 
 
@@ -105,7 +105,7 @@ def test_cleanup_removes_exactly_what_is_past_retention(aged_warehouse, tmp_path
         ("m-2026-03-02",),
         ("m-2026-03-03",),
     ]
-    assert rows("select message_id from intermediate.int_events order by 1") == [
+    assert rows("select message_id from intermediate.int_event_sessions order by 1") == [
         ("m-2026-03-02",),
         ("m-2026-03-03",),
     ]
@@ -132,7 +132,7 @@ def test_cleanup_removes_exactly_what_is_past_retention(aged_warehouse, tmp_path
         "raw.events_rejected": 1,
         "raw.metrics": 1,
         "raw.load_manifest": 2,
-        "intermediate.int_events": 1,
+        "intermediate.int_event_sessions": 1,
         "marts.daily": 1,
         "marts.hourly": 1,
     }
@@ -203,7 +203,7 @@ def test_the_cleanup_asset_reports_what_it_removed(aged_warehouse, tmp_path):
 
     assert result.success
     metadata = result.asset_materializations_for_node("maintenance__cleanup")[0].metadata
-    # Per day: an event, a rejected event, a metric, two manifest rows, an int_events row;
+    # Per day: an event, a rejected event, a metric, two manifest rows, an int_event_sessions row;
     # then every mart row with a day.
     assert metadata["rows_removed"].value == 3 * 6 + 3 + 2
     assert "| raw.events | 3 |" in metadata["rows_removed_by_table"].value
