@@ -126,12 +126,16 @@ def dbt_resource(settings: Settings) -> DbtCliResource:
 
 
 def _relations(manifest_path: Path) -> dict[AssetKey, str]:
-    """The warehouse relation (`schema.name`) behind each model and seed asset."""
+    """The warehouse table (`schema.name`) behind each model and seed asset that stores rows.
+
+    Views are left out: they hold no rows of their own, and counting one runs its query.
+    """
     manifest = json.loads(manifest_path.read_text())
     return {
         TRANSLATOR.get_asset_key(node): f'"{node["schema"]}"."{node["alias"]}"'
         for node in manifest["nodes"].values()
         if node["resource_type"] in ("model", "seed")
+        and node["config"].get("materialized") != "view"
     }
 
 
@@ -141,7 +145,7 @@ def _with_row_counts(
     warehouse_path: Path,
     relations: dict[AssetKey, str],
 ) -> Iterator[Output | AssetMaterialization | AssetCheckResult]:
-    """Stream dbt's events, adding `dagster/row_count` to every materialization.
+    """Stream dbt's events, adding `dagster/row_count` to every table's materialization.
 
     The counts are read once dbt has exited: while it runs, the dbt process holds DuckDB's
     write lock on the warehouse file.
