@@ -46,8 +46,13 @@
     table with a window. Otherwise the model is built from all rows.
 -#}
 {% macro is_windowed_run() -%}
+    {{ return(is_incremental() and has_window()) }}
+{%- endmacro %}
+
+{#- Whether the run has a window and is no full refresh, whatever the state of this model. -#}
+{% macro has_window() -%}
     {%- set bounded = window_bound('min_date') is not none or window_bound('max_date') is not none -%}
-    {{ return(is_incremental() and bounded) }}
+    {{ return(bounded and not should_full_refresh()) }}
 {%- endmacro %}
 
 {#-
@@ -73,7 +78,9 @@
     tenant_id, project_id, anonymous_id, session_partition, rederived_from: every
     sessionization partition the window re-derived, and from which event time on. Every
     session of such a partition that starts at or after `rederived_from` (every event at or
-    after it) was replaced; those before it are as they were.
+    after it) was replaced; those before it are as they were. A partition int_event_sessions
+    built whole in this window (its first build in a warehouse whose marts exist) is
+    re-derived from its beginning.
 -#}
 {% macro rederived_partitions() -%}
     select
@@ -81,7 +88,7 @@
         project_id,
         anonymous_id,
         session_partition,
-        min(rederived_from) as rederived_from
+        min(coalesce(rederived_from, {{ earliest_time() }})) as rederived_from
     from {{ ref('int_event_sessions') }}
     where rederived_for = {{ window_label() }}
     group by tenant_id, project_id, anonymous_id, session_partition
@@ -227,11 +234,6 @@
     where not is_superseded
 {%- endmacro %}
 
-{#- Whether an event (tenant_id, message_id) is one of `rederived_events`. -#}
-{% macro is_rederived_event() -%}
-    (tenant_id, message_id) in (select tenant_id, message_id from ({{ rederived_events() }}))
-{%- endmacro %}
-
 {#- Whether a row's anonymous id (of `relation`) changed person in the window. -#}
 {% macro has_changed_person(relation) -%}
     exists (
@@ -353,4 +355,21 @@
     (tenant_id, project_id, {{ hour_start('event_time') }}) in (
         select tenant_id, project_id, hour_start from ({{ changed_hours() }})
     )
+{%- endmacro %}
+
+{#-
+    The events a session-level model reads: those the window re-derived
+    (`int_events_this_run`) in a windowed run, else every event (`int_events`).
+-#}
+{% macro events_to_rederive() -%}
+    {%- if is_windowed_run() -%}
+        {{ ref('int_events_this_run') }}
+    {%- else -%}
+        {{ ref('int_events') }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- A time before any event. -#}
+{% macro earliest_time() -%}
+    cast('1900-01-01 00:00:00' as timestamp)
 {%- endmacro %}

@@ -22,6 +22,8 @@
 }}
 
 -- depends_on: {{ ref('int_event_sessions') }}
+-- depends_on: {{ ref('int_events') }}
+-- depends_on: {{ ref('int_events_this_run') }}
 -- depends_on: {{ ref('int_anonymous_id_persons') }}
 
 {%- set columns = [
@@ -53,20 +55,14 @@ classified_events as (
             when event_name in {{ names_list('page_ping_events') }}
                 then {{ json_get_double('properties', '$.scroll_depth') }}
         end as ping_scroll_depth
-    from {{ ref('int_events') }}
-    {%- if is_windowed_run() %}
-    where {{ is_rederived_event() }}
-    {%- endif %}
+    from {{ events_to_rederive() }}
 
 ),
 
 page_view_columns as (
 
-    select * from {{ ref('int_events') }}
+    select * from {{ events_to_rederive() }}
     where event_name = 'page_view'
-    {%- if is_windowed_run() %}
-        and {{ is_rederived_event() }}
-    {%- endif %}
 
 ),
 

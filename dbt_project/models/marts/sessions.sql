@@ -18,6 +18,8 @@
 }}
 
 -- depends_on: {{ ref('int_event_sessions') }}
+-- depends_on: {{ ref('int_events') }}
+-- depends_on: {{ ref('int_events_this_run') }}
 -- depends_on: {{ ref('int_anonymous_id_persons') }}
 
 {%- set columns = [
@@ -33,10 +35,7 @@ with
 
 events as (
 
-    select * from {{ ref('int_events') }}
-    {%- if is_windowed_run() %}
-    where {{ is_rederived_event() }}
-    {%- endif %}
+    select * from {{ events_to_rederive() }}
 
 ),
 
