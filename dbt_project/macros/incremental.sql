@@ -56,10 +56,10 @@
 {%- endmacro %}
 
 {#-
-    The window as a string literal, e.g. '2025-03-01..2025-03-02' ('..' for a full build):
-    what `int_event_sessions` and `int_anonymous_id_persons` write beside the rows a run
-    re-derived, so that every later model of the same window (in this invocation, or in a
-    re-run after a failure) finds them.
+    The window as a string literal, e.g. '2025-03-01..2025-03-02': what `int_event_sessions`
+    and `int_anonymous_id_persons` write beside the rows a windowed run re-derived, so that
+    every later model of the same window (in this invocation, or in a re-run after a failure)
+    finds them. A build of all rows writes '..'.
 -#}
 {% macro window_label() -%}
     '{{ window_bound('min_date') or '' }}..{{ window_bound('max_date') or '' }}'
@@ -78,9 +78,7 @@
     tenant_id, project_id, anonymous_id, session_partition, rederived_from: every
     sessionization partition the window re-derived, and from which event time on. Every
     session of such a partition that starts at or after `rederived_from` (every event at or
-    after it) was replaced; those before it are as they were. A partition int_event_sessions
-    built whole in this window (its first build in a warehouse whose marts exist) is
-    re-derived from its beginning.
+    after it) was replaced; those before it are as they were.
 -#}
 {% macro rederived_partitions() -%}
     select
@@ -88,7 +86,7 @@
         project_id,
         anonymous_id,
         session_partition,
-        min(coalesce(rederived_from, {{ earliest_time() }})) as rederived_from
+        min(rederived_from) as rederived_from
     from {{ ref('int_event_sessions') }}
     where rederived_for = {{ window_label() }}
     group by tenant_id, project_id, anonymous_id, session_partition
@@ -367,9 +365,4 @@
     {%- else -%}
         {{ ref('int_events') }}
     {%- endif -%}
-{%- endmacro %}
-
-{#- A time before any event. -#}
-{% macro earliest_time() -%}
-    cast('1900-01-01 00:00:00' as timestamp)
 {%- endmacro %}

@@ -377,11 +377,15 @@ select * from final
 
 {% else %}
 
+{#-
+    A build of every event is no windowed run, whatever window it was given: its rows carry
+    '..', so that no later model takes them for what a window re-derived.
+-#}
 final as (
 
     select
         *,
-        {{ window_label() }} as rederived_for,
+        '..' as rederived_for,
         true as is_changed,
         false as is_superseded
     from sessionized
