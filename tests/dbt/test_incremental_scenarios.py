@@ -13,6 +13,12 @@ own, so that the scenarios share one dataset, `EVENTS`, run in the windows `WIND
 5. one more arrival day, whose rows were all received on other days (`MISFILED_MARCH_3`);
 6. the same windows run in two more orders;
 7. a window run again, and an arrival day delivered again with one event removed and one moved.
+Scenarios 8-10 continue the day-by-day warehouse with the arrival days 2025-03-03 to 2025-03-05
+of `LATER_EVENTS`, on anonymous ids of their own:
+8. an arrival day delivered again without the only session an anonymous id had in it, after
+   the id's next session arrived;
+9. a duplicate in a later day's file that wins, received earlier, and moves its event;
+10. a late event that becomes a session's first event, and its window run again.
 Every build starts from a copy of one seeded warehouse; copies taken after each run show what
 that run changed.
 """
@@ -61,6 +67,8 @@ HISTORY = Window(date(2024, 11, 1), date(2025, 3, 1))
 MARCH_1 = day_window(date(2025, 3, 1))
 MARCH_2 = day_window(date(2025, 3, 2))
 MARCH_3 = day_window(date(2025, 3, 3))
+MARCH_4 = day_window(date(2025, 3, 4))
+MARCH_5 = day_window(date(2025, 3, 5))
 
 
 def at(text: str) -> datetime:
@@ -190,12 +198,89 @@ OTHER_ORDERS = {
     "shuffled": [MARCH_1, HISTORY, MARCH_2],
 }
 
+# 8. A session of withdrawn_visitor arrives on 2025-03-03, its next one on 2025-03-04; then
+# 2025-03-03 is delivered again without the first (REDELIVERED_MARCH_3).
+WITHDRAWN_SESSION = [
+    event("withdrawn-1", "page_view", "withdrawn_visitor", "2025-03-03 09:00"),
+    event(
+        "withdrawn-2",
+        "page_ping",
+        "withdrawn_visitor",
+        "2025-03-03 09:02",
+        properties='{"scroll_depth": 60}',
+    ),
+]
+# 9. duplicate-2 first arrives on 2025-03-04, received at 12:00 without sent_at, so its event
+# time is its device timestamp, 10:20.
+FIRST_DELIVERY_OF_DUPLICATE = event(
+    "duplicate-2",
+    "page_view",
+    "duplicate_visitor",
+    "2025-03-04 10:20",
+    received_at=at("2025-03-04 12:00"),
+)
+# What raw.events holds of the arrival days 2025-03-03 to 2025-03-05 in the end. The days run
+# in turn, then 2025-03-03 again. No run after a scenario's last touches its sessions, hours or
+# days (the redelivery changes 2025-03-03 only, scenarios 9 and 10 are on 2025-03-04), so none
+# can repair what an earlier run got wrong before the marts are compared with a full refresh.
+LATER_EVENTS = [
+    # 8. The event of 2025-03-03 that stays when the day is delivered again.
+    event("steady-1", "page_view", "steady_visitor", "2025-03-03 18:00"),
+    event("withdrawn-3", "page_view", "withdrawn_visitor", "2025-03-04 09:00"),
+    # 9. A file of 2025-03-05 holds the delivery of duplicate-2 received at 11:00, which wins:
+    # sent at 11:30 by a device clock 30 minutes fast, it happened at 09:50, 10 minutes before
+    # the session's first page view.
+    event("duplicate-1", "page_view", "duplicate_visitor", "2025-03-04 10:00"),
+    event(
+        "duplicate-2",
+        "page_view",
+        "duplicate_visitor",
+        "2025-03-04 10:20",
+        sent_at=at("2025-03-04 11:30"),
+        received_at=at("2025-03-04 11:00"),
+        landing_date=MARCH_5.min_date,
+    ),
+    # 10. A session at 15:00 and 15:10 on 2025-03-04; the page view of 14:45, 15 minutes before
+    # it, arrives on 2025-03-05.
+    event("late-start-2", "page_view", "late_start_visitor", "2025-03-04 15:00"),
+    event("late-start-3", "page_view", "late_start_visitor", "2025-03-04 15:10"),
+    event(
+        "late-start-1",
+        "page_view",
+        "late_start_visitor",
+        "2025-03-04 14:45",
+        **sent_late("2025-03-05 08:00"),
+    ),
+]
+LATER_DELIVERIES = [*LATER_EVENTS, *WITHDRAWN_SESSION, FIRST_DELIVERY_OF_DUPLICATE]
+LATER_WINDOWS = [MARCH_3, MARCH_4, MARCH_5]
+REDELIVERED_MARCH_3 = [row for row in LATER_EVENTS if MARCH_3.holds(row)]
+
 
 def copy_of(warehouse: Warehouse, directory: Path) -> Warehouse:
     """A copy of the warehouse's database in `directory`, with its own dbt target path."""
     directory.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(warehouse.path, directory / warehouse.path.name)
     return Warehouse(directory=directory, target_path=directory / "dbt-target")
+
+
+def deliver(warehouse: Warehouse, window: Window, rows: list[dict[str, Any]]) -> None:
+    """Load `rows` as the arrival days of `window`, as the loader does, and run the window.
+
+    The rows replace what those days held, and each row replaces the deliveries of its message
+    on other days: every row given here is the delivery that wins.
+    """
+    with warehouse.connect() as connection:
+        connection.execute(
+            "delete from raw.events where _landing_date >= ? and _landing_date < ?",
+            [window.min_date, window.max_date],
+        )
+        connection.executemany(
+            "delete from raw.events where tenant_id = ? and message_id = ?",
+            [(row["tenant_id"], row["message_id"]) for row in rows],
+        )
+    warehouse.insert_events(rows)
+    warehouse.dbt("run", variables=window.variables)
 
 
 @dataclass
@@ -207,13 +292,13 @@ class IncrementalBuild:
 
 
 def build_incrementally(
-    seeded: Warehouse, rows: list[dict[str, Any]], windows: list[Window], directory: Path
+    start: Warehouse, rows: list[dict[str, Any]], windows: list[Window], directory: Path
 ) -> IncrementalBuild:
-    warehouse = copy_of(seeded, directory / "warehouse")
+    """A copy of `start` after delivering the rows of each window and running it, in order."""
+    warehouse = copy_of(start, directory / "warehouse")
     after = {}
     for window in windows:
-        warehouse.insert_events(row for row in rows if window.holds(row))
-        warehouse.dbt("run", variables=window.variables)
+        deliver(warehouse, window, [row for row in rows if window.holds(row)])
         after[window] = copy_of(warehouse, directory / f"after_{window.min_date}")
     return IncrementalBuild(warehouse=warehouse, after=after)
 
@@ -237,6 +322,13 @@ def sessions(warehouse: Warehouse, anonymous_id: str, columns: str) -> list[tupl
     return warehouse.query(
         f"select {columns} from marts.sessions "
         f"where anonymous_id = '{anonymous_id}' order by session_start"
+    )
+
+
+def page_views(warehouse: Warehouse, anonymous_id: str, columns: str) -> list[tuple[Any, ...]]:
+    return warehouse.query(
+        f"select {columns} from marts.page_views "
+        f"where anonymous_id = '{anonymous_id}' order by viewed_at"
     )
 
 
@@ -300,10 +392,7 @@ def redelivered(
 ) -> Warehouse:
     """The day-by-day warehouse after 2025-03-02 was delivered again and its window run."""
     warehouse = copy_of(day_by_day.warehouse, tmp_path_factory.mktemp("redelivered"))
-    with warehouse.connect() as connection:
-        connection.execute("delete from raw.events where _landing_date = ?", [MARCH_2.min_date])
-    warehouse.insert_events(REDELIVERED_MARCH_2)
-    warehouse.dbt("run", variables=MARCH_2.variables)
+    deliver(warehouse, MARCH_2, REDELIVERED_MARCH_2)
     return warehouse
 
 
@@ -318,14 +407,48 @@ def redelivered_full_build(
 def misfiled(day_by_day: IncrementalBuild, tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     """The day-by-day warehouse after 2025-03-03 was loaded and its window run."""
     warehouse = copy_of(day_by_day.warehouse, tmp_path_factory.mktemp("misfiled"))
-    warehouse.insert_events(MISFILED_MARCH_3)
-    warehouse.dbt("run", variables=MARCH_3.variables)
+    deliver(warehouse, MARCH_3, MISFILED_MARCH_3)
     return warehouse
 
 
 @pytest.fixture(scope="module")
 def misfiled_full_build(seeded: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     return build_fully(seeded, EVENTS + MISFILED_MARCH_3, tmp_path_factory.mktemp("misfiled_full"))
+
+
+@pytest.fixture(scope="module")
+def later_days(
+    day_by_day: IncrementalBuild, tmp_path_factory: pytest.TempPathFactory
+) -> IncrementalBuild:
+    """The day-by-day warehouse after 2025-03-03, 2025-03-04 and 2025-03-05, run in turn."""
+    return build_incrementally(
+        day_by_day.warehouse, LATER_DELIVERIES, LATER_WINDOWS, tmp_path_factory.mktemp("later_days")
+    )
+
+
+@pytest.fixture(scope="module")
+def later_days_redelivered(
+    later_days: IncrementalBuild, tmp_path_factory: pytest.TempPathFactory
+) -> Warehouse:
+    """The later days' warehouse after 2025-03-03 was delivered again and its window run."""
+    warehouse = copy_of(later_days.warehouse, tmp_path_factory.mktemp("later_days_redelivered"))
+    deliver(warehouse, MARCH_3, REDELIVERED_MARCH_3)
+    return warehouse
+
+
+@pytest.fixture(scope="module")
+def later_days_full_build(seeded: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
+    return build_fully(seeded, EVENTS + LATER_EVENTS, tmp_path_factory.mktemp("later_days_full"))
+
+
+@pytest.fixture(scope="module")
+def later_days_rerun(
+    later_days: IncrementalBuild, tmp_path_factory: pytest.TempPathFactory
+) -> Warehouse:
+    """The later days' warehouse after running the window of 2025-03-05 a second time."""
+    warehouse = copy_of(later_days.warehouse, tmp_path_factory.mktemp("later_days_rerun"))
+    warehouse.dbt("run", variables=MARCH_5.variables)
+    return warehouse
 
 
 # Scenarios 1-4: late events, bridged sessions, logins and midnight, run day by day.
@@ -492,3 +615,99 @@ def test_a_redelivered_day_without_a_purchase_drops_its_conversion(
     assert redelivered.query(
         "select count(*) from marts.conversions where anonymous_id = 'redelivered_visitor'"
     ) == [(0,)]
+
+
+# Scenarios 8-10: a day delivered again without a session, a duplicate that wins from a later
+# day, and a late event that starts a session; the later days run after the shared dataset's.
+
+
+def test_later_days_run_day_by_day_and_delivered_again_equal_a_full_refresh(
+    later_days_redelivered: Warehouse, later_days_full_build: Warehouse
+) -> None:
+    assert differing_marts(later_days_redelivered, later_days_full_build) == {}
+
+
+def test_a_redelivered_day_without_an_ids_session_drops_that_session(
+    later_days: IncrementalBuild, later_days_redelivered: Warehouse
+) -> None:
+    columns = "session_start, session_end, event_count"
+    assert sessions(later_days.warehouse, "withdrawn_visitor", columns) == [
+        (at("2025-03-03 09:00"), at("2025-03-03 09:02"), 2),
+        (at("2025-03-04 09:00"), at("2025-03-04 09:00"), 1),
+    ]
+    assert sessions(later_days_redelivered, "withdrawn_visitor", columns) == [
+        (at("2025-03-04 09:00"), at("2025-03-04 09:00"), 1)
+    ]
+
+
+def test_a_redelivered_day_without_an_ids_session_drops_its_page_view(
+    later_days: IncrementalBuild, later_days_redelivered: Warehouse
+) -> None:
+    assert page_views(later_days.warehouse, "withdrawn_visitor", "message_id") == [
+        ("withdrawn-1",),
+        ("withdrawn-3",),
+    ]
+    assert page_views(later_days_redelivered, "withdrawn_visitor", "message_id") == [
+        ("withdrawn-3",)
+    ]
+
+
+def test_a_redelivered_day_without_an_ids_first_session_makes_the_next_day_its_first(
+    later_days_redelivered: Warehouse,
+) -> None:
+    assert later_days_redelivered.query(
+        "select activity_date, session_count, is_new_user from marts.user_activity_daily "
+        "where person_id = 'withdrawn_visitor' order by activity_date"
+    ) == [(date(2025, 3, 4), 1, True)]
+
+
+def test_a_duplicate_that_wins_from_a_later_day_moves_its_session_to_its_event_time(
+    later_days: IncrementalBuild,
+) -> None:
+    columns = "session_start, session_end, event_count"
+    assert sessions(later_days.after[MARCH_4], "duplicate_visitor", columns) == [
+        (at("2025-03-04 10:00"), at("2025-03-04 10:20"), 2)
+    ]
+    assert sessions(later_days.after[MARCH_5], "duplicate_visitor", columns) == [
+        (at("2025-03-04 09:50"), at("2025-03-04 10:00"), 2)
+    ]
+
+
+def test_a_duplicate_that_wins_from_a_later_day_replaces_its_page_view(
+    later_days: IncrementalBuild,
+) -> None:
+    assert later_days.after[MARCH_5].query(
+        "select viewed_at, page_view_number, is_entrance from marts.page_views "
+        "where message_id = 'duplicate-2'"
+    ) == [(at("2025-03-04 09:50"), 1, True)]
+
+
+def test_a_late_event_before_a_sessions_first_event_starts_the_session_anew(
+    later_days: IncrementalBuild,
+) -> None:
+    columns = "session_key, session_start, session_end, event_count"
+    [before] = sessions(later_days.after[MARCH_4], "late_start_visitor", columns)
+    [after] = sessions(later_days.after[MARCH_5], "late_start_visitor", columns)
+    assert before[1:] == (at("2025-03-04 15:00"), at("2025-03-04 15:10"), 2)
+    assert after[1:] == (at("2025-03-04 14:45"), at("2025-03-04 15:10"), 3)
+    assert after[0] != before[0]
+
+
+def test_a_late_event_before_a_sessions_first_event_leaves_its_old_rows_superseded(
+    later_days: IncrementalBuild,
+) -> None:
+    [(old_key,)] = sessions(later_days.after[MARCH_4], "late_start_visitor", "session_key")
+    assert later_days.after[MARCH_5].query(
+        "select message_id, session_key, session_start from intermediate.int_event_sessions "
+        "where anonymous_id = 'late_start_visitor' and is_superseded "
+        f"and rederived_for = '{MARCH_5.min_date}..{MARCH_5.max_date}' order by message_id"
+    ) == [
+        ("late-start-2", old_key, at("2025-03-04 15:00")),
+        ("late-start-3", old_key, at("2025-03-04 15:00")),
+    ]
+
+
+def test_rerunning_the_window_of_a_sessions_new_first_event_changes_no_mart(
+    later_days_rerun: Warehouse, later_days: IncrementalBuild
+) -> None:
+    assert differing_marts(later_days_rerun, later_days.after[MARCH_5]) == {}
