@@ -356,12 +356,18 @@
 {%- endmacro %}
 
 {#-
-    The events a session-level model reads: those the window re-derived
-    (`int_events_this_run`) in a windowed run, else every event (`int_events`).
+    The events a session-level model reads: in a windowed run, those the window re-derived,
+    looked up in `int_events` by key; else every event. (A table of them, built once per run,
+    was faster, but a model run on its own for a window then read another run's table.)
 -#}
 {% macro events_to_rederive() -%}
     {%- if is_windowed_run() -%}
-        {{ ref('int_events_this_run') }}
+        (
+            select * from {{ ref('int_events') }}
+            where (tenant_id, message_id) in (
+                select tenant_id, message_id from ({{ rederived_events() }})
+            )
+        )
     {%- else -%}
         {{ ref('int_events') }}
     {%- endif -%}

@@ -23,7 +23,6 @@
 
 -- depends_on: {{ ref('int_event_sessions') }}
 -- depends_on: {{ ref('int_events') }}
--- depends_on: {{ ref('int_events_this_run') }}
 -- depends_on: {{ ref('int_anonymous_id_persons') }}
 
 {%- set columns = [
@@ -55,13 +54,13 @@ classified_events as (
             when event_name in {{ names_list('page_ping_events') }}
                 then {{ json_get_double('properties', '$.scroll_depth') }}
         end as ping_scroll_depth
-    from {{ events_to_rederive() }}
+    from {{ events_to_rederive() }} as events
 
 ),
 
 page_view_columns as (
 
-    select * from {{ events_to_rederive() }}
+    select * from {{ events_to_rederive() }} as events
     where event_name = 'page_view'
 
 ),

@@ -19,7 +19,6 @@
 
 -- depends_on: {{ ref('int_event_sessions') }}
 -- depends_on: {{ ref('int_events') }}
--- depends_on: {{ ref('int_events_this_run') }}
 -- depends_on: {{ ref('int_anonymous_id_persons') }}
 
 {%- set columns = [
@@ -35,7 +34,7 @@ with
 
 events as (
 
-    select * from {{ events_to_rederive() }}
+    select * from {{ events_to_rederive() }} as events
 
 ),
 
