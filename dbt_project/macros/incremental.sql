@@ -372,3 +372,24 @@
         {{ ref('int_events') }}
     {%- endif -%}
 {%- endmacro %}
+
+{#-
+    The rows of this table (`columns`, keyed by tenant_id and `key`) of every anonymous id whose
+    person the window changed, as they were but with the new person, except those the window
+    re-derives (at or after `time_column`'s rederived_from), which the model builds anew.
+-#}
+{% macro restitched_rows(columns, key, time_column) -%}
+    select
+        {%- for column in columns %}
+        {% if column == 'person_id' %}changed.person_id{% else %}previous.{{ column }}{% endif %}
+        {%- if not loop.last %},{% endif %}
+        {%- endfor %}
+    from {{ this }} as previous
+    inner join ({{ changed_persons() }}) as changed
+        on previous.tenant_id = changed.tenant_id
+        and previous.project_id = changed.project_id
+        and previous.anonymous_id = changed.anonymous_id
+    where (previous.tenant_id, previous.{{ key }}) not in (
+        select tenant_id, {{ key }} from ({{ rederived_rows(this, time_column) }})
+    )
+{%- endmacro %}

@@ -163,19 +163,7 @@ final as (
 {#- The other page views of an anonymous id whose person changed, as they were, with it. -#}
 restitched as (
 
-    select
-        {%- for column in columns %}
-        {% if column == 'person_id' %}changed.person_id{% else %}previous.{{ column }}{% endif %}
-        {%- if not loop.last %},{% endif %}
-        {%- endfor %}
-    from {{ this }} as previous
-    inner join ({{ changed_persons() }}) as changed
-        on previous.tenant_id = changed.tenant_id
-        and previous.project_id = changed.project_id
-        and previous.anonymous_id = changed.anonymous_id
-    where (previous.tenant_id, previous.message_id) not in (
-        select tenant_id, message_id from ({{ rederived_rows(this, 'viewed_at') }})
-    )
+    {{ restitched_rows(columns, 'message_id', 'viewed_at') }}
 
 )
 
