@@ -8,18 +8,30 @@ exactly as its report says. Accepted rows are written, by the day of their `rece
 `raw_landing/events/date=YYYY-MM-DD/history-<dump>-<hash>.parquet` with the contract's schema (IP
 addresses already anonymized); importing the same dump again rewrites the same files.
 
-Nothing is dropped silently: a line that is not JSON, a CSV row with too many fields, a record
-that is not an object and a record that breaks the contract are each reported with their line
-(or row) and the column at fault, and the rest is imported. Then the days are backfilled with
-`warehouse run --start <first day> --end <last day>` (or `warehouse import --backfill`).
+The dump is read as its format says, and nothing in it is translated: a line ends at `\n` only
+(a `\r` before it belongs to the line ending), so values keep their U+2028, U+2029 and NEL
+characters, and a CSV value its `\r\n`. CSV follows RFC 4180: a record ends at a line break
+outside quotes, and a field may be of any size. A record is reported by the line it starts on,
+lines counted from 1 as above: an NDJSON record's line, the line a JSON array's element starts
+on, the first line of a CSV record (a quoted field may hold line breaks; the next record is
+numbered by its own first line). Line 1 of a CSV is its header.
+
+Nothing is dropped silently: a line that is not JSON, a CSV record with too many fields or broken
+quoting (a record whose quoted field is never closed is reported on its first line alone, and
+reading resumes on the next line), a record that is not an object and a record that breaks the
+contract are each reported with their line and the column at fault, and the rest is imported.
+Then the days are backfilled with `warehouse run --start <first day> --end <last day>` (or
+`warehouse import --backfill`).
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
+import itertools
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -105,7 +117,8 @@ def _text(value: Any) -> str | None:
 
 def _read_ndjson(text: str) -> _Records:
     records = _Records()
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text.split("\n"), start=1):
+        line = line.removesuffix("\r")
         if not line.strip():
             continue
         try:
@@ -156,25 +169,82 @@ def _read_json_array(text: str) -> _Records:
         position = end
 
 
+def _lines(text: str) -> list[str]:
+    """The text's lines, each with the `\n` that ends it (the last may have none)."""
+    lines = [line + "\n" for line in text.split("\n")]
+    lines[-1] = lines[-1][:-1]
+    return lines if lines[-1] else lines[:-1]
+
+
+def _csv_records(lines: list[str]) -> Iterator[tuple[int, int, list[str] | str]]:
+    """Each CSV record as (index of its first line, index past its last line, its fields or why
+    they cannot be read). A quoted field that is never closed would take every line after it:
+    the record is reported on its first line alone, and reading resumes on the next line."""
+    start = 0
+    while start < len(lines):
+        reader = csv.reader(itertools.islice(lines, start, None), strict=True)
+        while True:
+            first = start + reader.line_num
+            try:
+                fields = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as error:
+                if str(error) == "unexpected end of data":
+                    yield first, first + 1, "a quoted field of this record is never closed"
+                    start = first + 1
+                    break
+                yield first, start + reader.line_num, _csv_problem(error)
+                continue
+            yield first, start + reader.line_num, fields
+
+
+def _csv_problem(error: csv.Error) -> str:
+    message = str(error)
+    if message.startswith("new-line character seen in unquoted field"):
+        return "a carriage return (\\r) without \\n inside an unquoted field: quote the field"
+    if message.endswith("expected after '\"'"):
+        return 'a quoted field is followed by more text: a quote inside a field is written ""'
+    return f"not valid CSV: {message}"
+
+
 def _read_csv(text: str) -> _Records:
     records = _Records()
-    reader = csv.reader(text.splitlines(keepends=True))
-    header = next(reader, None)
-    if header is None:
-        return records
-    records.columns = list(header)
-    line = reader.line_num
-    for row in reader:
-        place, line = f"line {line + 1}", reader.line_num
-        if not any(value.strip() for value in row):
-            continue
-        if len(row) > len(header):
+    lines = _lines(text)
+    # The csv module's default field size limit (128 KiB) is no limit of the format: no field
+    # is longer than the text.
+    field_size_limit = csv.field_size_limit()
+    csv.field_size_limit(max(field_size_limit, len(text) + 1))
+    try:
+        csv_records = _csv_records(lines)
+        header = next(csv_records, None)
+        if header is None:
+            return records
+        if isinstance(header[2], str):
             records.unreadable.append(
-                f"{place}: {len(row)} fields, but the header names {len(header)}"
+                f"line 1: the header cannot be read, nor any record without it: {header[2]}"
             )
-            continue
-        records.rows.append({name: _text(value) for name, value in zip(header, row, strict=False)})
-        records.places.append(place)
+            return records
+        columns = header[2]
+        records.columns = list(columns)
+        for first, _, fields in csv_records:
+            place = f"line {first + 1}"
+            if isinstance(fields, str):
+                records.unreadable.append(f"{place}: {fields}")
+                continue
+            if not any(value.strip() for value in fields):
+                continue
+            if len(fields) > len(columns):
+                records.unreadable.append(
+                    f"{place}: {len(fields)} fields, but the header names {len(columns)}"
+                )
+                continue
+            records.rows.append(
+                {name: _text(value) for name, value in zip(columns, fields, strict=False)}
+            )
+            records.places.append(place)
+    finally:
+        csv.field_size_limit(field_size_limit)
     return records
 
 
@@ -193,7 +263,9 @@ def import_history(
     future_tolerance_hours: int = 24,
 ) -> ImportReport:
     """Validate a dump of events and write its accepted rows as landing files."""
-    text = source.read_text(encoding="utf-8-sig")
+    # Read as bytes: nothing translates line endings before the format's own rules see them.
+    data = source.read_bytes()
+    text = data.decode("utf-8-sig")
     records = _READERS[dump_format](text)
     report = ImportReport(source, rows_read=len(records.rows) + len(records.unreadable))
     report.ignored_columns = [c for c in records.columns if c not in EVENTS.column_names]
@@ -232,7 +304,7 @@ def import_history(
                 "where len(violations) = 0 order by 1"
             ).fetchall()
         ]
-        digest = hashlib.sha256(text.encode()).hexdigest()[:12]
+        digest = hashlib.sha256(data).hexdigest()[:12]
         for day in days:
             accepted = connection.sql(
                 f"""

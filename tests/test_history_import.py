@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow.parquet as pq
@@ -13,7 +14,7 @@ import pytest
 
 from orchestration.cli import main
 from orchestration.contract import EVENTS
-from orchestration.history_import import DumpFormat, import_history, record_import
+from orchestration.history_import import DumpFormat, ImportReport, import_history, record_import
 from orchestration.landing.loader import load_partition
 from tests.landing_files import DAY_1, DAY_2
 
@@ -229,3 +230,125 @@ def test_import_command_asks_for_a_format_it_cannot_tell(tmp_path, capsys):
 
     assert main(["import", str(dump)]) == 2
     assert "pass --format json|ndjson|csv" in capsys.readouterr().err
+
+
+def record(message_id: str, **fields: Any) -> dict[str, Any]:
+    """A valid page view of DAY_1 as a dump holds it, with `fields` changed or added."""
+    return {
+        "message_id": message_id,
+        "tenant_id": "acme",
+        "project_id": "web",
+        "event_type": "page",
+        "event_name": "page_view",
+        "timestamp": "2026-03-01T10:00:00Z",
+        "received_at": "2026-03-01T10:00:01Z",
+        "anonymous_id": "anon-1",
+        **fields,
+    }
+
+
+CSV_COLUMNS = [*record("x"), "page_title"]
+
+
+def csv_line(values: dict[str, Any]) -> str:
+    """One CSV record of CSV_COLUMNS; a value is quoted only when it holds `,`, `"`, CR or LF."""
+    fields = [str(values.get(column, "")) for column in CSV_COLUMNS]
+    return ",".join(
+        '"' + field.replace('"', '""') + '"' if any(c in field for c in ',"\r\n') else field
+        for field in fields
+    )
+
+
+def messages(report: ImportReport) -> list[str]:
+    return [str(rejected) for rejected in report.rejected]
+
+
+def landed(report: ImportReport, *columns: str) -> list[tuple[Any, ...]]:
+    """The values of `columns` in the landing files the import wrote, by message_id."""
+    tables = [pq.read_table(path, columns=list(columns)) for path in report.files_written.values()]
+    rows = [row for table in tables for row in zip(*table.to_pydict().values(), strict=True)]
+    return sorted(rows)
+
+
+def test_ndjson_values_may_hold_unicode_line_separators(tmp_path, raw_landing):
+    titles = ["up\u2028down", "para\u2029graph", "next\x85line"]
+    lines = [
+        json.dumps(record(f"n{number}", page_title=title), ensure_ascii=False)
+        for number, title in enumerate(titles, start=1)
+    ]
+    lines.append(json.dumps(record("n4", timestamp="yesterday")))
+    dump = tmp_path / "old.ndjson"
+    dump.write_bytes("\n".join(lines).encode() + b"\n")
+
+    report = import_history(dump, DumpFormat.NDJSON, raw_landing)
+
+    assert (report.rows_read, report.rows_accepted, report.rows_rejected) == (4, 3, 1)
+    assert messages(report) == ["line 4: timestamp: 'yesterday' is not a timestamp"]
+    assert landed(report, "message_id", "page_title") == [
+        ("n1", "up\u2028down"),
+        ("n2", "para\u2029graph"),
+        ("n3", "next\x85line"),
+    ]
+
+
+def test_a_csv_field_of_any_size_is_read_and_checked(tmp_path, raw_landing):
+    title, timestamp = "t" * 200_000, "9" * 200_000
+    dump = tmp_path / "old.csv"
+    dump.write_text(
+        ",".join(CSV_COLUMNS)
+        + "\n"
+        + csv_line(record("c1", page_title=title))
+        + "\n"
+        + csv_line(record("c2", timestamp=timestamp))
+        + "\n"
+    )
+
+    report = import_history(dump, DumpFormat.CSV, raw_landing)
+
+    assert (report.rows_read, report.rows_accepted, report.rows_rejected) == (2, 1, 1)
+    assert messages(report) == [f"line 3: timestamp: '{'9' * 80}...' is not a timestamp"]
+    assert landed(report, "message_id", "page_title") == [("c1", title)]
+
+
+def test_an_unquoted_csv_field_keeps_unicode_line_separators(tmp_path, raw_landing):
+    dump = tmp_path / "old.csv"
+    lines = [
+        ",".join(CSV_COLUMNS),
+        csv_line(record("c1", page_title="up\u2028down")),
+        csv_line(record("c2", page_title="next\x85line")),
+        csv_line(record("c3", page_title="para\u2029graph", timestamp="yesterday")),
+    ]
+    dump.write_bytes("\n".join(lines).encode() + b"\n")
+
+    report = import_history(dump, DumpFormat.CSV, raw_landing)
+
+    assert (report.rows_read, report.rows_accepted, report.rows_rejected) == (3, 2, 1)
+    assert messages(report) == ["line 4: timestamp: 'yesterday' is not a timestamp"]
+    assert landed(report, "message_id", "page_title") == [
+        ("c1", "up\u2028down"),
+        ("c2", "next\x85line"),
+    ]
+
+
+def test_a_csv_record_is_numbered_by_the_line_it_starts_on(tmp_path, raw_landing):
+    # Lines 2-4 are one record, its title quoted over three lines; line 6 holds a U+2028.
+    dump = tmp_path / "old.csv"
+    lines = [
+        ",".join(CSV_COLUMNS),
+        csv_line(record("c1", page_title="first\nsecond\r\nthird")),
+        csv_line(record("c2", timestamp="yesterday")),
+        csv_line(record("c3", page_title="up\u2028down")),
+        csv_line(record("c4", received_at="never")),
+    ]
+    dump.write_bytes("\r\n".join(lines).encode() + b"\r\n")
+
+    report = import_history(dump, DumpFormat.CSV, raw_landing)
+
+    assert messages(report) == [
+        "line 5: timestamp: 'yesterday' is not a timestamp",
+        "line 7: received_at: 'never' is not a timestamp",
+    ]
+    assert landed(report, "message_id", "page_title") == [
+        ("c1", "first\nsecond\r\nthird"),
+        ("c3", "up\u2028down"),
+    ]
