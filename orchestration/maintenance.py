@@ -67,6 +67,8 @@ RAW_SCHEMA = "raw"
 INTERMEDIATE_SCHEMA = "intermediate"
 # Forget deletes nothing here: the audit log and the export records are the history of actions.
 _KEPT_SCHEMAS = ("audit",)
+# The name every statement gives the row a person condition looks at.
+_ROW = "candidate"
 
 
 @dataclass
@@ -273,6 +275,12 @@ def _resolve_person(
     )
 
 
+def _column(name: str) -> str:
+    """A column of the row a person condition looks at, which the statement names `_ROW`:
+    unqualified, `tenant_id` inside the condition's subquery would be `_forget_ids`' own."""
+    return f"{_ROW}.{quote_identifier(name)}"
+
+
 def _matches_person(values: dict[str, str], tenant: str | None) -> str:
     """SQL true when any of `values` (expressions) is one of the person's ids in the tenant."""
     tenant_match = f" and (f.tenant_id is null or f.tenant_id = {tenant})" if tenant else ""
@@ -283,16 +291,16 @@ def _matches_person(values: dict[str, str], tenant: str | None) -> str:
 
 
 def _person_condition(table: Table) -> str | None:
-    """SQL selecting the person's rows of a table; None when the table holds no person id."""
-    tenant = "tenant_id" if "tenant_id" in table.columns else None
+    """SQL selecting the person's rows of a table, read as `_ROW`; None when the table holds
+    no person id."""
+    tenant = _column("tenant_id") if "tenant_id" in table.columns else None
     if table.person_columns:
-        return _matches_person(
-            {name: quote_identifier(name) for name in table.person_columns}, tenant
-        )
+        return _matches_person({name: _column(name) for name in table.person_columns}, tenant)
     if table.columns.get("raw_row") == "JSON":
+        raw_row = _column("raw_row")
         return _matches_person(
-            {name: _json_field("raw_row", name) for name in ("anonymous_id", "user_id")},
-            _json_field("raw_row", "tenant_id"),
+            {name: _json_field(raw_row, name) for name in ("anonymous_id", "user_id")},
+            _json_field(raw_row, "tenant_id"),
         )
     return None
 
@@ -323,15 +331,17 @@ def _rewrite_landing_files(
                     ).fetchall()
                 }
                 person = {
-                    name: f"cast({quote_identifier(name)} as varchar)"
+                    name: f"cast({_column(name)} as varchar)"
                     for name in ("anonymous_id", "user_id")
                     if name in columns
                 }
                 if not person:
                     continue
-                tenant = "cast(tenant_id as varchar)" if "tenant_id" in columns else None
+                tenant = (
+                    f"cast({_column('tenant_id')} as varchar)" if "tenant_id" in columns else None
+                )
                 forgotten = connection.execute(
-                    f"select file_row_number from {file_sql} "
+                    f"select file_row_number from {file_sql} as {_ROW} "
                     f"where {_matches_person(person, tenant)}"
                 ).fetchall()
             except duckdb.Error:
@@ -467,12 +477,12 @@ def _delete_person_rows(
             dataset, side = sides[table.qualified_name]
             connection.execute(
                 f"insert into _forgotten_rows select ?, ?, _source_file "
-                f"from {table.relation} where {condition}",
+                f"from {table.relation} as {_ROW} where {condition}",
                 [dataset, side],
             )
-        removed = connection.execute(f"delete from {table.relation} where {condition}").fetchone()[
-            0
-        ]
+        removed = connection.execute(
+            f"delete from {table.relation} as {_ROW} where {condition}"
+        ).fetchone()[0]
         result.rows_removed[table.qualified_name] = removed
 
 

@@ -424,6 +424,17 @@ def test_forgetting_an_anonymous_visitor_leaves_everyone_else(people):
     )
 
 
+def test_forgetting_a_user_of_another_tenant_leaves_this_tenants_user_of_that_id(people):
+    with duckdb.connect(str(people.warehouse_path)) as connection:
+        before = every_table(connection)
+        result = forget_person(connection, people, user_id="ada-user", tenant_id="globex")
+        after = every_table(connection)
+
+    assert (result.linked_ids, result.total_rows, result.landing_files_rewritten) == (1, 0, [])
+    del before["audit.actions"], after["audit.actions"]
+    assert after == before
+
+
 def test_the_forget_audit_row_names_the_person_only_by_a_hash(people):
     with duckdb.connect(str(people.warehouse_path)) as connection:
         forget_person(connection, people, user_id="ada-user", actor="privacy desk")
