@@ -1,7 +1,9 @@
 """The audit log: one row per destructive or administrative action, appended and never changed.
 
 Loads, reloads, cleanups, forgets, publications and exports each call `record_action` in the
-same transaction as the work they record, so the log and the data cannot disagree.
+same transaction as the work they record, so the log and the data cannot disagree. A column
+added to a table the code declares (`orchestration.sql.create_tables_if_missing`) is a
+`migrate` action of its own.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import duckdb
 from orchestration.sql import create_table_if_missing
 
 AUDIT_TABLE = "audit.actions"
-ACTIONS = ("load", "reload", "cleanup", "forget", "publish", "export", "import")
+ACTIONS = ("load", "reload", "cleanup", "forget", "publish", "export", "import", "migrate")
 
 AUDIT_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("action_id", "UUID", "Unique id of the action."),
@@ -57,6 +59,7 @@ def record_action(
     connection.execute(
         f"""
         insert into {AUDIT_TABLE}
+            (action_id, action, target, actor, occurred_at, rows_affected, details)
         values (uuid(), ?, ?, ?, cast(now() as timestamp), ?, ?)
         """,
         [

@@ -28,6 +28,7 @@ from orchestration.contract import DATASETS, EVENTS, Dataset
 from orchestration.landing.assets import landing_asset_key
 from orchestration.resources import WAREHOUSE_WRITER_POOL
 from orchestration.settings import Settings
+from orchestration.sql import canonical_types, column_differences, column_types
 from orchestration.transform import TRANSLATOR
 
 MAX_LISTED = 10
@@ -36,40 +37,24 @@ MAX_LISTED = 10
 def table_schema_differences(
     connection: duckdb.DuckDBPyConnection, table: str, expected: list[tuple[str, str]]
 ) -> list[str]:
-    """How a table's columns and types differ from `expected` (name, DuckDB type), in order."""
-    schema, name = table.split(".")
-    actual = connection.execute(
-        """
-        select column_name, data_type from information_schema.columns
-        where table_schema = ? and table_name = ?
-        order by ordinal_position
-        """,
-        [schema, name],
-    ).fetchall()
-    if actual == expected:
-        return []
-    actual_types, expected_types = dict(actual), dict(expected)
-    differences = [f"missing column {n} {t}" for n, t in expected if n not in actual_types] + [
-        f"unexpected column {n} {t}" for n, t in actual if n not in expected_types
-    ]
-    differences += [
-        f"column {n} is {actual_types[n]}, the contract says {t}"
-        for n, t in expected
-        if n in actual_types and actual_types[n] != t
-    ]
-    if not differences:
-        differences = [
-            "columns are out of order: "
-            f"{', '.join(n for n, _ in actual)} instead of {', '.join(n for n, _ in expected)}"
-        ]
-    return differences
+    """How a table's columns and types differ from `expected` (name, DuckDB type). Columns are
+    matched by name: their order does not matter, as a column added later comes last."""
+    differences = column_differences(column_types(connection, table), expected)
+    return (
+        [f"missing column {n} {t}" for n, t in differences.missing]
+        + [f"unexpected column {n} {t}" for n, t in differences.unexpected]
+        + [f"column {n} is {actual}, the contract says {t}" for n, actual, t in differences.retyped]
+    )
 
 
 def _matches_contract(dataset: Dataset) -> AssetChecksDefinition:
     @asset_check(
         asset=landing_asset_key(dataset),
         name="matches_contract",
-        description=f"{dataset.table} has exactly the contract's columns and types, in order.",
+        description=(
+            f"{dataset.table} has the contract's columns with the contract's types, in any "
+            "order, and no other column."
+        ),
         blocking=True,
         pool=WAREHOUSE_WRITER_POOL,
     )
@@ -305,16 +290,6 @@ def declared_contracts(manifest_path: Path) -> dict[AssetKey, tuple[str, list[tu
         for node in manifest["nodes"].values()
         if node["resource_type"] == "model" and node["config"]["contract"]["enforced"]
     }
-
-
-def canonical_types(
-    connection: duckdb.DuckDBPyConnection, columns: list[tuple[str, str]]
-) -> list[tuple[str, str]]:
-    """Declared types as DuckDB spells them in information_schema (`int` -> `INTEGER`)."""
-    return [
-        (name, connection.execute(f"select typeof(cast(null as {data_type}))").fetchone()[0])
-        for name, data_type in columns
-    ]
 
 
 def build_model_contract_checks(

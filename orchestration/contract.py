@@ -6,6 +6,11 @@ compare the loaded tables against `Dataset.table_columns()`, and a test proves t
 YAML declares the same columns and types.
 
 All timestamps are UTC. Unknown extra columns in a file are ignored and reported, never fatal.
+
+A new optional column may be added to a dataset at any time: the next load adds it to the raw
+tables a warehouse already has (see `orchestration/landing/tables.py`). Changing a column's type,
+removing a column or adding a required one stops the next load until the tables are changed by
+hand, as its message says.
 """
 
 from __future__ import annotations

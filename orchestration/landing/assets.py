@@ -26,6 +26,7 @@ from dagster_duckdb import DuckDBResource
 
 from orchestration.contract import DATASETS, Dataset
 from orchestration.landing.loader import PartitionLoad, load_partitions
+from orchestration.landing.tables import create_landing_tables
 from orchestration.metadata import query_table
 from orchestration.partitions import daily_partitions
 from orchestration.resources import WAREHOUSE_WRITER_POOL
@@ -148,13 +149,17 @@ def build_landing_asset(dataset: Dataset, settings: Settings) -> AssetsDefinitio
                 )
 
         with warehouse.get_connection() as connection:
+            actor = f"dagster run {context.run_id}"
+            # The loader would add them too; adding them first lets the log say which.
+            for table, column, column_type in create_landing_tables(connection, actor=actor):
+                context.log.info(f"added column {column} {column_type} to {table}")
             loads = load_partitions(
                 connection,
                 dataset,
                 settings.raw_landing_dir,
                 [date.fromisoformat(key) for key in context.partition_keys],
                 future_tolerance_hours=settings.future_tolerance_hours,
-                actor=f"dagster run {context.run_id}",
+                actor=actor,
                 force=config.reload_unchanged,
                 on_loaded=log_load,
             )

@@ -263,7 +263,7 @@ def load_partitions(
     with each day's load as soon as its batch is committed (for progress logs).
     """
     connection.execute("set TimeZone = 'UTC'")
-    create_landing_tables(connection)
+    create_landing_tables(connection, actor=actor)
     register_anonymize_ip(connection)
     loads: list[PartitionLoad] = []
 
@@ -490,7 +490,8 @@ def _replace_partitions(
     connection.execute(f"delete from {dataset.rejected_table} where _landing_date in {partitions}")
     connection.execute(
         f"""
-        insert into {dataset.rejected_table}
+        insert into {dataset.rejected_table} (_source_file, _source_row, _landing_date,
+            reject_columns, reject_reason, raw_row, _rejected_at)
         select s._source_file, s._source_row, f.landing_date,
             list_sort(list_distinct(list_transform(s.violations, lambda v: split_part(v, ':', 1)))),
             array_to_string(s.violations, '; '), s.raw_row, f.ts

@@ -1,10 +1,13 @@
 """The landing tables of the `raw` schema, created from the contract.
 
 For every dataset (`events`, `metrics`):
-- `raw.<dataset>`: one row per key, the contract's columns then the lineage columns.
+- `raw.<dataset>`: one row per key, the contract's columns and the lineage columns.
 - `raw.<dataset>_duplicates`: every other delivery of a key, with the winner it lost to.
 - `raw.<dataset>_rejected`: rows that broke the contract, with the reason and the row as it was.
 And `raw.load_manifest`: one row per landing file and load, with its counts.
+
+When the contract or this module declares a new optional column, the next load adds it to the
+tables that exist (NULL in their rows); other changes stop the load with what to do.
 """
 
 from __future__ import annotations
@@ -12,6 +15,9 @@ from __future__ import annotations
 import duckdb
 
 from orchestration.contract import DATASETS, Dataset
+from orchestration.sql import DeclaredTable, create_tables_if_missing, transaction
+
+MANIFEST_TABLE = "raw.load_manifest"
 
 LOAD_MANIFEST_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("dataset", "VARCHAR", "Dataset the file belongs to: events or metrics."),
@@ -49,29 +55,30 @@ DUPLICATE_EXTRA_COLUMNS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def _columns_ddl(columns: tuple[tuple[str, str, str], ...]) -> str:
-    return ",\n    ".join(f'"{name}" {sql_type}' for name, sql_type, _ in columns)
-
-
 def dataset_table_columns(dataset: Dataset) -> tuple[tuple[str, str, str], ...]:
     return tuple((c.name, c.type.duckdb, c.description) for c in dataset.table_columns())
 
 
-def create_landing_tables(connection: duckdb.DuckDBPyConnection) -> None:
-    """Create the raw schema and its tables if they do not exist yet."""
-    connection.execute("create schema if not exists raw")
-    manifest_columns = _columns_ddl(LOAD_MANIFEST_COLUMNS)
-    connection.execute(f"create table if not exists raw.load_manifest (\n    {manifest_columns}\n)")
+def landing_tables() -> list[DeclaredTable]:
+    """Every table of the raw schema, as the contract and this module declare it."""
+    tables = [DeclaredTable(MANIFEST_TABLE, LOAD_MANIFEST_COLUMNS)]
     for dataset in DATASETS.values():
         columns = dataset_table_columns(dataset)
-        connection.execute(
-            f"create table if not exists {dataset.table} (\n    {_columns_ddl(columns)}\n)"
-        )
-        connection.execute(
-            f"create table if not exists {dataset.duplicates_table} (\n"
-            f"    {_columns_ddl(columns + DUPLICATE_EXTRA_COLUMNS)}\n)"
-        )
-        connection.execute(
-            f"create table if not exists {dataset.rejected_table} (\n"
-            f"    {_columns_ddl(REJECTED_COLUMNS)}\n)"
-        )
+        # Rows loaded before a required column was declared would have no value for it.
+        required = frozenset(c.name for c in dataset.table_columns() if c.required)
+        tables += [
+            DeclaredTable(dataset.table, columns, required),
+            DeclaredTable(dataset.duplicates_table, columns + DUPLICATE_EXTRA_COLUMNS, required),
+            DeclaredTable(dataset.rejected_table, REJECTED_COLUMNS),
+        ]
+    return tables
+
+
+def create_landing_tables(
+    connection: duckdb.DuckDBPyConnection, *, actor: str | None = None
+) -> list[tuple[str, str, str]]:
+    """Create the raw schema's tables, or add to them the optional columns declared since they
+    were created (recorded in the audit log as done by `actor`); return the columns added as
+    `(table, column, type)`. Any other change of the contract raises `SchemaChangeError`."""
+    with transaction(connection):
+        return create_tables_if_missing(connection, landing_tables(), actor=actor)

@@ -189,7 +189,7 @@ def staging_select(
         typed[column.name] = expression
         if source_type is not None:
             rules.extend(_column_rules(column, source, expression, can_fail))
-    if dataset is EVENTS:
+    if dataset.name == EVENTS.name:
         rules.append(_event_time_rule(typed, future_tolerance_hours))
 
     missing = [name for name in dataset.required_columns if name not in file_columns]

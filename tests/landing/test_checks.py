@@ -19,7 +19,7 @@ from orchestration.checks import (
     reconciliation_failures,
     table_schema_differences,
 )
-from orchestration.contract import EVENTS
+from orchestration.contract import DATASETS, EVENTS, Column, ColumnType
 from orchestration.landing.assets import build_landing_asset
 from orchestration.landing.tables import create_landing_tables
 from orchestration.resources import warehouse_resource
@@ -50,7 +50,11 @@ def events_checks(settings: Settings):
 
 def run_landing(settings: Settings, partition: str, extra_assets=()):
     return materialize(
-        [build_landing_asset(EVENTS, settings), *events_checks(settings), *extra_assets],
+        [
+            build_landing_asset(DATASETS["events"], settings),
+            *events_checks(settings),
+            *extra_assets,
+        ],
         partition_key=partition,
         resources={"warehouse": warehouse_resource(settings)},
         raise_on_error=False,
@@ -121,6 +125,63 @@ def test_a_failing_blocking_check_stops_downstream_assets(settings, raw_landing)
     assert check_results(result)["reconciles_with_manifest"] is False
     assert not result.success
     assert result.asset_materializations_for_node("downstream_of_events") == []
+
+
+def test_a_contract_with_a_new_optional_column_migrates_and_passes_the_checks(
+    settings, raw_landing, monkeypatch
+):
+    write_landing_file(raw_landing, EVENTS, DAY_1, "part-0.parquet", [event("m1")])
+    run_landing(settings, DAY_1.isoformat())
+    campaign = Column("campaign_id", ColumnType.STRING, False, "Campaign of the visit.")
+    evolved = dataclasses.replace(EVENTS, columns=(*EVENTS.columns, campaign))
+    monkeypatch.setitem(DATASETS, "events", evolved)
+    write_landing_file(
+        raw_landing, evolved, DAY_2, "part-0.parquet", [event("m2", campaign_id="spring")]
+    )
+
+    result = run_landing(settings, DAY_2.isoformat())
+
+    assert result.success
+    assert check_results(result) == {
+        "matches_contract": True,
+        "unique_key": True,
+        "reconciles_with_manifest": True,
+        "fresh": False,
+        "volume": True,
+    }
+    with duckdb.connect(str(settings.warehouse_path)) as connection:
+        assert connection.execute(
+            "select message_id, campaign_id from raw.events order by 1"
+        ).fetchall() == [("m1", None), ("m2", "spring")]
+
+
+def test_a_changed_column_type_fails_the_landing_step_with_what_to_do(
+    settings, raw_landing, monkeypatch
+):
+    write_landing_file(raw_landing, EVENTS, DAY_1, "part-0.parquet", [event("m1")])
+    run_landing(settings, DAY_1.isoformat())
+    columns = tuple(
+        dataclasses.replace(c, type=ColumnType.BIGINT) if c.name == "screen_width" else c
+        for c in EVENTS.columns
+    )
+    monkeypatch.setitem(DATASETS, "events", dataclasses.replace(EVENTS, columns=columns))
+
+    result = run_landing(settings, DAY_1.isoformat())
+
+    [failure] = result.get_step_failure_events()
+    message = failure.step_failure_data.error.cause.message
+    assert not result.success
+    assert "- raw.events.screen_width is INTEGER, but declared BIGINT\n" in message
+    assert 'alter table raw.events alter column "screen_width" type BIGINT;' in message
+
+
+def test_schema_differences_ignore_the_column_order(warehouse):
+    warehouse.execute("create schema raw")
+    warehouse.execute("create table raw.t (c date, a varchar, b integer)")
+
+    expected = [("a", "VARCHAR"), ("b", "INTEGER"), ("c", "DATE")]
+
+    assert table_schema_differences(warehouse, "raw.t", expected) == []
 
 
 def test_schema_differences_name_the_column(warehouse):
