@@ -2,7 +2,8 @@
 
 The blocking checks (contract, key, reconciliation) read the whole table, not a partition: a
 contract or a key is either kept by the table the marts read, or not, and a failure stops every
-asset downstream. Freshness and volume only warn: late or thin data is worth a look, not a stop.
+asset downstream. Stray files, freshness and volume only warn: a file in a mistyped folder, late
+or thin data is worth a look, not a stop.
 """
 
 import json
@@ -19,13 +20,19 @@ from dagster import (
     AssetCheckSpec,
     AssetKey,
     AssetsDefinition,
+    MetadataValue,
     asset_check,
     multi_asset_check,
 )
 from dagster_duckdb import DuckDBResource
 
 from orchestration.contract import DATASETS, EVENTS, Dataset
-from orchestration.landing.assets import landing_asset_key
+from orchestration.landing.assets import (
+    landing_asset_key,
+    stray_files_markdown,
+    stray_files_summary,
+)
+from orchestration.landing.loader import stray_files
 from orchestration.resources import WAREHOUSE_WRITER_POOL
 from orchestration.settings import Settings
 from orchestration.sql import canonical_types, column_differences, column_types
@@ -185,6 +192,37 @@ def events_freshness_problem(
     return None
 
 
+def _no_stray_files(dataset: Dataset, settings: Settings) -> AssetChecksDefinition:
+    @asset_check(
+        asset=landing_asset_key(dataset),
+        name="no_stray_files",
+        description=(
+            f"Warns about every file under raw_landing/{dataset.name}/ that no partition loads "
+            "(outside a date=YYYY-MM-DD folder, in a folder whose name is not a valid date, in "
+            "a subfolder of one, or not a .parquet file), naming each. It does not block: the "
+            "other files load, and the warning stays until the file is moved or deleted."
+        ),
+        pool=WAREHOUSE_WRITER_POOL,
+    )
+    def check() -> AssetCheckResult:
+        strays = stray_files(settings.raw_landing_dir, dataset)
+        return AssetCheckResult(
+            passed=not strays,
+            severity=AssetCheckSeverity.WARN,
+            description=(
+                stray_files_summary(dataset, strays)
+                if strays
+                else "every file is in a date=YYYY-MM-DD folder"
+            ),
+            metadata={
+                "stray_files": len(strays),
+                "files": MetadataValue.md(stray_files_markdown(strays)),
+            },
+        )
+
+    return check
+
+
 def _events_freshness(settings: Settings) -> AssetChecksDefinition:
     max_age = timedelta(hours=settings.freshness_warn_hours)
 
@@ -270,13 +308,15 @@ def _events_volume() -> AssetChecksDefinition:
 
 
 def build_landing_checks(settings: Settings) -> list[AssetChecksDefinition]:
-    """Blocking contract checks on every landing table, and warnings on the events' arrival."""
+    """Blocking contract checks on every landing table, warnings on files no partition loads,
+    and warnings on the events' arrival."""
     blocking = [
         factory(dataset)
         for dataset in DATASETS.values()
         for factory in (_matches_contract, _unique_key, _reconciles)
     ]
-    return [*blocking, _events_freshness(settings), _events_volume()]
+    stray = [_no_stray_files(dataset, settings) for dataset in DATASETS.values()]
+    return [*blocking, *stray, _events_freshness(settings), _events_volume()]
 
 
 def declared_contracts(manifest_path: Path) -> dict[AssetKey, tuple[str, list[tuple[str, str]]]]:

@@ -2,7 +2,8 @@
 
 Materializing a partition (or a range, in one run) loads its files from raw_landing/ with
 `load_partitions`. The materialization carries what a data engineer looks for: the manifest
-numbers, rejected files and examples of rejected rows, the table's schema and a preview.
+numbers, rejected files and examples of rejected rows, files in no partition (also logged as a
+warning), the table's schema and a preview.
 """
 
 import warnings
@@ -25,7 +26,7 @@ from dagster import (
 from dagster_duckdb import DuckDBResource
 
 from orchestration.contract import DATASETS, Dataset
-from orchestration.landing.loader import PartitionLoad, load_partitions
+from orchestration.landing.loader import PartitionLoad, StrayFile, load_partitions, stray_files
 from orchestration.landing.tables import create_landing_tables
 from orchestration.metadata import query_table
 from orchestration.partitions import daily_partitions
@@ -65,8 +66,25 @@ def contract_table_schema(dataset: Dataset) -> TableSchema:
     )
 
 
+def stray_files_markdown(strays: list[StrayFile]) -> str:
+    return "\n".join(f"- `{stray.path}`: {stray.reason}" for stray in strays) or "none"
+
+
+def stray_files_summary(dataset: Dataset, strays: list[StrayFile]) -> str:
+    """How many files no partition loads, and what to do about them."""
+    files = f"{len(strays)} file{'' if len(strays) == 1 else 's'}"
+    return (
+        f"{files} under raw_landing/{dataset.name}/ in no partition, not loaded: move each into "
+        f"raw_landing/{dataset.name}/date=YYYY-MM-DD/ of the day it arrived (or delete it), "
+        "and load that day"
+    )
+
+
 def _materialization_metadata(
-    connection: duckdb.DuckDBPyConnection, dataset: Dataset, loads: list[PartitionLoad]
+    connection: duckdb.DuckDBPyConnection,
+    dataset: Dataset,
+    loads: list[PartitionLoad],
+    strays: list[StrayFile],
 ) -> dict[str, object]:
     dates = [load.landing_date for load in loads]
     row_count = connection.execute(f"select count(*) from {dataset.table}").fetchone()[0]
@@ -89,6 +107,7 @@ def _materialization_metadata(
         "rejected_row_examples": MetadataValue.md(
             "\n".join(f"- {example}" for example in examples) or "none"
         ),
+        "stray_files": MetadataValue.md(stray_files_markdown(strays)),
         "load_manifest": query_table(
             connection,
             """
@@ -148,6 +167,12 @@ def build_landing_asset(dataset: Dataset, settings: Settings) -> AssetsDefinitio
                     f"rejected file {rejected_file.file_path}: {rejected_file.reason}"
                 )
 
+        strays = stray_files(settings.raw_landing_dir, dataset)
+        if strays:
+            context.log.warning(
+                f"{stray_files_summary(dataset, strays)}:\n"
+                + "\n".join(f"{stray.path}: {stray.reason}" for stray in strays)
+            )
         with warehouse.get_connection() as connection:
             actor = f"dagster run {context.run_id}"
             # The loader would add them too; adding them first lets the log say which.
@@ -163,7 +188,9 @@ def build_landing_asset(dataset: Dataset, settings: Settings) -> AssetsDefinitio
                 force=config.reload_unchanged,
                 on_loaded=log_load,
             )
-            return MaterializeResult(metadata=_materialization_metadata(connection, dataset, loads))
+            return MaterializeResult(
+                metadata=_materialization_metadata(connection, dataset, loads, strays)
+            )
 
     return landing
 

@@ -14,6 +14,9 @@ one transaction, replaces everything the partition contributed before:
 - the manifest gets one row per file with its counts, and the counts of files in other
   partitions whose rows won or lost against this partition are brought up to date.
 
+A file that is not a Parquet file directly in a `date=YYYY-MM-DD` folder belongs to no
+partition: `stray_files` names it, with why, for the landing asset's log and a warning check.
+
 Re-running a partition changes nothing: unchanged files keep the `loaded_at` of their first load.
 """
 
@@ -98,18 +101,86 @@ def partition_dir(raw_landing_dir: Path, dataset: Dataset, landing_date: date) -
 
 def landing_files(raw_landing_dir: Path, dataset: Dataset, landing_date: date) -> list[Path]:
     """The partition's Parquet files, in the order that decides dedup ties (by path)."""
-    return sorted(partition_dir(raw_landing_dir, dataset, landing_date).glob("*.parquet"))
+    folder = partition_dir(raw_landing_dir, dataset, landing_date)
+    return sorted(path for path in folder.glob("*.parquet") if path.is_file())
+
+
+def folder_date(folder: Path) -> date | None:
+    """The arrival date a `date=YYYY-MM-DD` folder stands for; None for any other name
+    (`date=2026-3-1` and `date=20260301` too: only the name `partition_dir` gives is read)."""
+    try:
+        day = date.fromisoformat(folder.name.removeprefix("date="))
+    except ValueError:
+        return None
+    return day if folder.name == f"date={day.isoformat()}" else None
 
 
 def landed_dates(raw_landing_dir: Path, dataset: Dataset) -> list[date]:
     """Arrival dates that have a folder in raw_landing/ for the dataset."""
-    dates = []
-    for folder in (raw_landing_dir / dataset.name).glob("date=*"):
-        try:
-            dates.append(date.fromisoformat(folder.name.removeprefix("date=")))
-        except ValueError:
+    dataset_dir = raw_landing_dir / dataset.name
+    if not dataset_dir.is_dir():
+        return []
+    folders = (folder for folder in dataset_dir.iterdir() if folder.is_dir())
+    return sorted(day for folder in folders if (day := folder_date(folder)) is not None)
+
+
+@dataclass(frozen=True)
+class StrayFile:
+    """A file under `raw_landing/<dataset>/` that no partition loads, and why."""
+
+    path: str
+    """Relative to raw_landing/."""
+    reason: str
+
+
+def _hidden(path: Path) -> bool:
+    # Writers keep partial and marker files under such names (`.part-0.parquet.inprogress`,
+    # Spark's `_SUCCESS` and `_temporary/`): they are not deliveries.
+    return path.name.startswith((".", "_"))
+
+
+def _files_under(folder: Path) -> list[Path]:
+    """Every file in `folder` and its subfolders, except hidden ones and those in hidden
+    folders."""
+    return sorted(
+        path
+        for path in folder.rglob("*")
+        if path.is_file()
+        and not any(_hidden(Path(part)) for part in path.relative_to(folder).parts)
+    )
+
+
+def stray_files(raw_landing_dir: Path, dataset: Dataset) -> list[StrayFile]:
+    """Files under `raw_landing/<dataset>/` that no partition loads, because they are not
+    Parquet files directly in a `date=YYYY-MM-DD` folder. Hidden files and folders (names
+    starting with `.` or `_`) are not deliveries and are left out."""
+    dataset_dir = raw_landing_dir / dataset.name
+    if not dataset_dir.is_dir():
+        return []
+    strays: list[tuple[Path, str]] = []
+    for entry in sorted(dataset_dir.iterdir()):
+        if _hidden(entry):
             continue
-    return sorted(dates)
+        if not entry.is_dir():
+            strays.append((entry, "not in a date=YYYY-MM-DD folder"))
+        elif folder_date(entry) is None:
+            value = entry.name.removeprefix("date=")
+            reason = (
+                f"folder {entry.name}: {value} is not a valid YYYY-MM-DD date"
+                if entry.name.startswith("date=")
+                else f"folder {entry.name} is not named date=YYYY-MM-DD"
+            )
+            strays += [(path, reason) for path in _files_under(entry)]
+        else:
+            for inner in sorted(entry.iterdir()):
+                if _hidden(inner):
+                    continue
+                if inner.is_dir():
+                    reason = f"in a subfolder of {entry.name}: only files directly in it load"
+                    strays += [(path, reason) for path in _files_under(inner)]
+                elif not inner.name.endswith(".parquet"):
+                    strays.append((inner, "not a .parquet file"))
+    return [StrayFile(path.relative_to(raw_landing_dir).as_posix(), why) for path, why in strays]
 
 
 def _sha256(path: Path) -> str:

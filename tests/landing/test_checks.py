@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
-from dagster import AssetKey, MaterializeResult, asset, materialize
+from dagster import (
+    AssetCheckSeverity,
+    AssetKey,
+    DagsterInstance,
+    MaterializeResult,
+    asset,
+    materialize,
+)
 
 from orchestration.checks import (
     build_landing_checks,
@@ -48,7 +56,7 @@ def events_checks(settings: Settings):
     ]
 
 
-def run_landing(settings: Settings, partition: str, extra_assets=()):
+def run_landing(settings: Settings, partition: str, extra_assets=(), instance=None):
     return materialize(
         [
             build_landing_asset(DATASETS["events"], settings),
@@ -58,6 +66,7 @@ def run_landing(settings: Settings, partition: str, extra_assets=()):
         partition_key=partition,
         resources={"warehouse": warehouse_resource(settings)},
         raise_on_error=False,
+        instance=instance,
     )
 
 
@@ -78,6 +87,7 @@ def test_checks_pass_after_a_clean_load(settings, raw_landing):
         "matches_contract": True,
         "unique_key": True,
         "reconciles_with_manifest": True,
+        "no_stray_files": True,
         # The test data is from March 2026: long since stale, but stale data only warns.
         "fresh": False,
         "volume": True,
@@ -127,6 +137,45 @@ def test_a_failing_blocking_check_stops_downstream_assets(settings, raw_landing)
     assert result.asset_materializations_for_node("downstream_of_events") == []
 
 
+def test_stray_files_warn_without_blocking_and_are_named_in_the_run(settings, raw_landing):
+    write_landing_file(raw_landing, EVENTS, DAY_1, "part-0.parquet", [event("m1")])
+    write_landing_file(raw_landing, EVENTS, DAY_2, "part-0.parquet", [event("m2")])
+    (raw_landing / "events" / "date=2026-03-02").rename(raw_landing / "events" / "2026-03-02")
+    instance = DagsterInstance.ephemeral()
+
+    result = run_landing(
+        settings, DAY_1.isoformat(), extra_assets=[downstream_of_events], instance=instance
+    )
+
+    listed = "- `events/2026-03-02/part-0.parquet`: folder 2026-03-02 is not named date=YYYY-MM-DD"
+    [stray_check] = [
+        e for e in result.get_asset_check_evaluations() if e.check_name == "no_stray_files"
+    ]
+    assert (stray_check.passed, stray_check.severity) == (False, AssetCheckSeverity.WARN)
+    summary = (
+        "1 file under raw_landing/events/ in no partition, not loaded: move each into "
+        "raw_landing/events/date=YYYY-MM-DD/ of the day it arrived (or delete it), and load "
+        "that day"
+    )
+    assert stray_check.description == summary
+    assert stray_check.metadata["files"].value == listed
+    # Not blocking: the day's file loads and what is downstream is built.
+    assert result.success
+    assert len(result.asset_materializations_for_node("downstream_of_events")) == 1
+    [materialization] = result.asset_materializations_for_node("raw__events")
+    assert materialization.metadata["rows_loaded"].value == 1
+    assert materialization.metadata["stray_files"].value == listed
+    warnings = [
+        entry.user_message
+        for entry in instance.all_logs(result.run_id)
+        if entry.level == logging.WARNING
+    ]
+    assert (
+        f"{summary}:\n"
+        "events/2026-03-02/part-0.parquet: folder 2026-03-02 is not named date=YYYY-MM-DD"
+    ) in warnings
+
+
 def test_a_contract_with_a_new_optional_column_migrates_and_passes_the_checks(
     settings, raw_landing, monkeypatch
 ):
@@ -146,6 +195,7 @@ def test_a_contract_with_a_new_optional_column_migrates_and_passes_the_checks(
         "matches_contract": True,
         "unique_key": True,
         "reconciles_with_manifest": True,
+        "no_stray_files": True,
         "fresh": False,
         "volume": True,
     }
