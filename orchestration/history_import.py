@@ -1,4 +1,4 @@
-"""Historical import: a dump of events from an older system, into raw_landing/ as landing files.
+r"""Historical import: a dump of events from an older system, into raw_landing/ as landing files.
 
 A dump is a JSON array of objects, NDJSON (one object per line) or CSV with a header row; its
 field names are the contract's column names (extra fields are ignored and reported). Each record
@@ -8,24 +8,30 @@ exactly as its report says. Accepted rows are written, by the day of their `rece
 `raw_landing/events/date=YYYY-MM-DD/history-<dump>-<hash>.parquet` with the contract's schema (IP
 addresses already anonymized); importing the same dump again rewrites the same files.
 
-The dump is read as its format says, and nothing in it is translated: a line ends at `\n` only
-(a `\r` before it belongs to the line ending), so values keep their U+2028, U+2029 and NEL
-characters, and a CSV value its `\r\n`. CSV follows RFC 4180: a record ends at a line break
-outside quotes, and a field may be of any size. A record is reported by the line it starts on,
-lines counted from 1 as above: an NDJSON record's line, the line a JSON array's element starts
-on, the first line of a CSV record (a quoted field may hold line breaks; the next record is
-numbered by its own first line). Line 1 of a CSV is its header.
+The dump is read as its format says, and nothing in it is translated: it is UTF-8 (a byte-order
+mark is skipped), a line ends at `\n` only (a `\r` before it belongs to the line ending), so
+values keep their U+2028, U+2029 and NEL characters, and a CSV value its `\r\n`. CSV follows
+RFC 4180: a record ends at a line break outside quotes, and a field may be of any size. A record
+is reported by the line it starts on, lines counted from 1 as above: an NDJSON record's line, the
+line a JSON array's element starts on, the first line of a CSV record (a quoted field may hold
+line breaks; the next record is numbered by its own first line). Line 1 of a CSV is its header.
 
-Nothing is dropped silently: a line that is not JSON, a CSV record with too many fields or broken
-quoting (a record whose quoted field is never closed is reported on its first line alone, and
-reading resumes on the next line), a record that is not an object and a record that breaks the
-contract are each reported with their line and the column at fault, and the rest is imported.
-Then the days are backfilled with `warehouse run --start <first day> --end <last day>` (or
+Nothing is dropped silently, and one bad record never stops the others: every record is imported
+or rejected with its line and, where there is one, the column at fault (a contract column, or
+the character column where the text stops making sense), so that rows read = rows accepted +
+rows rejected. Rejected are: a record that breaks the contract; a line that is not JSON, or JSON
+nested too deeply to read; a record that is not an object; a CSV record with too many fields or
+broken quoting (a record whose quoted field is never closed is reported on its first line alone,
+and reading resumes on the next line); a record holding a byte that is not UTF-8 (named with its
+column and its byte offset in the file: a dump with a corrupt byte still imports every other
+record) or an unpaired surrogate (`"\ud800"`), which no UTF-8 text can hold. Then the days are
+backfilled with `warehouse run --start <first day> --end <last day>` (or
 `warehouse import --backfill`).
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import itertools
@@ -35,6 +41,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +59,16 @@ from orchestration.sql import quote_identifier
 # Between two elements of a JSON array; where an object starts after a line that does not parse.
 _SEPARATOR = re.compile(r"[\s,]*")
 _NEXT_OBJECT = re.compile(r"\n[ \t\r]*\{")
+_JSON_WHITESPACE = " \t\r\n"
+_JSON_SPACE = re.compile(r"[ \t\r\n]*")
+# A byte that is not UTF-8 is decoded as one of U+DC80..U+DCFF (`surrogateescape`), which text
+# decoded from UTF-8 never holds. A JSON escape can leave a surrogate unpaired (`"\ud800"`).
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_TOO_DEEP = "JSON nested too deeply to read"
+# Characters that would break a report's line or a terminal, shown as escapes in messages.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 class DumpFormat(StrEnum):
@@ -60,21 +77,43 @@ class DumpFormat(StrEnum):
     CSV = "csv"
 
 
+@dataclass(frozen=True)
+class RejectedRecord:
+    line: int
+    """The line of the dump the record starts on, from 1."""
+    reason: str
+    """What is wrong: `<column>: ...` clauses joined by `; `, or why the record cannot be read."""
+    columns: tuple[str, ...] = ()
+    """The columns at fault; none when the record as a whole cannot be read."""
+
+    def __str__(self) -> str:
+        """`line N: reason`, on one line: line breaks and control characters as escapes."""
+        return _UNPRINTABLE.sub(
+            lambda match: match.group().encode("unicode_escape").decode("ascii"),
+            f"line {self.line}: {self.reason}",
+        )
+
+
 @dataclass
 class ImportReport:
     source: Path
     rows_read: int = 0
-    """Records found in the dump, readable or not."""
+    """Records found in the dump, readable or not: rows accepted + rows rejected."""
     rows_accepted: int = 0
-    rejected: list[str] = field(default_factory=list)
-    """One line per rejected record: `line N: column: what is wrong`."""
+    rejected_records: list[RejectedRecord] = field(default_factory=list)
+    """In the order of the dump."""
     ignored_columns: list[str] = field(default_factory=list)
     files_written: dict[date, Path] = field(default_factory=dict)
     """received_at day -> landing file written."""
 
     @property
+    def rejected(self) -> list[str]:
+        """One line per rejected record: `line N: column: what is wrong`."""
+        return [str(record) for record in self.rejected_records]
+
+    @property
     def rows_rejected(self) -> int:
-        return len(self.rejected)
+        return len(self.rejected_records)
 
     @property
     def days(self) -> tuple[date, date] | None:
@@ -83,23 +122,129 @@ class ImportReport:
 
 @dataclass
 class _Records:
-    """Parsed records (each a dict of field -> text) and where each came from."""
+    """The records a reader found in the dump's text: each readable one as a dict of field ->
+    text with its line, the others already rejected."""
 
+    text: str
+    bom: int
+    """Bytes of the dump before its text: a UTF-8 byte-order mark, or none."""
     rows: list[dict[str, str | None]] = field(default_factory=list)
-    places: list[str] = field(default_factory=list)
-    unreadable: list[str] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+    order: list[int] = field(default_factory=list)
+    """Each row's place among all the records, readable or not."""
+    unreadable: list[tuple[int, RejectedRecord]] = field(default_factory=list)
+    """Each rejected record with its place among all the records."""
     columns: list[str] = field(default_factory=list)
     """Every field name seen, in the order first seen."""
+    _counted: tuple[int, int] = (0, 0)
+    """(position in the text, byte offset in the dump) of the last byte offset asked for."""
 
-    def add(self, place: str, record: Any) -> None:
-        if not isinstance(record, dict):
-            self.unreadable.append(f"{place}: not a JSON object but {type(record).__name__}")
+    def reject(self, line: int, reason: str, column: str | None = None) -> None:
+        place = len(self.rows) + len(self.unreadable)
+        columns = () if column is None else (column,)
+        self.unreadable.append((place, RejectedRecord(line, reason, columns)))
+
+    def add(self, line: int, record: dict[str, Any], start: int, end: int) -> None:
+        """A record read from text[start:end], unless it holds what is not Unicode text."""
+        bad_byte = _NOT_UTF8.search(self.text, start, end)
+        if bad_byte is not None:
+            name, _ = _field_holding(record, _NOT_UTF8)
+            where = self.not_utf8(bad_byte.start(), line, start)
+            self.reject(line, where if name is None else f"{name}: {where}", name)
             return
+        if _SURROGATE_ESCAPE.search(self.text, start, end):
+            name, surrogate = _field_holding(record, _SURROGATE)
+            if name is not None:
+                escaped = surrogate.encode("unicode_escape").decode("ascii")
+                self.reject(
+                    line,
+                    f"{name}: an unpaired surrogate ({escaped}) is not a Unicode character",
+                    name,
+                )
+                return
+        row = {name: _text(value) for name, value in record.items()}
         for name in record:
             if name not in self.columns:
                 self.columns.append(name)
-        self.rows.append({name: _text(value) for name, value in record.items()})
-        self.places.append(place)
+        self.order.append(len(self.rows) + len(self.unreadable))
+        self.rows.append(row)
+        self.lines.append(line)
+
+    def add_json(self, line: int, record: Any, start: int, end: int) -> None:
+        """A JSON value read from text[start:end], which must be an object."""
+        try:
+            if isinstance(record, dict):
+                self.add(line, record, start, end)
+            elif (bad_byte := _NOT_UTF8.search(self.text, start, end)) is not None:
+                self.reject(line, self.not_utf8(bad_byte.start(), line, start))
+            else:
+                self.reject(line, f"not a JSON object but {_json_kind(record)}")
+        except RecursionError:
+            # Parsed just below the interpreter's limit, too deep to be written out again.
+            self.reject(line, _TOO_DEEP)
+
+    def unparsed(
+        self, line: int, start: int, error: ValueError | RecursionError, offset: int = 0
+    ) -> str:
+        """Why the JSON of the record on `line`, from text position `start`, cannot be read;
+        `offset` is the text position of what was parsed, when that was not the whole text."""
+        if isinstance(error, RecursionError):
+            return _TOO_DEEP
+        if not isinstance(error, json.JSONDecodeError):
+            return f"not readable JSON: {str(error).split(';')[0]}"
+        position = offset + error.pos
+        bad_byte = _NOT_UTF8.search(self.text, start, position + 1)
+        if bad_byte is not None:
+            return self.not_utf8(bad_byte.start(), line, start)
+        what = error.msg.removesuffix(" at")
+        return f"not valid JSON: {what} at {self.where(position, line, start)}"
+
+    def not_utf8(self, position: int, line: int, start: int) -> str:
+        """What is wrong with the text at `position`, a byte that is not UTF-8, in the record on
+        `line` from text position `start`."""
+        byte = ord(self.text[position]) - 0xDC00
+        return (
+            f"byte 0x{byte:02x} at {self.where(position, line, start)} "
+            f"(byte offset {self.byte_offset(position)}) is not UTF-8"
+        )
+
+    def where(self, position: int, line: int, start: int) -> str:
+        """`column C` of the text position, or `line L, column C` when it is not on `line`, the
+        line of the record from text position `start`."""
+        column = position - self.text.rfind("\n", 0, position)
+        here = line + self.text.count("\n", start, position)
+        return f"column {column}" if here == line else f"line {here}, column {column}"
+
+    def byte_offset(self, position: int) -> int:
+        """The offset in the dump's bytes of a text position. Positions are asked for in the
+        order of the dump, so its text is encoded again once at most."""
+        counted, offset = self._counted if position >= self._counted[0] else (0, 0)
+        offset += len(self.text[counted:position].encode("utf-8", "surrogateescape"))
+        self._counted = (position, offset)
+        return self.bom + offset
+
+
+def _field_holding(record: dict[str, Any], pattern: re.Pattern[str]) -> tuple[str | None, str]:
+    """The first field whose name or value holds a match of `pattern` (as it can be shown), and
+    the match."""
+    for name, value in record.items():
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        found = pattern.search(name) or pattern.search(text)
+        if found is not None:
+            return name.encode("utf-8", "backslashreplace").decode("utf-8"), found.group()
+    return None, ""
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "a boolean"
+    if value is None:
+        return "null"
+    return "a number"
 
 
 def _text(value: Any) -> str | None:
@@ -115,62 +260,69 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
-def _read_ndjson(text: str) -> _Records:
-    records = _Records()
-    for number, line in enumerate(text.split("\n"), start=1):
-        line = line.removesuffix("\r")
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            records.unreadable.append(
-                f"line {number}: not valid JSON: {error.msg} at column {error.colno}"
-            )
-            continue
-        records.add(f"line {number}", record)
-    return records
+def _read_ndjson(records: _Records) -> None:
+    text = records.text
+    start, number = 0, 0
+    while start < len(text):
+        newline = text.find("\n", start)
+        end = len(text) if newline < 0 else newline
+        stop = end - 1 if end > start and text[end - 1] == "\r" else end
+        number += 1
+        line = text[start:stop]
+        if line.strip(_JSON_WHITESPACE):
+            try:
+                record = json.loads(line)
+            except (ValueError, RecursionError) as error:
+                records.reject(number, records.unparsed(number, start, error, offset=start))
+            else:
+                records.add_json(number, record, start, stop)
+        start = end + 1
 
 
-def _read_json_array(text: str) -> _Records:
+def _read_json_array(records: _Records) -> None:
     """The elements of a JSON array. An element that does not parse is reported with its line,
     and reading resumes at the next line that starts an object, so one bad element does not
     lose the rest of the dump."""
-    records = _Records()
+    text = records.text
     decoder = json.JSONDecoder()
-    position = len(text) - len(text.lstrip())
+    position = len(text) - len(text.lstrip(_JSON_WHITESPACE))
+    if position == len(text):
+        return
     line = 1 + text.count("\n", 0, position)
-    if text[position : position + 1] != "[":
-        records.unreadable.append(f"line {line}: the dump is not a JSON array")
-        return records
+    if text[position] != "[":
+        records.reject(line, "the dump is not a JSON array")
+        return
     position += 1
     while True:
         separator = _SEPARATOR.match(text, position)
         line += text.count("\n", position, separator.end())
         position = separator.end()
         if position >= len(text):
-            records.unreadable.append(f"line {line}: the array is not closed")
-            return records
+            records.reject(line, "the array is not closed")
+            return
         if text[position] == "]":
-            return records
+            break
         try:
             record, end = decoder.raw_decode(text, position)
-        except json.JSONDecodeError as error:
-            records.unreadable.append(
-                f"line {error.lineno}: not valid JSON: {error.msg} at column {error.colno}"
-            )
-            next_object = _NEXT_OBJECT.search(text, error.pos)
+        except (ValueError, RecursionError) as error:
+            records.reject(line, records.unparsed(line, position, error))
+            resume = error.pos if isinstance(error, json.JSONDecodeError) else position
+            next_object = _NEXT_OBJECT.search(text, resume)
             if next_object is None:
-                return records
+                return
             end = next_object.start() + 1
         else:
-            records.add(f"line {line}", record)
+            records.add_json(line, record, position, end)
         line += text.count("\n", position, end)
         position = end
+    trailing = _JSON_SPACE.match(text, position + 1).end()
+    if trailing < len(text):
+        line += text.count("\n", position, trailing)
+        records.reject(line, "text after the end of the array is not read")
 
 
 def _lines(text: str) -> list[str]:
-    """The text's lines, each with the `\n` that ends it (the last may have none)."""
+    r"""The text's lines, each with the `\n` that ends it (the last may have none)."""
     lines = [line + "\n" for line in text.split("\n")]
     lines[-1] = lines[-1][:-1]
     return lines if lines[-1] else lines[:-1]
@@ -208,9 +360,10 @@ def _csv_problem(error: csv.Error) -> str:
     return f"not valid CSV: {message}"
 
 
-def _read_csv(text: str) -> _Records:
-    records = _Records()
+def _read_csv(records: _Records) -> None:
+    text = records.text
     lines = _lines(text)
+    starts = list(itertools.accumulate(map(len, lines), initial=0))
     # The csv module's default field size limit (128 KiB) is no limit of the format: no field
     # is longer than the text.
     field_size_limit = csv.field_size_limit()
@@ -219,33 +372,27 @@ def _read_csv(text: str) -> _Records:
         csv_records = _csv_records(lines)
         header = next(csv_records, None)
         if header is None:
-            return records
-        if isinstance(header[2], str):
-            records.unreadable.append(
-                f"line 1: the header cannot be read, nor any record without it: {header[2]}"
-            )
-            return records
-        columns = header[2]
+            return
+        _, end, columns = header
+        bad_byte = _NOT_UTF8.search(text, 0, starts[end])
+        if isinstance(columns, str) or bad_byte is not None:
+            problem = columns if bad_byte is None else records.not_utf8(bad_byte.start(), 1, 0)
+            records.reject(1, f"the header cannot be read, nor any record without it: {problem}")
+            return
         records.columns = list(columns)
-        for first, _, fields in csv_records:
-            place = f"line {first + 1}"
+        for first, end, fields in csv_records:
+            line = first + 1
             if isinstance(fields, str):
-                records.unreadable.append(f"{place}: {fields}")
+                records.reject(line, fields)
+            elif not any(value.strip(" \t") for value in fields):
                 continue
-            if not any(value.strip() for value in fields):
-                continue
-            if len(fields) > len(columns):
-                records.unreadable.append(
-                    f"{place}: {len(fields)} fields, but the header names {len(columns)}"
-                )
-                continue
-            records.rows.append(
-                {name: _text(value) for name, value in zip(columns, fields, strict=False)}
-            )
-            records.places.append(place)
+            elif len(fields) > len(columns):
+                records.reject(line, f"{len(fields)} fields, but the header names {len(columns)}")
+            else:
+                record = dict(zip(columns, fields, strict=False))
+                records.add(line, record, starts[first], starts[end])
     finally:
         csv.field_size_limit(field_size_limit)
-    return records
 
 
 _READERS = {
@@ -263,10 +410,12 @@ def import_history(
     future_tolerance_hours: int = 24,
 ) -> ImportReport:
     """Validate a dump of events and write its accepted rows as landing files."""
-    # Read as bytes: nothing translates line endings before the format's own rules see them.
+    # Read as bytes: nothing translates line endings before the format's own rules see them,
+    # and a byte that is not UTF-8 rejects the record that holds it, not the dump.
     data = source.read_bytes()
-    text = data.decode("utf-8-sig")
-    records = _READERS[dump_format](text)
+    bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    records = _Records(data[bom:].decode("utf-8", "surrogateescape"), bom)
+    _READERS[dump_format](records)
     report = ImportReport(source, rows_read=len(records.rows) + len(records.unreadable))
     report.ignored_columns = [c for c in records.columns if c not in EVENTS.column_names]
     present = [c for c in EVENTS.column_names if c in records.columns]
@@ -288,14 +437,21 @@ def import_history(
             future_tolerance_hours=future_tolerance_hours,
         )
         connection.execute(f"create temp table _validated as {select}")
-        rejected = connection.execute(
-            "select _source_row, array_to_string(violations, '; ') from _validated "
-            "where len(violations) > 0 order by _source_row"
+        broken = connection.execute(
+            """
+            select _source_row, array_to_string(violations, '; '),
+                list_sort(list_distinct(
+                    list_transform(violations, lambda v: split_part(v, ':', 1))
+                ))
+            from _validated
+            where len(violations) > 0
+            """
         ).fetchall()
-        report.rejected = sorted(
-            [f"{records.places[row]}: {reason}" for row, reason in rejected] + records.unreadable,
-            key=lambda message: int(message.split(":")[0].split()[-1]),
-        )
+        rejected = records.unreadable + [
+            (records.order[row], RejectedRecord(records.lines[row], reason, tuple(columns)))
+            for row, reason, columns in broken
+        ]
+        report.rejected_records = [record for _, record in sorted(rejected, key=itemgetter(0))]
         columns = ", ".join(quote_identifier(name) for name in EVENTS.column_names)
         days = [
             day

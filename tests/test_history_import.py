@@ -4,6 +4,7 @@ files of the good rows and a report naming every bad one."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -247,7 +248,7 @@ def record(message_id: str, **fields: Any) -> dict[str, Any]:
     }
 
 
-CSV_COLUMNS = [*record("x"), "page_title"]
+CSV_COLUMNS = [*record("x"), "page_title", "properties"]
 
 
 def csv_line(values: dict[str, Any]) -> str:
@@ -352,3 +353,427 @@ def test_a_csv_record_is_numbered_by_the_line_it_starts_on(tmp_path, raw_landing
         ("c1", "first\nsecond\r\nthird"),
         ("c3", "up\u2028down"),
     ]
+
+
+def js(values: dict[str, Any]) -> bytes:
+    """A record as JSON text, non-ASCII characters as they are (escapes only where JSON must)."""
+    return json.dumps(values, ensure_ascii=False).encode()
+
+
+def csv_dump(*lines: bytes) -> bytes:
+    return b"\n".join([CSV_HEADER, *lines]) + b"\n"
+
+
+CSV_HEADER = ",".join(CSV_COLUMNS).encode()
+
+
+def csv_bytes(values: dict[str, Any]) -> bytes:
+    return csv_line(values).encode()
+
+
+def json_array(*elements: bytes) -> bytes:
+    return b"[\n" + b",\n".join(elements) + b"\n]\n"
+
+
+def ndjson(*lines: bytes) -> bytes:
+    return b"\n".join(lines) + b"\n"
+
+
+@dataclass
+class Hostile:
+    """A hostile dump and what its import must give: rows read, the report's lines, and the
+    (message_id, page_title) of the rows that landed."""
+
+    name: str
+    dump_format: DumpFormat
+    data: bytes
+    rows_read: int
+    rejected: list[str]
+    landed: list[tuple[str, str | None]] = field(default_factory=list)
+
+
+SEPARATORS = "up\u2028down\u2029and\x85on"
+LONG = "t" * 200_000
+DEEP = b"[" * 100_000 + b"]" * 100_000
+DEEP_PROPERTIES = '{"a":' * 100_000 + "1" + "}" * 100_000
+FIRST = js(record("r1"))  # the first line, whose length the byte offsets after it count
+LONG_TIMESTAMP = f"timestamp: '{'9' * 80}...' is not a timestamp"
+NOT_OBJECTS = [b"[1, 2]", b"42", b"null", b'"text"', b"true"]
+NOT_OBJECT_REASONS = [
+    f"not a JSON object but {kind}" for kind in ("an array", "a number", "null", "a string")
+] + ["not a JSON object but a boolean"]
+
+HOSTILE = [
+    Hostile(
+        "ndjson-separators-and-nul",
+        DumpFormat.NDJSON,
+        ndjson(
+            js(record("r1", page_title=SEPARATORS)),
+            js(record("r2", page_title="nul\x00escaped")),
+            b'{"message_id": "r3", "page_title": "raw\x00nul"}',
+        ),
+        3,
+        ["line 3: not valid JSON: Invalid control character at column 40"],
+        [("r1", SEPARATORS), ("r2", "nul\x00escaped")],
+    ),
+    Hostile(
+        "ndjson-not-utf8",
+        DumpFormat.NDJSON,
+        ndjson(
+            FIRST, b'{"page_title": "caf\xe9", "message_id": "r2"}', b'{"message_id": \xff"r3"}'
+        ),
+        3,
+        [
+            f"line 2: page_title: byte 0xe9 at column 20 (byte offset {len(FIRST) + 1 + 19}) "
+            "is not UTF-8",
+            f"line 3: byte 0xff at column 16 (byte offset {len(FIRST) + 1 + 42 + 1 + 15}) "
+            "is not UTF-8",
+        ],
+        [("r1", None)],
+    ),
+    Hostile(
+        "ndjson-surrogates",
+        DumpFormat.NDJSON,
+        ndjson(
+            json.dumps(record("r1", page_title="\ud800 alone")).encode(),
+            json.dumps(record("r2", page_title="\U0001f600 paired")).encode(),
+            json.dumps(record("r3", properties={"note": "\udfff"})).encode(),
+        ),
+        3,
+        [
+            "line 1: page_title: an unpaired surrogate (\\ud800) is not a Unicode character",
+            "line 3: properties: an unpaired surrogate (\\udfff) is not a Unicode character",
+        ],
+        [("r2", "\U0001f600 paired")],
+    ),
+    Hostile(
+        "ndjson-huge-and-deep",
+        DumpFormat.NDJSON,
+        ndjson(
+            js(record("r1", page_title=LONG)),
+            js(record("r2", timestamp="9" * 200_000)),
+            DEEP,
+            b'{"message_id": "r4", "screen_width": ' + b"9" * 5000 + b"}",
+            js(record("r5", properties={"a": {"b": {"c": {"d": [[[[1]]]]}}}})),
+        ),
+        5,
+        [
+            f"line 2: {LONG_TIMESTAMP}",
+            "line 3: JSON nested too deeply to read",
+            "line 4: not readable JSON: Exceeds the limit (4300 digits) for integer string "
+            "conversion: value has 5000 digits",
+        ],
+        [("r1", LONG), ("r5", None)],
+    ),
+    Hostile("ndjson-empty", DumpFormat.NDJSON, b"", 0, []),
+    Hostile("ndjson-only-blank-lines", DumpFormat.NDJSON, b"\n \r\n\t\n", 0, []),
+    Hostile(
+        "ndjson-bom-and-mixed-line-endings",
+        DumpFormat.NDJSON,
+        b"\xef\xbb\xbf"
+        + FIRST
+        + b"\r\n"
+        + js(record("r2", timestamp="yesterday"))
+        + b"\n"
+        + js(record("r3"))
+        + b"\r\n\n"
+        + js(record("r5", received_at="never")),
+        4,
+        [
+            "line 2: timestamp: 'yesterday' is not a timestamp",
+            "line 5: received_at: 'never' is not a timestamp",
+        ],
+        [("r1", None), ("r3", None)],
+    ),
+    Hostile(
+        "ndjson-unterminated-and-not-objects",
+        DumpFormat.NDJSON,
+        ndjson(b'{"message_id": "r1", "page_title": "open', *NOT_OBJECTS, js(record("r7"))),
+        7,
+        ["line 1: not valid JSON: Unterminated string starting at column 36"]
+        + [f"line {number}: {reason}" for number, reason in enumerate(NOT_OBJECT_REASONS, 2)],
+        [("r7", None)],
+    ),
+    Hostile(
+        "json-separators-and-nul",
+        DumpFormat.JSON,
+        json_array(
+            js(record("r1", page_title=SEPARATORS)),
+            js(record("r2", page_title="nul\x00escaped")),
+            b'{"message_id": "r3", "page_title": "raw\x00nul"}',
+        ),
+        3,
+        ["line 4: not valid JSON: Invalid control character at column 40"],
+        [("r1", SEPARATORS), ("r2", "nul\x00escaped")],
+    ),
+    Hostile(
+        "json-not-utf8",
+        DumpFormat.JSON,
+        json_array(FIRST, b'{"page_title": "caf\xe9", "message_id": "r2"}', js(record("r3"))),
+        3,
+        [
+            f"line 3: page_title: byte 0xe9 at column 20 (byte offset {2 + len(FIRST) + 2 + 19})"
+            " is not UTF-8"
+        ],
+        [("r1", None), ("r3", None)],
+    ),
+    Hostile(
+        "json-not-utf8-between-tokens",
+        DumpFormat.JSON,
+        json_array(b'{"message_id": \xff"r1"}', FIRST),
+        2,
+        ["line 2: byte 0xff at column 16 (byte offset 17) is not UTF-8"],
+        [("r1", None)],
+    ),
+    Hostile(
+        "json-surrogates",
+        DumpFormat.JSON,
+        json_array(
+            json.dumps(record("r1", page_title="\ud800 alone")).encode(),
+            json.dumps(record("r2", page_title="\U0001f600 paired")).encode(),
+            json.dumps({"\udfff": "in a name", **record("r3")}).encode(),
+        ),
+        3,
+        [
+            "line 2: page_title: an unpaired surrogate (\\ud800) is not a Unicode character",
+            "line 4: \\udfff: an unpaired surrogate (\\udfff) is not a Unicode character",
+        ],
+        [("r2", "\U0001f600 paired")],
+    ),
+    Hostile(
+        "json-huge-and-deep",
+        DumpFormat.JSON,
+        json_array(
+            js(record("r1", page_title=LONG)),
+            js(record("r2", timestamp="9" * 200_000)),
+            DEEP,
+            js(record("r4")),
+        ),
+        4,
+        [f"line 3: {LONG_TIMESTAMP}", "line 4: JSON nested too deeply to read"],
+        [("r1", LONG), ("r4", None)],
+    ),
+    Hostile("json-empty", DumpFormat.JSON, b"", 0, []),
+    Hostile("json-empty-array", DumpFormat.JSON, b"[\r\n]\r\n", 0, []),
+    Hostile(
+        "json-bom-and-mixed-line-endings",
+        DumpFormat.JSON,
+        b"\xef\xbb\xbf[\r\n"
+        + FIRST
+        + b",\r\n"
+        + js(record("r2", timestamp="yesterday"))
+        + b",\n"
+        + js(record("r3"))
+        + b"\r\n]",
+        3,
+        ["line 3: timestamp: 'yesterday' is not a timestamp"],
+        [("r1", None), ("r3", None)],
+    ),
+    Hostile(
+        "json-unterminated-and-unclosed",
+        DumpFormat.JSON,
+        b"[\n"
+        + FIRST
+        + b',\n{"message_id": "r2", "page_title": "open\n'
+        + js(record("r3"))
+        + b"\n",
+        4,
+        [
+            "line 3: not valid JSON: Invalid control character at column 41",
+            "line 5: the array is not closed",
+        ],
+        [("r1", None), ("r3", None)],
+    ),
+    Hostile(
+        "json-not-objects",
+        DumpFormat.JSON,
+        json_array(*NOT_OBJECTS, js(record("r6"))),
+        6,
+        [f"line {number}: {reason}" for number, reason in enumerate(NOT_OBJECT_REASONS, 2)],
+        [("r6", None)],
+    ),
+    Hostile(
+        "json-not-an-array", DumpFormat.JSON, FIRST, 1, ["line 1: the dump is not a JSON array"]
+    ),
+    Hostile(
+        "json-text-after-the-array",
+        DumpFormat.JSON,
+        json_array(FIRST) + js(record("r2")),
+        2,
+        ["line 4: text after the end of the array is not read"],
+        [("r1", None)],
+    ),
+    Hostile(
+        "csv-separators-and-nul",
+        DumpFormat.CSV,
+        csv_dump(
+            csv_bytes(record("r1", page_title="up\u2028down")),
+            csv_bytes(record("r2", page_title="next\x85line\u2029")),
+            csv_bytes(record("r3", page_title="nul\x00byte")),
+            csv_bytes(record("r4", timestamp="2026\x00")),
+        ),
+        4,
+        ["line 5: timestamp: '2026\\x00' is not a timestamp"],
+        [("r1", "up\u2028down"), ("r2", "next\x85line\u2029"), ("r3", "nul\x00byte")],
+    ),
+    Hostile(
+        "csv-not-utf8",
+        DumpFormat.CSV,
+        csv_dump(
+            b"r1,acme,web,page,page_view,2026-03-01T10:00:00Z,2026-03-01T10:00:01Z,anon-1,caf\xe9,",
+            csv_bytes(record("r2")),
+        ),
+        2,
+        [
+            f"line 2: page_title: byte 0xe9 at column 80 (byte offset {len(CSV_HEADER) + 1 + 79})"
+            " is not UTF-8"
+        ],
+        [("r2", None)],
+    ),
+    Hostile(
+        "csv-not-utf8-in-the-header",
+        DumpFormat.CSV,
+        b"message_id,page_\xfftitle\nr1,a\n",
+        1,
+        [
+            "line 1: the header cannot be read, nor any record without it: byte 0xff at column 17"
+            " (byte offset 16) is not UTF-8"
+        ],
+    ),
+    Hostile(
+        "csv-surrogate-escapes-are-text",
+        DumpFormat.CSV,
+        csv_dump(
+            csv_bytes(record("r1", page_title="\\ud800")),
+            csv_bytes(record("r2", properties='{"note": "\\ud800"}')),
+        ),
+        2,
+        ['line 3: properties: \'{"note": "\\ud800"}\' is not a JSON object'],
+        [("r1", "\\ud800")],
+    ),
+    Hostile(
+        "csv-huge-and-deep",
+        DumpFormat.CSV,
+        csv_dump(
+            csv_bytes(record("r1", page_title=LONG + "\n" + LONG)),
+            csv_bytes(record("r2", timestamp="9" * 200_000)),
+            csv_bytes(record("r3", properties=DEEP_PROPERTIES)),
+        ),
+        3,
+        [f"line 4: {LONG_TIMESTAMP}"],
+        [("r1", LONG + "\n" + LONG), ("r3", None)],
+    ),
+    Hostile("csv-empty", DumpFormat.CSV, b"", 0, []),
+    Hostile("csv-only-a-header", DumpFormat.CSV, CSV_HEADER, 0, []),
+    Hostile(
+        "csv-bom-and-mixed-line-endings",
+        DumpFormat.CSV,
+        b"\xef\xbb\xbf"
+        + CSV_HEADER
+        + b"\r\n"
+        + csv_bytes(record("r1"))
+        + b"\n"
+        + csv_bytes(record("r2", page_title="a\r\nb"))
+        + b"\r\n"
+        + csv_bytes(record("r3", timestamp="yesterday"))
+        + b"\n",
+        3,
+        ["line 5: timestamp: 'yesterday' is not a timestamp"],
+        [("r1", None), ("r2", "a\r\nb")],
+    ),
+    Hostile(
+        "csv-unterminated-quote",
+        DumpFormat.CSV,
+        csv_dump(
+            csv_bytes(record("r1")),
+            b'r2,acme,web,page,page_view,2026-03-01T10:00:00Z,2026-03-01T10:00:01Z,anon-1,"open,',
+            csv_bytes(record("r3")),
+            csv_bytes(record("r4")),
+        ),
+        4,
+        ["line 3: a quoted field of this record is never closed"],
+        [("r1", None), ("r3", None), ("r4", None)],
+    ),
+    Hostile(
+        "csv-broken-records",
+        DumpFormat.CSV,
+        csv_dump(
+            csv_bytes(record("r1")) + b",extra",
+            b'r2,acme,web,page,page_view,2026-03-01T10:00:00Z,2026-03-01T10:00:01Z,anon-1,"a"b,',
+            csv_bytes(record("r3", page_title="a#b")).replace(b"#", b"\r"),
+            csv_bytes(record("r4")),
+        ),
+        4,
+        [
+            "line 2: 11 fields, but the header names 10",
+            'line 3: a quoted field is followed by more text: a quote inside a field is written ""',
+            "line 4: a carriage return (\\r) without \\n inside an unquoted field: quote the field",
+        ],
+        [("r4", None)],
+    ),
+]
+
+
+@pytest.mark.parametrize("hostile", HOSTILE, ids=lambda hostile: hostile.name)
+def test_hostile_input_is_imported_or_rejected_with_its_line(tmp_path, raw_landing, hostile):
+    dump = tmp_path / f"hostile.{hostile.dump_format}"
+    dump.write_bytes(hostile.data)
+
+    report = import_history(dump, hostile.dump_format, raw_landing)
+
+    assert messages(report) == hostile.rejected
+    assert (report.rows_read, report.rows_accepted, report.rows_rejected) == (
+        hostile.rows_read,
+        len(hostile.landed),
+        len(hostile.rejected),
+    )
+    assert landed(report, "message_id", "page_title") == hostile.landed
+
+
+@pytest.mark.parametrize("hostile", HOSTILE, ids=lambda hostile: hostile.name)
+def test_import_command_reports_hostile_input(tmp_path, monkeypatch, capsys, hostile):
+    monkeypatch.setenv("RAW_LANDING_DIR", str(tmp_path / "raw_landing"))
+    monkeypatch.setenv("WAREHOUSE_DIR", str(tmp_path / "warehouse"))
+    dump = tmp_path / f"hostile.{hostile.dump_format}"
+    dump.write_bytes(hostile.data)
+
+    status = main(["import", str(dump), "--report", str(tmp_path / "rejected.txt")])
+
+    assert status == (1 if hostile.rows_read and not hostile.landed else 0)
+    assert (
+        f"{dump}: {hostile.rows_read} rows read, {len(hostile.landed)} accepted, "
+        f"{len(hostile.rejected)} rejected.\n"
+    ) in capsys.readouterr().out
+    report_lines = (tmp_path / "rejected.txt").read_text(encoding="utf-8").splitlines()
+    assert [line for line in report_lines if line] == hostile.rejected
+
+
+def test_json_nested_to_any_depth_is_imported_or_rejected(tmp_path, raw_landing):
+    # Python parses JSON nested up to about its recursion limit (1,000 levels, less what the
+    # stack holds then), and writing a parsed value out again takes a few levels more.
+    depths = range(950, 1010)
+    lines = []
+    for depth in depths:
+        nested = '{"a":' * depth + "1" + "}" * depth
+        lines.append(json.dumps(record(f"d{depth}"))[:-1] + f', "properties": {nested}}}')
+        lines.append(
+            json.dumps(record(f"s{depth}", page_title="\ud800"))[:-1] + f', "x": {nested}}}'
+        )
+    dump = tmp_path / "deep.ndjson"
+    dump.write_text("\n".join(lines) + "\n")
+
+    report = import_history(dump, DumpFormat.NDJSON, raw_landing)
+
+    assert (report.rows_read, report.rows_accepted + report.rows_rejected) == (120, 120)
+    reasons = {str(rejected).split(": ", 1)[1] for rejected in report.rejected_records}
+    assert reasons == {
+        "JSON nested too deeply to read",
+        "page_title: an unpaired surrogate (\\ud800) is not a Unicode character",
+    }
+    # Line 2k + 1 holds d<950 + k>, nested only; line 2k + 2 holds its twin with a surrogate.
+    imported = [int(message_id[1:]) for (message_id,) in landed(report, "message_id")]
+    too_deep = [
+        950 + rejected.line // 2 for rejected in report.rejected_records if rejected.line % 2
+    ]
+    assert imported and too_deep
+    assert sorted(imported) == list(range(950, min(too_deep)))
