@@ -24,8 +24,16 @@ nested too deeply to read; a record that is not an object; a CSV record with too
 broken quoting (a record whose quoted field is never closed is reported on its first line alone,
 and reading resumes on the next line); a record holding a byte that is not UTF-8 (named with its
 column and its byte offset in the file: a dump with a corrupt byte still imports every other
-record) or an unpaired surrogate (`"\ud800"`), which no UTF-8 text can hold. Then the days are
-backfilled with `warehouse run --start <first day> --end <last day>` (or
+record) or an unpaired surrogate (`"\ud800"`), which no UTF-8 text can hold.
+
+`record_import` keeps the rejected records in `raw.events_import_rejected` (with the dump's path,
+the line, the columns at fault, the reason and the record as it was) and logs the import. They
+have a table of their own, not `raw.events_rejected`: that one holds the rows of landing files,
+which the load manifest counts, the reconciliation check holds to those counts, and a reload of
+their arrival day replaces. The import's table has the same columns but for the line of the dump
+and the text of a record whose fields cannot be read; `_landing_date` is the day of the import,
+so that retention and forget-a-person treat its rows as they treat the loader's rejects. Then the
+days are backfilled with `warehouse run --start <first day> --end <last day>` (or
 `warehouse import --backfill`).
 """
 
@@ -54,7 +62,7 @@ from orchestration.contract import EVENTS
 from orchestration.landing.loader import partition_dir
 from orchestration.landing.privacy import register_anonymize_ip
 from orchestration.landing.validation import staging_select
-from orchestration.sql import quote_identifier
+from orchestration.sql import create_table_if_missing, quote_identifier, transaction
 
 # Between two elements of a JSON array; where an object starts after a line that does not parse.
 _SEPARATOR = re.compile(r"[\s,]*")
@@ -77,6 +85,46 @@ class DumpFormat(StrEnum):
     CSV = "csv"
 
 
+IMPORT_REJECTED_TABLE = "raw.events_import_rejected"
+IMPORT_REJECTED_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    (
+        "_source_file",
+        "VARCHAR",
+        "The dump, by its absolute path; importing it again replaces its rows.",
+    ),
+    (
+        "_source_line",
+        "BIGINT",
+        "Line of the dump the record starts on, from 1 (line 1 of a CSV is its header).",
+    ),
+    ("_landing_date", "DATE", "Day of the import (UTC); retention counts from it."),
+    (
+        "reject_columns",
+        "VARCHAR[]",
+        "Columns that broke the contract; empty when the record as a whole cannot be read.",
+    ),
+    (
+        "reject_reason",
+        "VARCHAR",
+        "What was wrong, as the import's report says: one clause per broken rule, or why the "
+        "record cannot be read (with the column of the text where it stops making sense).",
+    ),
+    (
+        "raw_row",
+        "JSON",
+        "The record's fields as they were (IP address anonymized); NULL when they cannot be read.",
+    ),
+    (
+        "raw_text",
+        "VARCHAR",
+        "The record's text as it was, when its fields cannot be read (a byte that is not UTF-8 as "
+        "\\xNN); NULL when they can, or when the fault is the dump's: not a JSON array, or one "
+        "that is not closed.",
+    ),
+    ("_rejected_at", "TIMESTAMP", "When the record was rejected (UTC)."),
+)
+
+
 @dataclass(frozen=True)
 class RejectedRecord:
     line: int
@@ -85,6 +133,12 @@ class RejectedRecord:
     """What is wrong: `<column>: ...` clauses joined by `; `, or why the record cannot be read."""
     columns: tuple[str, ...] = ()
     """The columns at fault; none when the record as a whole cannot be read."""
+    fields: str | None = None
+    """The record's fields as they were, a JSON object (IP address as in the dump); None when
+    they cannot be read."""
+    text: str | None = None
+    """The record's text as it was when its fields cannot be read (bytes that are not UTF-8 as
+    `\\xNN`); None when they can, or when the fault is the dump's."""
 
     def __str__(self) -> str:
         """`line N: reason`, on one line: line breaks and control characters as escapes."""
@@ -128,8 +182,11 @@ class _Records:
     text: str
     bom: int
     """Bytes of the dump before its text: a UTF-8 byte-order mark, or none."""
+    is_csv: bool = False
     rows: list[dict[str, str | None]] = field(default_factory=list)
     lines: list[int] = field(default_factory=list)
+    spans: list[tuple[int, int]] = field(default_factory=list)
+    """Where each row's record is in the text."""
     order: list[int] = field(default_factory=list)
     """Each row's place among all the records, readable or not."""
     unreadable: list[tuple[int, RejectedRecord]] = field(default_factory=list)
@@ -139,10 +196,27 @@ class _Records:
     _counted: tuple[int, int] = (0, 0)
     """(position in the text, byte offset in the dump) of the last byte offset asked for."""
 
-    def reject(self, line: int, reason: str, column: str | None = None) -> None:
+    def reject(
+        self, line: int, reason: str, span: tuple[int, int] | None, column: str | None = None
+    ) -> None:
+        """A record that cannot be imported, kept as text[span] (less its line ending)."""
         place = len(self.rows) + len(self.unreadable)
         columns = () if column is None else (column,)
-        self.unreadable.append((place, RejectedRecord(line, reason, columns)))
+        text = None if span is None else _storable(self.text[span[0] : span[1]].rstrip("\r\n"))
+        self.unreadable.append((place, RejectedRecord(line, reason, columns, text=text)))
+
+    def fields(self, row: int) -> str | None:
+        """The fields of a readable record as the dump holds them, as JSON text; None when the
+        record is nested too deeply to be written out."""
+        start, end = self.spans[row]
+        try:
+            if self.is_csv:
+                record = {name: value or "" for name, value in self.rows[row].items()}
+            else:
+                record = json.loads(self.text[start:end])
+            return json.dumps(record, ensure_ascii=False)
+        except RecursionError:
+            return None
 
     def add(self, line: int, record: dict[str, Any], start: int, end: int) -> None:
         """A record read from text[start:end], unless it holds what is not Unicode text."""
@@ -150,7 +224,7 @@ class _Records:
         if bad_byte is not None:
             name, _ = _field_holding(record, _NOT_UTF8)
             where = self.not_utf8(bad_byte.start(), line, start)
-            self.reject(line, where if name is None else f"{name}: {where}", name)
+            self.reject(line, where if name is None else f"{name}: {where}", (start, end), name)
             return
         if _SURROGATE_ESCAPE.search(self.text, start, end):
             name, surrogate = _field_holding(record, _SURROGATE)
@@ -159,6 +233,7 @@ class _Records:
                 self.reject(
                     line,
                     f"{name}: an unpaired surrogate ({escaped}) is not a Unicode character",
+                    (start, end),
                     name,
                 )
                 return
@@ -169,6 +244,7 @@ class _Records:
         self.order.append(len(self.rows) + len(self.unreadable))
         self.rows.append(row)
         self.lines.append(line)
+        self.spans.append((start, end))
 
     def add_json(self, line: int, record: Any, start: int, end: int) -> None:
         """A JSON value read from text[start:end], which must be an object."""
@@ -176,12 +252,12 @@ class _Records:
             if isinstance(record, dict):
                 self.add(line, record, start, end)
             elif (bad_byte := _NOT_UTF8.search(self.text, start, end)) is not None:
-                self.reject(line, self.not_utf8(bad_byte.start(), line, start))
+                self.reject(line, self.not_utf8(bad_byte.start(), line, start), (start, end))
             else:
-                self.reject(line, f"not a JSON object but {_json_kind(record)}")
+                self.reject(line, f"not a JSON object but {_json_kind(record)}", (start, end))
         except RecursionError:
             # Parsed just below the interpreter's limit, too deep to be written out again.
-            self.reject(line, _TOO_DEEP)
+            self.reject(line, _TOO_DEEP, (start, end))
 
     def unparsed(
         self, line: int, start: int, error: ValueError | RecursionError, offset: int = 0
@@ -235,6 +311,13 @@ def _field_holding(record: dict[str, Any], pattern: re.Pattern[str]) -> tuple[st
     return None, ""
 
 
+def _storable(text: str) -> str:
+    """Text as UTF-8 can hold it: a byte that is not UTF-8 as `\\xNN`."""
+    if _NOT_UTF8.search(text) is None:
+        return text
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def _json_kind(value: Any) -> str:
     if isinstance(value, list):
         return "an array"
@@ -268,12 +351,13 @@ def _read_ndjson(records: _Records) -> None:
         end = len(text) if newline < 0 else newline
         stop = end - 1 if end > start and text[end - 1] == "\r" else end
         number += 1
-        line = text[start:stop]
-        if line.strip(_JSON_WHITESPACE):
+        line_text = text[start:stop]
+        if line_text.strip(_JSON_WHITESPACE):
             try:
-                record = json.loads(line)
+                record = json.loads(line_text)
             except (ValueError, RecursionError) as error:
-                records.reject(number, records.unparsed(number, start, error, offset=start))
+                reason = records.unparsed(number, start, error, offset=start)
+                records.reject(number, reason, (start, stop))
             else:
                 records.add_json(number, record, start, stop)
         start = end + 1
@@ -290,7 +374,7 @@ def _read_json_array(records: _Records) -> None:
         return
     line = 1 + text.count("\n", 0, position)
     if text[position] != "[":
-        records.reject(line, "the dump is not a JSON array")
+        records.reject(line, "the dump is not a JSON array", None)
         return
     position += 1
     while True:
@@ -298,19 +382,22 @@ def _read_json_array(records: _Records) -> None:
         line += text.count("\n", position, separator.end())
         position = separator.end()
         if position >= len(text):
-            records.reject(line, "the array is not closed")
+            records.reject(line, "the array is not closed", None)
             return
         if text[position] == "]":
             break
         try:
             record, end = decoder.raw_decode(text, position)
         except (ValueError, RecursionError) as error:
-            records.reject(line, records.unparsed(line, position, error))
             resume = error.pos if isinstance(error, json.JSONDecodeError) else position
             next_object = _NEXT_OBJECT.search(text, resume)
+            end = len(text) if next_object is None else next_object.start() + 1
+            unread = end
+            while unread > position and text[unread - 1] in _JSON_WHITESPACE + ",":
+                unread -= 1
+            records.reject(line, records.unparsed(line, position, error), (position, unread))
             if next_object is None:
                 return
-            end = next_object.start() + 1
         else:
             records.add_json(line, record, position, end)
         line += text.count("\n", position, end)
@@ -318,7 +405,7 @@ def _read_json_array(records: _Records) -> None:
     trailing = _JSON_SPACE.match(text, position + 1).end()
     if trailing < len(text):
         line += text.count("\n", position, trailing)
-        records.reject(line, "text after the end of the array is not read")
+        records.reject(line, "text after the end of the array is not read", (trailing, len(text)))
 
 
 def _lines(text: str) -> list[str]:
@@ -377,17 +464,19 @@ def _read_csv(records: _Records) -> None:
         bad_byte = _NOT_UTF8.search(text, 0, starts[end])
         if isinstance(columns, str) or bad_byte is not None:
             problem = columns if bad_byte is None else records.not_utf8(bad_byte.start(), 1, 0)
-            records.reject(1, f"the header cannot be read, nor any record without it: {problem}")
+            reason = f"the header cannot be read, nor any record without it: {problem}"
+            records.reject(1, reason, (0, starts[end]))
             return
-        records.columns = list(columns)
+        records.is_csv, records.columns = True, list(columns)
         for first, end, fields in csv_records:
-            line = first + 1
+            line, span = first + 1, (starts[first], starts[end])
             if isinstance(fields, str):
-                records.reject(line, fields)
+                records.reject(line, fields, span)
             elif not any(value.strip(" \t") for value in fields):
                 continue
             elif len(fields) > len(columns):
-                records.reject(line, f"{len(fields)} fields, but the header names {len(columns)}")
+                reason = f"{len(fields)} fields, but the header names {len(columns)}"
+                records.reject(line, reason, span)
             else:
                 record = dict(zip(columns, fields, strict=False))
                 records.add(line, record, starts[first], starts[end])
@@ -448,8 +537,13 @@ def import_history(
             """
         ).fetchall()
         rejected = records.unreadable + [
-            (records.order[row], RejectedRecord(records.lines[row], reason, tuple(columns)))
-            for row, reason, columns in broken
+            (
+                records.order[row],
+                RejectedRecord(
+                    records.lines[row], reason, tuple(faulty), fields=records.fields(row)
+                ),
+            )
+            for row, reason, faulty in broken
         ]
         report.rejected_records = [record for _, record in sorted(rejected, key=itemgetter(0))]
         columns = ", ".join(quote_identifier(name) for name in EVENTS.column_names)
@@ -488,20 +582,55 @@ def record_import(
     *,
     actor: str | None = None,
 ) -> None:
-    """Append the import to the warehouse's audit log."""
-    record_action(
-        connection,
-        "import",
-        str(report.source),
-        actor=actor,
-        rows_affected=report.rows_accepted,
-        details={
-            "rows_read": report.rows_read,
-            "rows_accepted": report.rows_accepted,
-            "rows_rejected": report.rows_rejected,
-            "files": [
-                path.relative_to(raw_landing_dir).as_posix()
-                for path in report.files_written.values()
-            ],
-        },
+    """Record the import in the warehouse, in one transaction: its rejected records in
+    `raw.events_import_rejected`, in place of those an earlier import of the same dump (the
+    same path) left there, and a row of the audit log."""
+    create_table_if_missing(connection, IMPORT_REJECTED_TABLE, IMPORT_REJECTED_COLUMNS)
+    register_anonymize_ip(connection)
+    records = report.rejected_records
+    rejected = pa.table(
+        {
+            "line": pa.array([r.line for r in records], pa.int64()),
+            "columns": pa.array([list(r.columns) for r in records], pa.list_(pa.string())),
+            "reason": pa.array([r.reason for r in records], pa.string()),
+            "fields": pa.array([r.fields for r in records], pa.string()),
+            "text": pa.array([r.text for r in records], pa.string()),
+        }
     )
+    dump = str(report.source.resolve())
+    with transaction(connection):
+        connection.execute(f"delete from {IMPORT_REJECTED_TABLE} where _source_file = ?", [dump])
+        connection.register("_import_rejected", rejected)
+        try:
+            # A raw IP address is never stored, even in a rejected row (as in the loader's).
+            connection.execute(
+                f"""
+                insert into {IMPORT_REJECTED_TABLE}
+                select ?, line, cast(timezone('UTC', now()) as date), columns, reason,
+                    case when json_exists(fields, '$.ip_address') then json_merge_patch(
+                        fields,
+                        json_object('ip_address', anonymize_ip(fields ->> '$.ip_address'))
+                    ) else cast(fields as json) end,
+                    text, timezone('UTC', now())
+                from _import_rejected
+                """,
+                [dump],
+            )
+        finally:
+            connection.unregister("_import_rejected")
+        record_action(
+            connection,
+            "import",
+            str(report.source),
+            actor=actor,
+            rows_affected=report.rows_accepted,
+            details={
+                "rows_read": report.rows_read,
+                "rows_accepted": report.rows_accepted,
+                "rows_rejected": report.rows_rejected,
+                "files": [
+                    path.relative_to(raw_landing_dir).as_posix()
+                    for path in report.files_written.values()
+                ],
+            },
+        )

@@ -3,9 +3,10 @@ files of the good rows and a report naming every bad one."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +16,16 @@ import pytest
 
 from orchestration.cli import main
 from orchestration.contract import EVENTS
-from orchestration.history_import import DumpFormat, ImportReport, import_history, record_import
+from orchestration.history_import import (
+    DumpFormat,
+    ImportReport,
+    RejectedRecord,
+    import_history,
+    record_import,
+)
 from orchestration.landing.loader import load_partition
+from orchestration.maintenance import cleanup, forget_person
+from orchestration.settings import Settings
 from tests.landing_files import DAY_1, DAY_2
 
 GOOD = [
@@ -223,6 +232,9 @@ def test_import_command_reports_and_says_how_to_backfill(tmp_path, monkeypatch, 
         assert connection.execute(
             "select rows_affected from audit.actions where action = 'import'"
         ).fetchall() == [(3,)]
+        assert connection.execute(
+            "select _source_file, _source_line from raw.events_import_rejected order by all"
+        ).fetchall() == [(str(dump.resolve()), line) for line in (3, 5, 6)]
 
 
 def test_import_command_asks_for_a_format_it_cannot_tell(tmp_path, capsys):
@@ -715,11 +727,14 @@ HOSTILE = [
 
 
 @pytest.mark.parametrize("hostile", HOSTILE, ids=lambda hostile: hostile.name)
-def test_hostile_input_is_imported_or_rejected_with_its_line(tmp_path, raw_landing, hostile):
+def test_hostile_input_is_imported_or_rejected_with_its_line(
+    tmp_path, raw_landing, warehouse, hostile
+):
     dump = tmp_path / f"hostile.{hostile.dump_format}"
     dump.write_bytes(hostile.data)
 
     report = import_history(dump, hostile.dump_format, raw_landing)
+    record_import(warehouse, report, raw_landing)
 
     assert messages(report) == hostile.rejected
     assert (report.rows_read, report.rows_accepted, report.rows_rejected) == (
@@ -728,6 +743,15 @@ def test_hostile_input_is_imported_or_rejected_with_its_line(tmp_path, raw_landi
         len(hostile.rejected),
     )
     assert landed(report, "message_id", "page_title") == hostile.landed
+    kept = kept_rejects(warehouse)
+    assert [str(RejectedRecord(line, reason)) for _, line, _, reason, _, _ in kept] == messages(
+        report
+    )
+    whole_dump = ("the dump is not a JSON array", "the array is not closed")
+    assert all(
+        (raw_row is None) != (raw_text is None) or reason in whole_dump
+        for *_, reason, raw_row, raw_text in kept
+    )
 
 
 @pytest.mark.parametrize("hostile", HOSTILE, ids=lambda hostile: hostile.name)
@@ -777,3 +801,163 @@ def test_json_nested_to_any_depth_is_imported_or_rejected(tmp_path, raw_landing)
     ]
     assert imported and too_deep
     assert sorted(imported) == list(range(950, min(too_deep)))
+
+
+def kept_rejects(warehouse: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
+    """The rejects the warehouse keeps, their raw_row parsed."""
+    rows = warehouse.execute(
+        """
+        select _source_file, _source_line, reject_columns, reject_reason, raw_row, raw_text
+        from raw.events_import_rejected
+        order by _source_file, _source_line
+        """
+    ).fetchall()
+    return [(*row[:4], None if row[4] is None else json.loads(row[4]), row[5]) for row in rows]
+
+
+def test_rejected_records_are_kept_in_the_warehouse(tmp_path, raw_landing, warehouse):
+    dump = write_dump(tmp_path / "old.ndjson", DumpFormat.NDJSON)
+    report = import_history(dump, DumpFormat.NDJSON, raw_landing)
+
+    record_import(warehouse, report, raw_landing, actor="tester")
+
+    dump_path = str(dump.resolve())
+    assert kept_rejects(warehouse) == [
+        (
+            dump_path,
+            3,
+            [],
+            "not valid JSON: Expecting value at column 35",
+            None,
+            '{"message_id": "h9", "tenant_id": acme}',
+        ),
+        (
+            dump_path,
+            5,
+            ["timestamp"],
+            "timestamp: 'yesterday' is not a timestamp",
+            BAD_TIMESTAMP,
+            None,
+        ),
+        (
+            dump_path,
+            6,
+            ["anonymous_id"],
+            "anonymous_id: required value is missing",
+            NO_ANONYMOUS_ID,
+            None,
+        ),
+    ]
+    landing_date, rejected_at = warehouse.execute(
+        "select distinct _landing_date, _rejected_at from raw.events_import_rejected"
+    ).fetchone()
+    assert landing_date == rejected_at.date()
+    assert abs(rejected_at - datetime.now(UTC).replace(tzinfo=None)) < timedelta(minutes=1)
+
+
+def test_a_kept_reject_has_its_ip_address_anonymized(tmp_path, raw_landing, warehouse):
+    dump = tmp_path / "old.ndjson"
+    dump.write_text(
+        json.dumps(record("r1", ip_address="203.0.113.77", timestamp="yesterday"))
+        + "\n"
+        + json.dumps(record("r2", ip_address="not an address"))
+        + "\n"
+    )
+    report = import_history(dump, DumpFormat.NDJSON, raw_landing)
+
+    record_import(warehouse, report, raw_landing)
+
+    assert [raw_row for *_, raw_row, _ in kept_rejects(warehouse)] == [
+        record("r1", ip_address="203.0.113.0", timestamp="yesterday"),
+        record("r2"),
+    ]
+
+
+def test_importing_a_dump_again_replaces_its_kept_rejects(tmp_path, raw_landing, warehouse):
+    other = write_dump(tmp_path / "other.csv", DumpFormat.CSV)
+    record_import(warehouse, import_history(other, DumpFormat.CSV, raw_landing), raw_landing)
+    dump = write_dump(tmp_path / "old.ndjson", DumpFormat.NDJSON)
+    for _ in range(2):
+        record_import(warehouse, import_history(dump, DumpFormat.NDJSON, raw_landing), raw_landing)
+    assert [line for _, line, *_ in kept_rejects(warehouse)] == [3, 5, 6, 4, 6, 7]
+
+    # The dump, fixed but for its missing anonymous_id, imported once more.
+    lines = dump.read_text().splitlines()
+    dump.write_text("\n".join(line for number, line in enumerate(lines, 1) if number in (1, 6)))
+    record_import(warehouse, import_history(dump, DumpFormat.NDJSON, raw_landing), raw_landing)
+
+    assert [(path, line) for path, line, *_ in kept_rejects(warehouse)] == [
+        (str(dump.resolve()), 2),
+        (str(other.resolve()), 4),
+        (str(other.resolve()), 6),
+        (str(other.resolve()), 7),
+    ]
+
+
+def test_a_kept_reject_that_cannot_be_read_keeps_its_text(tmp_path, raw_landing, warehouse):
+    dump = tmp_path / "old.csv"
+    dump.write_bytes(
+        csv_dump(
+            b"r1,acme,web,page,page_view,2026-03-01T10:00:00Z,2026-03-01T10:00:01Z,anon-1,caf\xe9,",
+            csv_bytes(record("r2", page_title="two\r\nlines")) + b",extra",
+            b'r3,acme,web,page,page_view,2026-03-01T10:00:00Z,2026-03-01T10:00:01Z,anon-1,"open,',
+            csv_bytes(record("r4")),
+        )
+    )
+    report = import_history(dump, DumpFormat.CSV, raw_landing)
+
+    record_import(warehouse, report, raw_landing)
+
+    assert [
+        (line, columns, raw_text) for _, line, columns, _, _, raw_text in kept_rejects(warehouse)
+    ] == [
+        (
+            2,
+            ["page_title"],
+            "r1,acme,web,page,page_view,2026-03-01T10:00:00Z,2026-03-01T10:00:01Z,anon-1,caf\\xe9,",
+        ),
+        (3, [], csv_line(record("r2", page_title="two\r\nlines")) + ",extra"),
+        (
+            5,
+            [],
+            'r3,acme,web,page,page_view,2026-03-01T10:00:00Z,2026-03-01T10:00:01Z,anon-1,"open,',
+        ),
+    ]
+
+
+def settings_at(root: Path) -> Settings:
+    return dataclasses.replace(
+        Settings.from_env(), raw_landing_dir=root / "raw_landing", warehouse_dir=root / "warehouse"
+    )
+
+
+def test_kept_rejects_are_forgotten_with_their_person(tmp_path, raw_landing, warehouse):
+    dump = tmp_path / "old.ndjson"
+    dump.write_bytes(
+        ndjson(
+            js(record("r1", user_id="ada", timestamp="yesterday")),
+            js(record("r2", anonymous_id="ada-phone", user_id="ada", received_at="never")),
+            js(record("r3", anonymous_id="bob-laptop", timestamp="yesterday")),
+        )
+    )
+    record_import(warehouse, import_history(dump, DumpFormat.NDJSON, raw_landing), raw_landing)
+
+    forget_person(warehouse, settings_at(tmp_path), user_id="ada")
+
+    assert [line for _, line, *_ in kept_rejects(warehouse)] == [3]
+
+
+def test_kept_rejects_go_when_past_retention(tmp_path, raw_landing, warehouse):
+    dump = write_dump(tmp_path / "old.ndjson", DumpFormat.NDJSON)
+    record_import(warehouse, import_history(dump, DumpFormat.NDJSON, raw_landing), raw_landing)
+    settings = settings_at(tmp_path)
+    (imported_on,) = warehouse.execute(
+        "select distinct _landing_date from raw.events_import_rejected"
+    ).fetchone()
+    last_day_kept = datetime.combine(imported_on, time(12)) + timedelta(settings.raw_retention_days)
+
+    kept = cleanup(warehouse, settings, now=last_day_kept)
+    gone = cleanup(warehouse, settings, now=last_day_kept + timedelta(days=1))
+
+    assert kept.rows_removed["raw.events_import_rejected"] == 0
+    assert gone.rows_removed["raw.events_import_rejected"] == 3
