@@ -203,7 +203,10 @@ def _forget(args: argparse.Namespace) -> int:
             print(f"  {table}: {removed}")
     if result.exports_expired:
         print(f"Expired {len(result.exports_expired)} exports of those marts (files deleted).")
-    print("The next `warehouse run` publishes marts without them.")
+    print(
+        "The next `warehouse run` recounts the KPI tiles, retention cohorts, feature usage and "
+        "funnel results without them; `warehouse run --full-refresh` recounts every aggregate."
+    )
     return 0
 
 

@@ -24,14 +24,19 @@ identity tables) and from the rejected rows. Then every row holding one of those
 column (`user_id`, `anonymous_id`, `person_id`) of any table, and every rejected row whose
 `raw_row` holds one, is deleted; the landing files that held such rows are rewritten without them
 (so no reload brings them back), and their `raw.load_manifest` rows take the new size, hash and
-counts. Completed exports of a mart that held the person may hold them too: their files are
-deleted and they become EXPIRED. Aggregates without a person column (hourly rollups, page
-analytics, retention cohorts, dashboard tiles, ...) keep their numbers: they hold no one's
-identity. Nothing else changes. The `forget` audit record names the person only by the SHA-256
-of the id given.
+counts. Every kept publication (`published/versions/*`) is rewritten without the person at
+once: each DuckDB and Parquet file that holds them is copied without their rows and the copy
+renamed over it, and the manifest's row counts follow; a reader who has the old file open keeps
+reading it. A publication a publish left half-built is deleted. Completed exports of a mart that
+held the person may hold them too: their files are deleted and they become EXPIRED; files that
+interrupted exports of such a mart left are deleted. Aggregates without a person column (hourly
+rollups, page analytics, retention cohorts, dashboard tiles, ...) hold no one's identity and are
+left as they are; the next run recounts those it rebuilds (see the README). Nothing else changes.
+The `forget` audit record names the person only by the SHA-256 of the id given.
 """
 
 import hashlib
+import json
 import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -58,6 +63,7 @@ from orchestration.catalog import MARTS_SCHEMA, Table, base_tables
 from orchestration.contract import DATASETS, EVENTS
 from orchestration.exports import EXPORTS_TABLE, ExportStatus, create_exports_table
 from orchestration.landing.loader import landed_dates, partition_dir
+from orchestration.publishing import DATABASE_FILE, MANIFEST_FILE, PARQUET_DIR, published_dir
 from orchestration.resources import WAREHOUSE_WRITER_POOL
 from orchestration.settings import Settings
 from orchestration.sql import quote_identifier, sql_string, transaction
@@ -190,6 +196,12 @@ class Forget:
     landing_files_rewritten: list[str] = field(default_factory=list)
     exports_expired: list[str] = field(default_factory=list)
     """Files of completed exports of a mart that held the person, deleted."""
+    unfinished_export_files_removed: list[str] = field(default_factory=list)
+    """Files an interrupted export of such a mart left behind, deleted."""
+    published_versions_rewritten: list[str] = field(default_factory=list)
+    """Kept publications that held the person, their files rewritten without them."""
+    unfinished_publications_removed: list[str] = field(default_factory=list)
+    """Publications left half-built by a publish that did not finish, deleted."""
 
     @property
     def total_rows(self) -> int:
@@ -200,7 +212,8 @@ class Forget:
         return (
             f"Forgot person sha256:{self.id_sha256} ({self.linked_ids} linked ids): "
             f"{self.total_rows} rows removed, "
-            f"{len(self.landing_files_rewritten)} landing files rewritten"
+            f"{len(self.landing_files_rewritten)} landing files rewritten, "
+            f"{len(self.published_versions_rewritten)} published versions rewritten"
         )
 
 
@@ -351,7 +364,7 @@ def _rewrite_landing_files(
             table = pq.read_table(path)
             keep = np.ones(table.num_rows, dtype=bool)
             keep[[row for (row,) in forgotten]] = False
-            partial = path.with_name(f".{path.name}.forget")
+            partial = _partial(path)
             pq.write_table(table.filter(pa.array(keep)), partial, compression="zstd")
             digest = hashlib.sha256(partial.read_bytes()).hexdigest()
             rewrites.append(
@@ -364,6 +377,182 @@ def _rewrite_landing_files(
                 )
             )
     return rewrites
+
+
+def _partial(path: Path) -> Path:
+    """Where the copy of `path` without the person is written, beside it, before it replaces it."""
+    return path.with_name(f".{path.name}.forget")
+
+
+def _remove_partial(partial: Path) -> None:
+    partial.unlink(missing_ok=True)
+    # A DuckDB file being written has its write-ahead log beside it.
+    partial.with_name(f"{partial.name}.wal").unlink(missing_ok=True)
+
+
+@dataclass
+class _PublishedRewrite:
+    """The files of one kept publication that held the person, each written anew beside itself
+    as `(partial, path)`; renamed over the originals, the manifest last, once the warehouse
+    holds. A rename is atomic, and a reader who has the old file open keeps reading it."""
+
+    version: str
+    replacements: list[tuple[Path, Path]] = field(default_factory=list)
+
+    def discard(self) -> None:
+        for partial, _ in self.replacements:
+            _remove_partial(partial)
+
+    def replace(self) -> None:
+        for partial, path in self.replacements:
+            partial.chmod(0o444)
+            partial.replace(path)
+
+
+def _rewrite_publications(
+    connection: duckdb.DuckDBPyConnection, settings: Settings
+) -> list[_PublishedRewrite]:
+    """Write, beside each file of every kept publication that holds the person, a copy without
+    them: the DuckDB file (in the storage version it had) and the Parquet files, and the
+    manifest with the row counts left."""
+    # Rewritten rather than published anew: a new publication would copy marts whose blocking
+    # checks have not run since, and would push out the version kept for rollback. Each kept
+    # version stays what it was, less the person.
+    versions_dir = published_dir(settings) / "versions"
+    versions = (
+        sorted(p for p in versions_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+        if versions_dir.is_dir()
+        else []
+    )
+    rewrites = []
+    try:
+        for version in versions:
+            rewrite = _PublishedRewrite(version.name)
+            rewrites.append(rewrite)
+            row_counts = {}
+            for parquet in sorted((version / PARQUET_DIR).glob("*.parquet")):
+                rows = _write_parquet_without_person(connection, parquet, rewrite)
+                if rows is not None:
+                    row_counts[parquet.stem] = rows
+            database = version / DATABASE_FILE
+            if database.is_file():
+                row_counts |= _write_database_without_person(connection, database, rewrite)
+            manifest = version / MANIFEST_FILE
+            if rewrite.replacements and manifest.is_file():
+                _write_manifest_with_row_counts(manifest, row_counts, rewrite)
+    except BaseException:
+        for rewrite in rewrites:
+            rewrite.discard()
+        raise
+    return [rewrite for rewrite in rewrites if rewrite.replacements]
+
+
+def _write_parquet_without_person(
+    connection: duckdb.DuckDBPyConnection, path: Path, rewrite: _PublishedRewrite
+) -> int | None:
+    """Copy a published Parquet file without the person's rows; the rows left, or None (and no
+    copy) when it holds none of them."""
+    source = f"read_parquet({sql_string(str(path))})"
+    columns = dict(
+        (name, column_type)
+        for name, column_type, *_ in connection.execute(
+            f"describe select * from {source}"
+        ).fetchall()
+    )
+    condition = _person_condition(Table(PARQUET_DIR, path.stem, columns))
+    if condition is None or not _holds_person(connection, source, condition):
+        return None
+    partial = _partial(path)
+    rewrite.replacements.append((partial, path))
+    (rows,) = connection.execute(
+        f"copy (select * from {source} as {_ROW} where not ({condition})) "
+        f"to {sql_string(str(partial))} (format parquet, compression zstd)"
+    ).fetchone()
+    return rows
+
+
+def _write_database_without_person(
+    connection: duckdb.DuckDBPyConnection, path: Path, rewrite: _PublishedRewrite
+) -> dict[str, int]:
+    """Copy a published DuckDB file without the person's rows, table by table into a new file
+    (deleted rows would stay in the old file's blocks); the rows of each table of the copy, or
+    nothing (and no copy) when it holds none of them."""
+    warehouse = connection.execute("select current_database()").fetchone()[0]
+    connection.execute(f"attach {sql_string(str(path))} as _published (read_only)")
+    try:
+        connection.execute("use _published")
+        conditions = [(table, _person_condition(table)) for table in base_tables(connection)]
+        if not any(
+            _holds_person(connection, table.relation, condition)
+            for table, condition in conditions
+            if condition is not None
+        ):
+            return {}
+        storage_version = connection.execute(
+            "select tags['storage_version'] from duckdb_databases() "
+            "where database_name = '_published'"
+        ).fetchone()[0]
+        partial = _partial(path)
+        _remove_partial(partial)  # an interrupted forget's: attach would open it, not a new file
+        rewrite.replacements.append((partial, path))
+        connection.execute(
+            f"attach {sql_string(str(partial))} as _rewritten "
+            # The copy opens in the clients that opened the file: "v1.4.0+" is v1.4.0 or later.
+            f"(storage_version {sql_string(storage_version.removesuffix('+'))})"
+        )
+        try:
+            with transaction(connection):
+                for schema in sorted({table.schema for table, _ in conditions}):
+                    connection.execute(
+                        f"create schema if not exists _rewritten.{quote_identifier(schema)}"
+                    )
+                for table, condition in conditions:
+                    kept = "" if condition is None else f" where not ({condition})"
+                    connection.execute(
+                        f"create table _rewritten.{table.relation} as "
+                        f"select * from {table.relation} as {_ROW}{kept}"
+                    )
+            return {
+                table.name: connection.execute(
+                    f"select count(*) from _rewritten.{table.relation}"
+                ).fetchone()[0]
+                for table, _ in conditions
+            }
+        finally:
+            connection.execute("detach database if exists _rewritten")
+    finally:
+        connection.execute(f"use {quote_identifier(warehouse)}")
+        connection.execute("detach database if exists _published")
+
+
+def _holds_person(connection: duckdb.DuckDBPyConnection, relation: str, condition: str) -> bool:
+    return connection.execute(
+        f"select exists (select 1 from {relation} as {_ROW} where {condition})"
+    ).fetchone()[0]
+
+
+def _write_manifest_with_row_counts(
+    path: Path, row_counts: dict[str, int], rewrite: _PublishedRewrite
+) -> None:
+    """Copy a publication's manifest with the marts' new row counts, so that it stays true."""
+    manifest = json.loads(path.read_text())
+    for name, mart in manifest.get("marts", {}).items():
+        if name in row_counts:
+            mart["rows"] = row_counts[name]
+    partial = _partial(path)
+    rewrite.replacements.append((partial, path))
+    partial.write_text(json.dumps(manifest, indent=2) + "\n")
+
+
+def _unfinished_publications(settings: Settings) -> list[Path]:
+    """Folders of publications that a publish began and never finished: the hidden ones, which
+    publish renames when complete. None is being written while forget holds the warehouse;
+    none is ever current, and the next publish would remove them, but they may hold the
+    person."""
+    versions_dir = published_dir(settings) / "versions"
+    if not versions_dir.is_dir():
+        return []
+    return sorted(p for p in versions_dir.iterdir() if p.is_dir() and p.name.startswith("."))
 
 
 def forget_person(
@@ -391,13 +580,20 @@ def forget_person(
         linked_ids=connection.execute("select count(distinct id) from _forget_ids").fetchone()[0],
     )
     rewrites = _rewrite_landing_files(connection, settings.raw_landing_dir)
+    publications: list[_PublishedRewrite] = []
     try:
+        publications = _rewrite_publications(connection, settings)
         with transaction(connection):
             _delete_person_rows(connection, tables, result)
             if any(t.qualified_name == "raw.load_manifest" for t in tables):
                 _update_manifest(connection, rewrites)
             result.landing_files_rewritten = [r.source_file for r in rewrites]
             result.exports_expired = _expire_exports_of_changed_marts(connection, result)
+            result.published_versions_rewritten = [p.version for p in publications]
+            unfinished_publications = _unfinished_publications(settings)
+            result.unfinished_publications_removed = [p.name for p in unfinished_publications]
+            unfinished_exports = _unfinished_export_files(settings.exports_dir, result)
+            result.unfinished_export_files_removed = [p.name for p in unfinished_exports]
             record_action(
                 connection,
                 "forget",
@@ -412,16 +608,25 @@ def forget_person(
                     "rows_removed": {t: n for t, n in result.rows_removed.items() if n},
                     "landing_files_rewritten": len(rewrites),
                     "exports_expired": len(result.exports_expired),
+                    "unfinished_export_files_removed": len(unfinished_exports),
+                    "published_versions_rewritten": len(publications),
+                    "unfinished_publications_removed": len(unfinished_publications),
                 },
             )
     except BaseException:
         for rewrite in rewrites:
             rewrite.partial.unlink(missing_ok=True)
+        for publication in publications:
+            publication.discard()
         raise
     for rewrite in rewrites:
         rewrite.partial.replace(rewrite.path)
-    for path in result.exports_expired:
-        Path(path).unlink(missing_ok=True)
+    for publication in publications:
+        publication.replace()
+    for folder in unfinished_publications:
+        shutil.rmtree(folder)
+    for path in [*map(Path, result.exports_expired), *unfinished_exports]:
+        path.unlink(missing_ok=True)
     for name in ("_links", "_forget_users", "_forget_ids", "_forgotten_rows"):
         connection.execute(f"drop table if exists {name}")
     return result
@@ -432,11 +637,7 @@ def _expire_exports_of_changed_marts(
 ) -> list[str]:
     """Expire the completed exports of every mart that held the person: their files may hold
     the person too. The paths of the files to delete."""
-    marts = [
-        table.removeprefix(f"{MARTS_SCHEMA}.")
-        for table, removed in result.rows_removed.items()
-        if removed and table.startswith(f"{MARTS_SCHEMA}.")
-    ]
+    marts = _changed_marts(result)
     has_exports = connection.execute(
         "select count(*) from information_schema.tables "
         "where table_catalog = current_database() and table_schema || '.' || table_name = ?",
@@ -453,6 +654,33 @@ def _expire_exports_of_changed_marts(
         [ExportStatus.EXPIRED, ExportStatus.COMPLETED, marts],
     ).fetchall()
     return sorted(path for (path,) in expired)
+
+
+def _unfinished_export_files(exports_dir: Path, result: Forget) -> list[Path]:
+    """Files of exports of a mart that held the person, other than completed ones: left by an
+    export that was interrupted (its `.<mart>-<id>.<format>.partial`, or a file renamed into
+    place before its export was marked COMPLETED). No export is being written while forget
+    holds the warehouse."""
+    marts = _changed_marts(result)
+    if not marts or not exports_dir.is_dir():
+        return []
+    completed = set(result.exports_expired)
+    return sorted(
+        path
+        for path in exports_dir.iterdir()
+        if path.is_file()
+        and str(path) not in completed
+        and any(path.name.lstrip(".").startswith(f"{mart}-") for mart in marts)
+    )
+
+
+def _changed_marts(result: Forget) -> list[str]:
+    """The marts the person's rows were deleted from."""
+    return [
+        table.removeprefix(f"{MARTS_SCHEMA}.")
+        for table, removed in result.rows_removed.items()
+        if removed and table.startswith(f"{MARTS_SCHEMA}.")
+    ]
 
 
 def _delete_person_rows(
@@ -575,7 +803,10 @@ def build_forget_job(settings: Settings):
     @op(
         name="forget_person",
         pool=WAREHOUSE_WRITER_POOL,
-        description="Remove one person's rows from raw, every table and the landing files.",
+        description=(
+            "Remove one person's rows from raw, every table, the landing files and every kept "
+            "publication."
+        ),
     )
     def forget_op(context: OpExecutionContext, config: ForgetConfig, warehouse: DuckDBResource):
         with warehouse.get_connection() as connection:
