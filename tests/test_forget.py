@@ -1,4 +1,4 @@
-"""Forget a person: gone from every kept publication at once.
+"""Forget a person: gone from every kept publication at once, and what the next run recounts.
 
 Two days of two people (Ada, who logs in, and Ben), a crawler and a metric are published by two
 runs, one a day, so that the current publication and the one before it, kept for rollback, both
@@ -16,19 +16,23 @@ import struct
 import subprocess
 import sys
 import textwrap
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
 import pytest
 from dagster import DagsterInstance
 
-from orchestration.cli import run_pipeline
+from orchestration import catalog
+from orchestration.cli import days_to_run, run_pipeline
 from orchestration.contract import EVENTS, METRICS
 from orchestration.exports import ExportFormat, ExportRequest, export_mart
 from orchestration.maintenance import forget_person
 from orchestration.publishing import DATABASE_FILE, MANIFEST_FILE, PARQUET_DIR, published_dir
-from orchestration.settings import Settings
+from orchestration.settings import PROJECT_ROOT, Settings
 from tests.landing_files import DAY_1, DAY_2, event, metric, utc, write_landing_file
+from tests.test_pipeline import mart_tables
 
 pytestmark = pytest.mark.slow
 
@@ -281,3 +285,125 @@ def test_forgetting_removes_what_interrupted_exports_of_marts_holding_the_person
 
 def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# --- aggregates --------------------------------------------------------------------------------
+
+HOURS = (datetime(2026, 3, 1, 10), datetime(2026, 3, 1, 14), datetime(2026, 3, 2, 9))
+"""The crawler's hour (with Ada and Ben), Ada's hour alone, and day 2's hour (Ada and Ben)."""
+
+
+@dataclass
+class Recount:
+    """Every mart right after Ada was forgotten, after the next run, and after a full refresh,
+    as `mart_tables` gives them."""
+
+    marts: dict[str, dict[str, list[tuple]]]
+    """Of each run: forgotten, next_run, full_refresh."""
+    columns: dict[str, list[str]]
+    aggregates: set[str]
+    """The marts without a person column."""
+
+    def changed(self, before: str, after: str) -> set[str]:
+        return {
+            mart for mart, rows in self.marts[before].items() if self.marts[after][mart] != rows
+        }
+
+    def values(self, runs: tuple[str, str], mart: str, column: str, **key: object) -> list[list]:
+        """The `column` of the mart's rows matching `key`, after each of `runs`."""
+        named = {
+            run: [dict(zip(self.columns[mart], row, strict=True)) for row in self.marts[run][mart]]
+            for run in runs
+        }
+        return [
+            [row[column] for row in named[run] if all(row[k] == v for k, v in key.items())]
+            for run in runs
+        ]
+
+
+@pytest.fixture(scope="module")
+def recount(published: Path, tmp_path_factory: pytest.TempPathFactory) -> Recount:
+    root = tmp_path_factory.mktemp("recount")
+    for folder in ("raw_landing", "warehouse"):
+        shutil.copytree(published / folder, root / folder, symlinks=True)
+    settings = settings_for(root)
+    forget_ada(settings)
+    marts = {"forgotten": mart_tables(settings.warehouse_path)}
+    # What `warehouse run` does: every landed day.
+    days = days_to_run(settings)
+    assert run_pipeline(settings, *days, instance=DagsterInstance.ephemeral()).success
+    marts["next_run"] = mart_tables(settings.warehouse_path)
+    run = run_pipeline(settings, *days, full_refresh=True, instance=DagsterInstance.ephemeral())
+    assert run.success
+    marts["full_refresh"] = mart_tables(settings.warehouse_path)
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
+        tables = catalog.marts(connection)
+    return Recount(
+        marts,
+        columns={table.name: list(table.columns) for table in tables.values()},
+        aggregates={table.name for table in tables.values() if not table.person_columns},
+    )
+
+
+def readme_forget_marts() -> list[set[str]]:
+    """The marts the README's forget section names in each item of its list of aggregates."""
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    section = readme.split("- **forget**", 1)[1].split("\n- **", 1)[0]
+    return [set(re.findall(r"`([a-z_]+)`", item)) for item in section.split("\n  - ")[1:]]
+
+
+def test_the_next_run_recounts_without_them_the_aggregates_the_readme_names(recount):
+    recounted, _, _ = readme_forget_marts()
+    runs = ("forgotten", "next_run")
+
+    assert recount.changed(*runs) == recounted
+    assert recounted == {
+        "dashboard_metrics",
+        "retention_cohorts",
+        "feature_usage_daily",
+        "funnel_results",
+        "hourly_rollups",
+    }
+    one_day = {"as_of_date": DAY_1, "period_days": 1}
+    assert recount.values(runs, "dashboard_metrics", "current_value", kpi="dau", **one_day) == [
+        [2],
+        [1],
+    ]
+    sessions = recount.values(runs, "dashboard_metrics", "current_value", kpi="sessions", **one_day)
+    assert sessions == [[3], [1]]
+    weekly = {"cohort_type": "weekly", "cohort_start": date(2026, 2, 23)}
+    assert recount.values(runs, "retention_cohorts", "active_persons", **weekly) == [
+        [2, 2],
+        [1, 1],
+    ]
+    assert recount.values(runs, "feature_usage_daily", "usage_count", feature="export") == [
+        [2],
+        [1],
+    ]
+    signup = {"funnel_id": "signup", "period_type": "daily", "period_start": DAY_1}
+    assert recount.values(runs, "funnel_results", "attempts_reached", **signup) == [
+        [2, 1, 0],
+        [1, 0, 0],
+    ]
+    # The crawler's hour is recounted; Ada's hour without it, and day 2's, are not.
+    hours = [recount.values(runs, "hourly_rollups", "total_events", hour_start=h) for h in HOURS]
+    assert hours == [[[9], [4]], [[1], [1]], [[2], [2]]]
+
+
+def test_the_aggregates_the_readme_says_count_them_until_a_full_refresh_do(recount):
+    _, still_counting, never_changed = readme_forget_marts()
+    runs = ("next_run", "full_refresh")
+
+    assert recount.changed(*runs) == still_counting
+    assert still_counting == {"page_analytics_daily", "hourly_rollups"}
+    assert recount.aggregates - recount.changed("forgotten", "next_run") - still_counting == (
+        never_changed
+    )
+    hours = [recount.values(runs, "hourly_rollups", "total_events", hour_start=h) for h in HOURS]
+    assert hours == [[[4], [4]], [[1], []], [[2], [1]]]
+    pricing = {"view_date": DAY_1, "page_path": "/pricing"}
+    assert recount.values(runs, "page_analytics_daily", "page_views", **pricing) == [[2], [1]]
+    assert recount.values(runs, "page_analytics_daily", "page_path", view_date=DAY_1) == [
+        ["/docs", "/pricing"],
+        ["/pricing"],
+    ]
