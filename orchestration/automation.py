@@ -1,7 +1,6 @@
-"""What starts runs without a person: a sensor on raw_landing/ and a daily schedule.
-
-Both are off by default (a fresh clone should not start loading on its own); turn them on in
-the Dagster UI under Automation.
+"""What starts runs without a person: a sensor on raw_landing/ and a daily schedule, both off
+by default (a fresh clone should not start loading on its own; turn them on in the Dagster UI
+under Automation); and a sensor, on by default, that marks failed the runs whose process died.
 """
 
 from __future__ import annotations
@@ -19,11 +18,13 @@ from dagster import (
     SensorDefinition,
     SensorEvaluationContext,
     SensorResult,
+    SkipReason,
     schedule,
     sensor,
 )
 
 from orchestration.contract import DATASETS
+from orchestration.coordination import release_dead_runs
 from orchestration.jobs import main_job
 from orchestration.landing.loader import landed_dates, landing_files
 from orchestration.settings import Settings
@@ -90,3 +91,27 @@ def build_daily_schedule() -> ScheduleDefinition:
         return RunRequest(run_key=f"daily:{day}", partition_key=day)
 
     return daily_build
+
+
+def build_dead_run_sensor() -> SensorDefinition:
+    @sensor(
+        name="dead_run_sensor",
+        minimum_interval_seconds=60,
+        default_status=DefaultSensorStatus.RUNNING,
+        description=(
+            "Every minute, marks failed the runs whose process is gone (killed, out of memory, "
+            "a reboot), so that the queue of the duckdb_warehouse pool does not wait for them "
+            "forever."
+        ),
+    )
+    def dead_run_sensor(context: SensorEvaluationContext) -> SkipReason:
+        dead = release_dead_runs(context.instance)
+        for run in dead:
+            context.log.warning(run.describe())
+        return SkipReason(
+            f"marked failed: {', '.join(run.run_id for run in dead)}"
+            if dead
+            else "no run has lost its process"
+        )
+
+    return dead_run_sensor

@@ -1,8 +1,10 @@
 """The log of dbt builds, and when a build would change nothing.
 
-A build's result depends only on the dbt project (its files) and the raw tables. After each dbt
-invocation of a run, a row in `audit.model_builds` records both as fingerprints, the window built
-and whether it succeeded. A later build may be skipped when it would write exactly what is there:
+A build's result depends only on the dbt project (its files) and the raw tables. Each dbt
+invocation of a run is logged in `audit.model_builds` when it starts, with both as fingerprints
+and the window built, and marked succeeded or failed when it ends; a build whose process died
+before it ended stays unfinished, which counts as failed. A later build may be skipped when it
+would write exactly what is there:
 
 - the incremental models over a window, when a successful build covered that window with the same
   project and the same raw data, and no build of them failed since (a failed build may have
@@ -34,8 +36,8 @@ BUILDS_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("code_fingerprint", "VARCHAR", "SHA-256 of the dbt project's files."),
     ("raw_fingerprint", "VARCHAR", "Hash of the load manifest and raw table sizes."),
     ("started_at", "TIMESTAMP", "When the build started (UTC)."),
-    ("finished_at", "TIMESTAMP", "When it ended (UTC)."),
-    ("succeeded", "BOOLEAN", "Whether dbt finished without error."),
+    ("finished_at", "TIMESTAMP", "When it ended (UTC); NULL while it runs, or if it never ended."),
+    ("succeeded", "BOOLEAN", "Whether dbt finished without error; NULL until it ends."),
     ("actor", "VARCHAR", "The run that built: `dagster run <id>`."),
 )
 _PROJECT_FILES = ("models", "macros", "seeds", "tests", "snapshots", "analyses")
@@ -96,26 +98,53 @@ def create_builds_table(connection: duckdb.DuckDBPyConnection) -> None:
     create_table_if_missing(connection, BUILDS_TABLE, BUILDS_COLUMNS)
 
 
-def record_build(
+def start_build(
     connection: duckdb.DuckDBPyConnection,
     step: str,
     window: tuple[date, date] | None,
     *,
     full_refresh: bool,
     state: Fingerprints,
+    actor: str,
+) -> datetime:
+    """Log a build as started, unfinished; `state` is the project and raw data it builds from.
+    Returns its start time, which `finish_build` is given to find it."""
+    create_builds_table(connection)
+    start, end = window or (None, None)
+    return connection.execute(
+        f"""
+        insert into {BUILDS_TABLE}
+        values (?, ?, ?, ?, ?, ?, cast(now() as timestamp), NULL, NULL, ?)
+        returning started_at
+        """,
+        [step, start, end, full_refresh, state.code, state.raw, actor],
+    ).fetchone()[0]
+
+
+def finish_build(
+    connection: duckdb.DuckDBPyConnection,
+    step: str,
     started_at: datetime,
+    *,
     succeeded: bool,
     actor: str,
 ) -> None:
-    """Append one build; `state` is the project and raw data it built from."""
-    create_builds_table(connection)
-    start, end = window or (None, None)
     connection.execute(
         f"""
-        insert into {BUILDS_TABLE}
-        values (?, ?, ?, ?, ?, ?, ?, cast(now() as timestamp), ?, ?)
+        update {BUILDS_TABLE}
+        set finished_at = cast(now() as timestamp), succeeded = ?
+        where step = ? and started_at = ? and actor = ?
         """,
-        [step, start, end, full_refresh, state.code, state.raw, started_at, succeeded, actor],
+        [succeeded, step, started_at, actor],
+    )
+
+
+def discard_build(
+    connection: duckdb.DuckDBPyConnection, step: str, started_at: datetime, *, actor: str
+) -> None:
+    connection.execute(
+        f"delete from {BUILDS_TABLE} where step = ? and started_at = ? and actor = ?",
+        [step, started_at, actor],
     )
 
 
@@ -150,8 +179,8 @@ def incremental_build_is_current(
             )
             select covering.finished_at is not null and not exists (
                 select 1 from {BUILDS_TABLE} as failed
-                where failed.step = ? and not failed.succeeded
-                    and failed.finished_at > covering.finished_at
+                where failed.step = ? and not coalesce(failed.succeeded, false)
+                    and coalesce(failed.finished_at, failed.started_at) > covering.finished_at
             )
             from covering
             """,
@@ -176,13 +205,16 @@ def full_build_is_current(
                 select succeeded, code_fingerprint, raw_fingerprint, finished_at
                 from {BUILDS_TABLE}
                 where step = ?
-                order by finished_at desc
+                order by coalesce(finished_at, started_at) desc
                 limit 1
             )
-            select latest.succeeded
+            select coalesce(latest.succeeded, false)
                 and latest.code_fingerprint = ? and latest.raw_fingerprint = ?
                 and latest.finished_at > coalesce(
-                    (select max(finished_at) from {BUILDS_TABLE} where step = ?),
+                    (
+                        select max(coalesce(finished_at, started_at))
+                        from {BUILDS_TABLE} where step = ?
+                    ),
                     '-infinity'::timestamp
                 )
             from latest

@@ -6,14 +6,22 @@ warehouse export --mart sessions --format csv --tenant t1 --start 2026-03-01 --e
 warehouse cleanup                 remove what is past retention, expire old exports
 warehouse forget --user-id U      remove one person (and their linked ids) everywhere
 warehouse import dump.ndjson      bring a dump of old events into raw_landing/
+
+Every command that opens the warehouse holds the warehouse lock for its whole duration: a second
+command waits for the first (saying which), and stops waiting on Ctrl-C or SIGTERM. Before it
+starts, a command marks failed the runs whose process died without finishing.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -21,6 +29,13 @@ import duckdb
 from dagster import DagsterInstance, ExecuteInProcessResult
 
 from orchestration.contract import DATASETS
+from orchestration.coordination import (
+    WORKER_TAG,
+    release_dead_runs,
+    say_to_stderr,
+    warehouse_lock,
+    worker_tag,
+)
 from orchestration.exports import ExportError, ExportStatus, export_mart, parse_request
 from orchestration.history_import import DumpFormat, import_history, record_import
 from orchestration.landing.loader import landed_dates
@@ -70,9 +85,7 @@ def run_pipeline(
     """
     from orchestration.definitions import build_definitions
 
-    if instance is None:
-        os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / "dagster_home"))
-        instance = DagsterInstance.get()
+    instance = instance or dagster_instance()
     dbt_config = {"config": {"full_refresh": full_refresh}}
     landing_config = {"config": {"reload_unchanged": full_refresh}}
     return (
@@ -91,14 +104,35 @@ def run_pipeline(
             tags={
                 "dagster/asset_partition_range_start": start.isoformat(),
                 "dagster/asset_partition_range_end": end.isoformat(),
+                WORKER_TAG: worker_tag(),
             },
             raise_on_error=False,
         )
     )
 
 
+def dagster_instance() -> DagsterInstance:
+    """The instance runs are recorded in: DAGSTER_HOME, or the project's dagster_home/."""
+    os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / "dagster_home"))
+    return DagsterInstance.get()
+
+
+@contextmanager
+def exclusive(settings: Settings, command: str) -> Iterator[None]:
+    """Hold the warehouse lock for a command, after marking failed the runs that died."""
+    with warehouse_lock(settings.warehouse_path, f"`warehouse {command}`", say=say_to_stderr):
+        for dead in release_dead_runs(dagster_instance()):
+            print(f"Found {dead.describe()}", file=sys.stderr, flush=True)
+        yield
+
+
 def _run(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
+    with exclusive(settings, "run"):
+        return _run_exclusively(settings, args)
+
+
+def _run_exclusively(settings: Settings, args: argparse.Namespace) -> int:
     landed = days_to_run(settings)
     if landed is None and args.start is None:
         print(
@@ -144,7 +178,8 @@ def _connect(settings: Settings, *, create: bool = False) -> duckdb.DuckDBPyConn
     except duckdb.IOException as error:
         raise SystemExit(
             f"Cannot open the warehouse {settings.warehouse_path}: {error}\n"
-            "A pipeline run may be holding it; try again when the run has finished."
+            "A process outside this pipeline (a DuckDB session of your own?) holds it; close it "
+            "and try again."
         ) from None
 
 
@@ -155,7 +190,7 @@ def _export(args: argparse.Namespace) -> int:
     except ExportError as error:
         print(f"Cannot export: {error}", file=sys.stderr)
         return 2
-    with _connect(settings) as connection:
+    with exclusive(settings, "export"), _connect(settings) as connection:
         result = export_mart(
             connection, request, settings.exports_dir, expiry_days=settings.export_expiry_days
         )
@@ -172,7 +207,7 @@ def _export(args: argparse.Namespace) -> int:
 
 def _cleanup(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
-    with _connect(settings) as connection:
+    with exclusive(settings, "cleanup"), _connect(settings) as connection:
         result = cleanup(connection, settings)
     print(
         f"Removed raw rows that arrived before {result.raw_cutoff} and mart rows of days "
@@ -189,7 +224,7 @@ def _cleanup(args: argparse.Namespace) -> int:
 
 def _forget(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
-    with _connect(settings) as connection:
+    with exclusive(settings, "forget"), _connect(settings) as connection:
         result = forget_person(
             connection,
             settings,
@@ -246,7 +281,7 @@ def _import(args: argparse.Namespace) -> int:
     for day, path in sorted(report.files_written.items()):
         print(f"  {day}: {path}")
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
-    with _connect(settings, create=True) as connection:
+    with exclusive(settings, "import"), _connect(settings, create=True) as connection:
         record_import(connection, report, settings.raw_landing_dir)
     if report.days is None:
         return 1 if report.rows_read else 0
@@ -326,7 +361,24 @@ def main(argv: list[str] | None = None) -> int:
     history.set_defaults(handler=_import)
 
     args = parser.parse_args(argv)
-    return args.handler(args)
+    # SIGTERM stops a command as Ctrl-C does, so that it lets go of what it holds.
+    previous = signal.signal(signal.SIGTERM, _interrupt) if _in_main_thread() else None
+    try:
+        return args.handler(args)
+    except KeyboardInterrupt:
+        print("Stopped.", file=sys.stderr)
+        return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _in_main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from dagster import Definitions
 
-from orchestration.automation import build_daily_schedule, build_raw_landing_sensor
+from orchestration.automation import (
+    build_daily_schedule,
+    build_dead_run_sensor,
+    build_raw_landing_sensor,
+)
 from orchestration.checks import build_landing_checks, build_model_contract_checks
 from orchestration.exports import build_export_job
 from orchestration.jobs import backfill_job, cleanup_job, main_job
@@ -38,7 +42,7 @@ def build_definitions(settings: Settings) -> Definitions:
             build_export_job(settings),
             build_forget_job(settings),
         ],
-        sensors=[build_raw_landing_sensor(settings)],
+        sensors=[build_raw_landing_sensor(settings), build_dead_run_sensor()],
         schedules=[build_daily_schedule()],
         resources={"warehouse": warehouse_resource(settings), "dbt": dbt_resource(settings)},
     )

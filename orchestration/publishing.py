@@ -12,12 +12,20 @@ one atomic step: a reader resolves `current` to the old version or to the new on
 half-written one. Readers never share a file with the pipeline: a connection held on an old
 version keeps reading it, and a new connection sees the new version.
 
+Whether the current publication holds what the warehouse holds is read from the publication
+itself: its manifest records the warehouse's state when it was written (`warehouse_state`: every
+dbt build logged and every forget and cleanup), and a run whose dbt step finds the models
+current builds and publishes anyway when the two differ, as after a run that stopped before
+publishing. A version left half-built by a run that stopped while writing it is removed by the
+next publication.
+
 What is published: the `marts` schema, every table and view of it as a table. The marts are the
 contracted, tested interface; the raw, staging and intermediate tables are the pipeline's working
 state (the staging views read raw tables that would not be there), and the raw events would make
 every publication several times larger.
 """
 
+import hashlib
 import json
 import os
 import shutil
@@ -88,6 +96,49 @@ class Publication:
     @property
     def parquet_dir(self) -> Path:
         return self.path / PARQUET_DIR
+
+
+def warehouse_state(connection: duckdb.DuckDBPyConnection) -> str:
+    """What the marts hold as of now, as a fingerprint of everything that writes them: every dbt
+    build logged (finished or not) and every forget and cleanup in the audit log."""
+    tables = {
+        row[0]
+        for row in connection.execute(
+            "select schema_name || '.' || table_name from duckdb_tables() "
+            "where database_name = current_database() and schema_name = 'audit'"
+        ).fetchall()
+    }
+    parts = []
+    if "audit.model_builds" in tables:
+        parts.append(
+            connection.execute(
+                "select count(*), max(started_at), max(finished_at), count(succeeded) "
+                "from audit.model_builds"
+            ).fetchone()
+        )
+    if "audit.actions" in tables:
+        parts.append(
+            connection.execute(
+                "select count(*), max(occurred_at) from audit.actions "
+                "where action in ('forget', 'cleanup')"
+            ).fetchone()
+        )
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def publication_is_current(connection: duckdb.DuckDBPyConnection, settings: Settings) -> bool:
+    """Whether the current publication is complete and holds the warehouse's marts as they are."""
+    current = current_publication(settings)
+    try:
+        manifest = json.loads((current / MANIFEST_FILE).read_text())
+    except (OSError, ValueError):
+        return False
+    files = [current / DATABASE_FILE] + [
+        current / mart["parquet"] for mart in manifest["marts"].values()
+    ]
+    return manifest.get("warehouse_state") == warehouse_state(connection) and all(
+        path.is_file() for path in files
+    )
 
 
 def _published_relations(connection: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
@@ -196,6 +247,10 @@ def publish(
     version = f"{built_at:%Y-%m-%dT%H-%M-%S.%f}Z"
     versions_dir = published_dir(settings) / "versions"
     versions_dir.mkdir(parents=True, exist_ok=True)
+    # Left by a run that stopped while writing a version.
+    half_built = [path.name for path in versions_dir.glob(".*.building")]
+    for name in half_built:
+        shutil.rmtree(versions_dir / name)
     building = versions_dir / f".{version}.building"
     building.mkdir()
 
@@ -207,6 +262,7 @@ def publish(
         "built_by": actor,
         "database": DATABASE_FILE,
         "storage_version": storage_version,
+        "warehouse_state": warehouse_state(connection),
         "arrival_days": _arrival_days(connection),
         "marts": {
             name: {"rows": row_counts[name], "parquet": f"{PARQUET_DIR}/{name}.parquet"}
@@ -236,7 +292,7 @@ def publish(
         shutil.rmtree(final)
         raise
     connection.commit()
-    return Publication(version, final, manifest, removed_versions=_prune(settings))
+    return Publication(version, final, manifest, removed_versions=half_built + _prune(settings))
 
 
 def _preview(database: Path) -> MetadataValue | None:

@@ -43,12 +43,16 @@ from dagster_dbt import (
 
 from orchestration.builds import (
     Fingerprints,
+    discard_build,
     fingerprints,
+    finish_build,
     full_build_is_current,
     incremental_build_is_current,
-    record_build,
+    start_build,
 )
+from orchestration.coordination import record_worker, warehouse_lock
 from orchestration.partitions import daily_partitions
+from orchestration.publishing import publication_is_current
 from orchestration.resources import WAREHOUSE_WRITER_POOL
 from orchestration.settings import Settings
 
@@ -252,22 +256,52 @@ def _build(
     nothing, when `is_current` says it would change nothing.
 
     A run with `force` or `full_refresh` always builds. A run of some of the step's models
-    (a selection in the UI) is never skipped, and is logged only when it fails: its success
-    says nothing of the models it did not build.
+    (a selection in the UI) is never skipped, and stays in the log only if it fails: its success
+    says nothing of the models it did not build. The step holds the warehouse lock throughout.
     """
     step = context.op_execution_context.op.name
+    record_worker(context.instance, context.run_id)
+    with warehouse_lock(
+        settings.warehouse_path, f"dagster run {context.run_id}", say=context.log.info
+    ):
+        yield from _build_under_lock(
+            context, dbt, settings, relations, args, step, step_keys, window, config, is_current
+        )
+
+
+def _build_under_lock(
+    context: AssetExecutionContext,
+    dbt: DbtCliResource,
+    settings: Settings,
+    relations: dict[AssetKey, str],
+    args: list[str],
+    step: str,
+    step_keys: Collection[AssetKey],
+    window: tuple[date, date] | None,
+    config: DbtBuildConfig,
+    is_current: Callable[[duckdb.DuckDBPyConnection, Fingerprints], bool],
+) -> Iterator[Any]:
     whole_step = set(context.selected_asset_keys) == set(step_keys)
     may_skip = whole_step and not (config.full_refresh or config.force)
+    actor = f"dagster run {context.run_id}"
     with duckdb.connect(str(settings.warehouse_path)) as connection:
         state = fingerprints(connection, settings.dbt_project_dir)
         if may_skip and is_current(connection, state):
+            if publication_is_current(connection, settings):
+                context.log.info(
+                    f"{step}: the dbt project and the raw data are as they were at its last "
+                    "successful build, and the current publication holds what it built; nothing "
+                    "to build (run with force or full_refresh to build anyway)."
+                )
+                return
             context.log.info(
-                f"{step}: the dbt project and the raw data are as they were at its last "
-                "successful build, so the models are current; nothing to build (run with "
-                "force or full_refresh to build anyway)."
+                f"{step}: the models are current, but the current publication does not hold "
+                "their last build (a run stopped before publishing): building them again so "
+                "that this run publishes."
             )
-            return
-        started_at = connection.execute("select cast(now() as timestamp)").fetchone()[0]
+        started_at = start_build(
+            connection, step, window, full_refresh=config.full_refresh, state=state, actor=actor
+        )
     # Room for this invocation's folder among the newest KEEP_INVOCATIONS.
     project = dbt_project(settings.dbt_project_dir)
     target_dir = project.project_dir / project.target_path
@@ -280,18 +314,12 @@ def _build(
         yield from _with_row_counts(context, invocation, settings.warehouse_path, relations)
         succeeded = True
     finally:
-        if whole_step or not succeeded:
-            with duckdb.connect(str(settings.warehouse_path)) as connection:
-                record_build(
-                    connection,
-                    step,
-                    window,
-                    full_refresh=config.full_refresh,
-                    state=state,
-                    started_at=started_at,
-                    succeeded=succeeded,
-                    actor=f"dagster run {context.run_id}",
-                )
+        with duckdb.connect(str(settings.warehouse_path)) as connection:
+            if whole_step or not succeeded:
+                finish_build(connection, step, started_at, succeeded=succeeded, actor=actor)
+            else:
+                # The success of a build of some of the step's models says nothing of the others.
+                discard_build(connection, step, started_at, actor=actor)
 
 
 def build_dbt_assets(settings: Settings) -> list[AssetsDefinition]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -11,10 +11,11 @@ import pytest
 from orchestration.builds import (
     Fingerprints,
     code_fingerprint,
+    finish_build,
     full_build_is_current,
     incremental_build_is_current,
     raw_fingerprint,
-    record_build,
+    start_build,
 )
 from orchestration.contract import EVENTS
 from orchestration.landing.loader import load_partition
@@ -26,17 +27,13 @@ WEEK = (date(2026, 3, 1), date(2026, 3, 8))
 DAY = (date(2026, 3, 3), date(2026, 3, 4))
 
 
-def build(connection, step, window, *, state=STATE, succeeded=True, full_refresh=False, at=1):
-    record_build(
-        connection,
-        step,
-        window,
-        full_refresh=full_refresh,
-        state=state,
-        started_at=datetime(2026, 3, 9, 0, 0, at),
-        succeeded=succeeded,
-        actor="test",
+def build(connection, step, window, *, state=STATE, succeeded=True, full_refresh=False):
+    """Log a build; `succeeded=None` leaves it unfinished, as a build whose process died."""
+    started_at = start_build(
+        connection, step, window, full_refresh=full_refresh, state=state, actor="test"
     )
+    if succeeded is not None:
+        finish_build(connection, step, started_at, succeeded=succeeded, actor="test")
 
 
 def test_nothing_is_current_before_the_first_build(warehouse):
@@ -91,6 +88,22 @@ def test_the_full_models_are_stale_after_a_build_of_the_incremental_ones(warehou
 
     build(warehouse, "full", None, succeeded=False)
     assert not full_build_is_current(warehouse, "full", "incremental", STATE)
+
+
+def test_a_build_that_never_finished_counts_as_failed(warehouse):
+    build(warehouse, "incremental", WEEK)
+    build(warehouse, "full", None)
+    build(warehouse, "incremental", DAY, succeeded=None)
+    assert not incremental_build_is_current(warehouse, "incremental", DAY, STATE)
+    assert not full_build_is_current(warehouse, "full", "incremental", STATE)
+
+    build(warehouse, "incremental", WEEK)
+    build(warehouse, "full", None, succeeded=None)
+    assert incremental_build_is_current(warehouse, "incremental", DAY, STATE)
+    assert not full_build_is_current(warehouse, "full", "incremental", STATE)
+    assert warehouse.execute(
+        "select step, succeeded from audit.model_builds where finished_at is null order by all"
+    ).fetchall() == [("full", None), ("incremental", None)]
 
 
 def test_the_raw_fingerprint_follows_loads_but_not_unchanged_reloads(warehouse, raw_landing):

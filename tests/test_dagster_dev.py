@@ -221,6 +221,7 @@ def test_ui_lists_assets_with_groups_partitions_and_checks(dagster_dev):
         "matches_contract": True,
         "unique_key": True,
         "reconciles_with_manifest": True,
+        "no_stray_files": False,
         "fresh": False,
         "volume": False,
     }

@@ -37,6 +37,7 @@ def test_landing_assets_have_blocking_contract_checks():
         "matches_contract": True,
         "unique_key": True,
         "reconciles_with_manifest": True,
+        "no_stray_files": False,
     }
 
     assert landing_checks("metrics") == contract_checks

@@ -20,6 +20,7 @@ import pytest
 import sqlalchemy
 from dagster import AssetKey, DagsterInstance, ExecuteInProcessResult
 
+from orchestration.builds import Fingerprints, start_build
 from orchestration.cli import run_pipeline
 from orchestration.contract import EVENTS, METRICS
 from orchestration.definitions import build_definitions
@@ -29,7 +30,9 @@ from orchestration.publishing import (
     PARQUET_DIR,
     PUBLISHED_MARTS_KEY,
     current_publication,
+    publication_is_current,
     publish,
+    warehouse_state,
 )
 from orchestration.settings import Settings
 from tests.landing_files import DAY_1, DAY_2, event, metric, utc, write_landing_file
@@ -344,3 +347,49 @@ def test_a_version_left_half_built_is_never_current_and_is_removed(copy_of_first
     assert current_publication(settings).resolve() == publication.path
     assert not crashed.exists()
     assert crashed.name in publication.removed_versions
+
+
+def test_whether_the_publication_is_current_is_read_from_what_was_published(copy_of_first_run):
+    settings = copy_of_first_run
+    with duckdb.connect(str(settings.warehouse_path)) as connection:
+        state = warehouse_state(connection)
+        published_current = publication_is_current(connection, settings)
+        # A build logged since (here one that never ended, as when its process died).
+        start_build(
+            connection,
+            "dbt_models",
+            None,
+            full_refresh=False,
+            state=Fingerprints("code", "raw"),
+            actor="test",
+        )
+        after_build = publication_is_current(connection, settings)
+        publish(connection, settings, actor="test")
+        republished = publication_is_current(connection, settings)
+        (current_publication(settings) / PARQUET_DIR / "sessions.parquet").unlink()
+        parquet_missing = publication_is_current(connection, settings)
+
+    assert manifest(settings)["warehouse_state"] != state
+    assert published_current
+    assert not after_build
+    assert republished
+    assert not parquet_missing
+
+
+def test_a_run_after_one_that_stopped_before_publishing_publishes(copy_of_first_run):
+    settings = copy_of_first_run
+    before = manifest(settings)["version"]
+    with duckdb.connect(str(settings.warehouse_path)) as connection:
+        # What a run that built its models and died before publishing leaves: a newer build.
+        connection.execute(
+            "insert into audit.model_builds select * replace (cast(now() as timestamp) as "
+            "started_at, cast(now() as timestamp) as finished_at) from audit.model_builds"
+        )
+
+    result = run_pipeline(settings, DAY_1, DAY_1, instance=DagsterInstance.ephemeral())
+
+    assert result.success
+    assert len(result.asset_materializations_for_node("serving__published_marts")) == 1
+    assert manifest(settings)["version"] != before
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
+        assert publication_is_current(connection, settings)
