@@ -564,7 +564,8 @@ def forget_person(
     tenant_id: str | None = None,
     actor: str | None = None,
 ) -> Forget:
-    """Remove every row of one person from the warehouse and the landing files, and record it."""
+    """Remove every row of one person from the warehouse, the landing files and the kept
+    publications, and record it."""
     if (user_id is None) == (anonymous_id is None):
         raise ValueError("give exactly one of user_id and anonymous_id")
     given = user_id if user_id is not None else anonymous_id
