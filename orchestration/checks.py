@@ -1,9 +1,11 @@
 """Asset checks on the landing tables.
 
-The blocking checks (contract, key, reconciliation) read the whole table, not a partition: a
-contract or a key is either kept by the table the marts read, or not, and a failure stops every
-asset downstream. Stray files, freshness and volume only warn: a file in a mistyped folder, late
-or thin data is worth a look, not a stop.
+The blocking checks (contract, key, unchanged since load, reconciliation) hold the whole table,
+not a partition: a contract or a key is either kept by the table the marts read, or not, and a
+failure stops every asset downstream. The key and the rows are verified through the partitions'
+fingerprints, re-reading only what may have changed since the checks last passed. Stray files,
+freshness and volume only warn: a file in a mistyped folder, late or thin data is worth a look,
+not a stop.
 """
 
 import json
@@ -27,6 +29,7 @@ from dagster import (
 from dagster_duckdb import DuckDBResource
 
 from orchestration.contract import DATASETS, EVENTS, Dataset
+from orchestration.landing import fingerprints
 from orchestration.landing.assets import (
     landing_asset_key,
     stray_files_markdown,
@@ -35,7 +38,7 @@ from orchestration.landing.assets import (
 from orchestration.landing.loader import stray_files
 from orchestration.resources import WAREHOUSE_WRITER_POOL
 from orchestration.settings import Settings
-from orchestration.sql import canonical_types, column_differences, column_types
+from orchestration.sql import canonical_types, column_differences, column_types, transaction
 from orchestration.transform import TRANSLATOR
 
 MAX_LISTED = 10
@@ -79,31 +82,62 @@ def _matches_contract(dataset: Dataset) -> AssetChecksDefinition:
     return check
 
 
-def _unique_key(dataset: Dataset) -> AssetChecksDefinition:
+def _fingerprint_checks(dataset: Dataset) -> AssetChecksDefinition:
+    """`unique_key` and `unchanged_since_load`, from one pass over what may have changed (see
+    `orchestration/landing/fingerprints.py`)."""
     key = ", ".join(dataset.key)
+    asset_key = landing_asset_key(dataset)
 
-    @asset_check(
-        asset=landing_asset_key(dataset),
-        name="unique_key",
-        description=f"No two rows of {dataset.table} share ({key}).",
-        blocking=True,
+    @multi_asset_check(
+        name=f"{dataset.name}_fingerprints",
+        specs=[
+            AssetCheckSpec(
+                name="unique_key",
+                asset=asset_key,
+                blocking=True,
+                description=(
+                    f"No two rows of {dataset.table} share ({key}): the keys of every partition "
+                    "loaded since the checks last passed are looked for in every other row."
+                ),
+            ),
+            AssetCheckSpec(
+                name="unchanged_since_load",
+                asset=asset_key,
+                blocking=True,
+                description=(
+                    f"Every arrival day of {dataset.table} holds the rows its load wrote: same "
+                    "count, same hash of their values. Days whose count or row groups changed "
+                    "since the checks last passed are re-hashed."
+                ),
+            ),
+        ],
         pool=WAREHOUSE_WRITER_POOL,
     )
-    def check(warehouse: DuckDBResource) -> AssetCheckResult:
-        with warehouse.get_connection() as connection:
-            repeated = connection.execute(
-                f"""
-                select {key}, count(*) as copies from {dataset.table}
-                group by all having count(*) > 1
-                order by copies desc
-                """
-            ).fetchall()
-        return AssetCheckResult(
-            passed=not repeated,
-            description=f"{len(repeated)} keys appear more than once",
+    def check(warehouse: DuckDBResource) -> Iterator[AssetCheckResult]:
+        with warehouse.get_connection() as connection, transaction(connection):
+            result = fingerprints.verify(connection, dataset)
+            if result.passed:
+                fingerprints.accept(connection, dataset, result)
+        yield AssetCheckResult(
+            asset_key=asset_key,
+            check_name="unique_key",
+            passed=not result.repeated_keys,
+            description=f"{len(result.repeated_keys)} keys appear more than once",
             metadata={
-                "repeated_keys": len(repeated),
-                "examples": "; ".join(str(row) for row in repeated[:MAX_LISTED]) or "none",
+                "repeated_keys": len(result.repeated_keys),
+                "examples": "\n".join(result.repeated_keys[:MAX_LISTED]) or "none",
+            },
+        )
+        yield AssetCheckResult(
+            asset_key=asset_key,
+            check_name="unchanged_since_load",
+            passed=not result.differences,
+            description="; ".join(result.differences[:MAX_LISTED])
+            or "every partition holds the rows its load wrote",
+            metadata={
+                "partitions_changed": len(result.differences),
+                "partitions_rehashed": result.partitions_verified,
+                "partitions_unread": result.partitions_trusted,
             },
         )
 
@@ -313,7 +347,7 @@ def build_landing_checks(settings: Settings) -> list[AssetChecksDefinition]:
     blocking = [
         factory(dataset)
         for dataset in DATASETS.values()
-        for factory in (_matches_contract, _unique_key, _reconciles)
+        for factory in (_matches_contract, _fingerprint_checks, _reconciles)
     ]
     stray = [_no_stray_files(dataset, settings) for dataset in DATASETS.values()]
     return [*blocking, *stray, _events_freshness(settings), _events_volume()]

@@ -34,6 +34,7 @@ import pyarrow.parquet as pq
 
 from orchestration.audit import record_action
 from orchestration.contract import Dataset
+from orchestration.landing.fingerprints import record_fingerprints
 from orchestration.landing.privacy import register_anonymize_ip
 from orchestration.landing.tables import create_landing_tables
 from orchestration.landing.validation import staging_select
@@ -417,6 +418,8 @@ def _load_batch(
     loads = []
     with transaction(connection):
         loaded_before = _replace_partitions(connection, dataset, changed) if changed else {}
+        if changed:
+            record_fingerprints(connection, dataset, changed)
         for landing_date, files in files_by_date.items():
             partition_load = PartitionLoad(dataset.name, landing_date, files, [])
             partition_load.unchanged = landing_date in unchanged_dates

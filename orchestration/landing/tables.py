@@ -4,7 +4,9 @@ For every dataset (`events`, `metrics`):
 - `raw.<dataset>`: one row per key, the contract's columns and the lineage columns.
 - `raw.<dataset>_duplicates`: every other delivery of a key, with the winner it lost to.
 - `raw.<dataset>_rejected`: rows that broke the contract, with the reason and the row as it was.
-And `raw.load_manifest`: one row per landing file and load, with its counts.
+And `raw.load_manifest`: one row per landing file and load, with its counts; and, for the
+blocking checks, `raw.landing_fingerprints` (per partition) and `raw.landing_row_groups` (see
+`orchestration/landing/fingerprints.py`).
 
 When the contract or this module declares a new optional column, the next load adds it to the
 tables that exist (NULL in their rows); other changes stop the load with what to do.
@@ -15,6 +17,12 @@ from __future__ import annotations
 import duckdb
 
 from orchestration.contract import DATASETS, Dataset
+from orchestration.landing.fingerprints import (
+    FINGERPRINT_COLUMNS,
+    FINGERPRINTS_TABLE,
+    ROW_GROUP_COLUMNS,
+    ROW_GROUPS_TABLE,
+)
 from orchestration.sql import DeclaredTable, create_tables_if_missing, transaction
 
 MANIFEST_TABLE = "raw.load_manifest"
@@ -61,7 +69,11 @@ def dataset_table_columns(dataset: Dataset) -> tuple[tuple[str, str, str], ...]:
 
 def landing_tables() -> list[DeclaredTable]:
     """Every table of the raw schema, as the contract and this module declare it."""
-    tables = [DeclaredTable(MANIFEST_TABLE, LOAD_MANIFEST_COLUMNS)]
+    tables = [
+        DeclaredTable(MANIFEST_TABLE, LOAD_MANIFEST_COLUMNS),
+        DeclaredTable(FINGERPRINTS_TABLE, FINGERPRINT_COLUMNS),
+        DeclaredTable(ROW_GROUPS_TABLE, ROW_GROUP_COLUMNS),
+    ]
     for dataset in DATASETS.values():
         columns = dataset_table_columns(dataset)
         # Rows loaded before a required column was declared would have no value for it.

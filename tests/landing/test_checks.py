@@ -86,6 +86,7 @@ def test_checks_pass_after_a_clean_load(settings, raw_landing):
     assert check_results(result) == {
         "matches_contract": True,
         "unique_key": True,
+        "unchanged_since_load": True,
         "reconciles_with_manifest": True,
         "no_stray_files": True,
         # The test data is from March 2026: long since stale, but stale data only warns.
@@ -194,6 +195,7 @@ def test_a_contract_with_a_new_optional_column_migrates_and_passes_the_checks(
     assert check_results(result) == {
         "matches_contract": True,
         "unique_key": True,
+        "unchanged_since_load": True,
         "reconciles_with_manifest": True,
         "no_stray_files": True,
         "fresh": False,
