@@ -1,7 +1,9 @@
 """Load one arrival-date partition of a dataset from raw_landing/ into the raw schema.
 
 A load reads every file of the partition, validates each row against the contract, and then, in
-one transaction, replaces everything the partition contributed before:
+one transaction, replaces everything the partition contributed before. Several days load as one
+batch: their files are validated together (all files of one Parquet schema in one read), and
+one transaction replaces them all. For each day:
 
 - valid rows compete with every other delivery of their key, in this partition and in all the
   partitions loaded before: the first by the dataset's dedup order (events: earliest
@@ -74,6 +76,11 @@ class PartitionLoad:
     """Up to ten rejected rows as `file row N: reason`, for logs and metadata."""
     unchanged: bool = False
     """The files were those loaded before, byte for byte, so the tables were left as they were."""
+
+    @property
+    def nothing_landed(self) -> bool:
+        """No file landed for the day, and no load has recorded one: nothing was done."""
+        return self.unchanged and not self.files
 
     @property
     def rows_read(self) -> int:
@@ -192,84 +199,185 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _describe_file(connection: duckdb.DuckDBPyConnection, file_sql: str) -> dict[str, str]:
+# Columns the read adds to each file's own: the row's number in its file, and the file.
+_ROW_NUMBER_COLUMN = "file_row_number"
+_FILE_NAME_COLUMN = "_landing_file"
+
+
+def _read_files_sql(paths: list[Path]) -> str:
+    files = ", ".join(sql_string(str(path)) for path in paths)
+    return (
+        f"read_parquet([{files}], file_row_number = true, "
+        f"filename = {sql_string(_FILE_NAME_COLUMN)}, hive_partitioning = false)"
+    )
+
+
+def _describe_files(connection: duckdb.DuckDBPyConnection, file_sql: str) -> dict[str, str]:
+    """The files' own columns and their DuckDB types (the read's added columns left out)."""
     rows = connection.execute(f"describe select * from {file_sql}").fetchall()
-    return {name: column_type for name, column_type, *_ in rows}
+    return {
+        name: column_type
+        for name, column_type, *_ in rows
+        if name not in (_ROW_NUMBER_COLUMN, _FILE_NAME_COLUMN)
+    }
 
 
-def _unchanged_files(
+def _schema_groups(
+    connection: duckdb.DuckDBPyConnection, paths: list[Path]
+) -> tuple[list[list[Path]], list[Path]]:
+    """The files grouped by their Parquet schema, as DuckDB reads it (each group can be read
+    and validated as one), and the files whose schema cannot be read."""
+    if not paths:
+        return [], []
+    signature = """
+        select file_name, md5(string_agg(
+            concat_ws(chr(31), name, type, type_length, repetition_type, num_children,
+                converted_type, scale, precision, field_id, logical_type, duckdb_type),
+            chr(30) order by column_id
+        ))
+        from parquet_schema(?)
+        group by file_name
+    """
+    try:
+        rows = connection.execute(signature, [[str(path) for path in paths]]).fetchall()
+    except duckdb.Error:
+        # One unreadable file fails the whole read: find it (or them) file by file.
+        unreadable = []
+        for path in paths:
+            try:
+                connection.execute(signature, [[str(path)]])
+            except duckdb.Error:
+                unreadable.append(path)
+        if not unreadable:
+            return [[path] for path in paths], []
+        groups, _ = _schema_groups(connection, [p for p in paths if p not in unreadable])
+        return groups, unreadable
+    by_signature: dict[str, list[Path]] = {}
+    signatures = dict(rows)
+    for path in paths:
+        by_signature.setdefault(signatures[str(path)], []).append(path)
+    return list(by_signature.values()), []
+
+
+def _unchanged_partitions(
     connection: duckdb.DuckDBPyConnection,
     dataset: Dataset,
     raw_landing_dir: Path,
-    landing_date: date,
-    paths: list[Path],
+    batch: list[tuple[date, list[Path]]],
     sha256: Callable[[Path], str],
-) -> list[FileLoad] | None:
-    """The manifest's record of the partition's files when they are exactly the files loaded
-    before (same paths and SHA-256), else None. A file is hashed only when its size matches."""
+) -> dict[date, list[FileLoad]]:
+    """The manifest's record of the files of each day whose files are exactly those loaded
+    before (same paths and SHA-256). A file is hashed only when its size matches."""
     rows = connection.execute(
         """
-        select file_path, file_size_bytes, file_sha256, status, reason, rows_read, rows_loaded,
-            rows_rejected, rows_duplicate, extra_columns, loaded_at
+        select landing_date, file_path, file_size_bytes, file_sha256, status, reason, rows_read,
+            rows_loaded, rows_rejected, rows_duplicate, extra_columns, loaded_at
         from raw.load_manifest
-        where dataset = ? and landing_date = ?
-        order by file_path
+        where dataset = ? and landing_date in (select unnest(?::date[]))
+        order by landing_date, file_path
         """,
-        [dataset.name, landing_date],
+        [dataset.name, [day for day, _ in batch]],
     ).fetchall()
-    if not rows or len(rows) != len(paths):
-        return None
-    recorded = {row[0]: row for row in rows}
-    for path in paths:
-        row = recorded.get(path.relative_to(raw_landing_dir).as_posix())
-        if row is None or row[1] != path.stat().st_size or row[2] != sha256(path):
-            return None
-    return [FileLoad(*row[:9], extra_columns=list(row[9]), loaded_at=row[10]) for row in rows]
+    recorded: dict[date, dict[str, tuple]] = {}
+    for day, *file_row in rows:
+        recorded.setdefault(day, {})[file_row[0]] = tuple(file_row)
+    unchanged = {}
+    for day, paths in batch:
+        files = recorded.get(day, {})
+        if not files or len(files) != len(paths):
+            continue
+        if all(
+            (row := files.get(path.relative_to(raw_landing_dir).as_posix())) is not None
+            and row[1] == path.stat().st_size
+            and row[2] == sha256(path)
+            for path in paths
+        ):
+            unchanged[day] = [
+                FileLoad(*row[:9], extra_columns=list(row[9]), loaded_at=row[10])
+                for row in files.values()
+            ]
+    return unchanged
 
 
-def _stage_file(
+def _stage_files(
     connection: duckdb.DuckDBPyConnection,
     dataset: Dataset,
-    path: Path,
-    source_file: str,
+    raw_landing_dir: Path,
+    paths: list[Path],
     future_tolerance_hours: int,
     sha256: Callable[[Path], str],
-) -> FileLoad:
-    """Validate one file into the temp table `_staged`, or record why the file is unusable."""
-    file_load = FileLoad(source_file, path.stat().st_size, sha256(path))
-    file_sql = (
-        f"read_parquet({sql_string(str(path))}, file_row_number = true, hive_partitioning = false)"
-    )
+) -> dict[Path, FileLoad]:
+    """Validate the files into the temp table `_staged`, every file of one schema in one read,
+    and record why each unusable file is."""
+    file_loads = {
+        path: FileLoad(
+            path.relative_to(raw_landing_dir).as_posix(), path.stat().st_size, sha256(path)
+        )
+        for path in paths
+    }
+    groups, unreadable = _schema_groups(connection, paths)
+    for path in unreadable:
+        _stage_group(
+            connection, dataset, raw_landing_dir, [path], file_loads, future_tolerance_hours
+        )
+    for group in groups:
+        if not _stage_group(
+            connection, dataset, raw_landing_dir, group, file_loads, future_tolerance_hours
+        ):
+            # A file whose footer reads but whose data pages are corrupt fails its group's read,
+            # atomically: the group is read file by file, so that only that file is rejected.
+            for path in group:
+                _stage_group(
+                    connection, dataset, raw_landing_dir, [path], file_loads, future_tolerance_hours
+                )
+    return file_loads
+
+
+def _stage_group(
+    connection: duckdb.DuckDBPyConnection,
+    dataset: Dataset,
+    raw_landing_dir: Path,
+    paths: list[Path],
+    file_loads: dict[Path, FileLoad],
+    future_tolerance_hours: int,
+) -> bool:
+    """Validate files of one schema into `_staged` in one statement. False, with nothing
+    staged, when a group of several files cannot be read; a single file that cannot be read
+    is recorded as rejected, with why."""
+    loads = [file_loads[path] for path in paths]
+    file_sql = _read_files_sql(paths)
     try:
-        file_columns = _describe_file(connection, file_sql)
+        file_columns = _describe_files(connection, file_sql)
     except duckdb.Error as error:
-        file_load.status, file_load.reason = REJECTED, f"cannot read the file as Parquet: {error}"
-        return file_load
-    file_load.extra_columns = sorted(
-        name
-        for name in file_columns
-        if name not in dataset.column_names and name != "file_row_number"
-    )
+        if len(paths) > 1:
+            return False
+        loads[0].status, loads[0].reason = REJECTED, f"cannot read the file as Parquet: {error}"
+        return True
+    extra_columns = sorted(name for name in file_columns if name not in dataset.column_names)
     missing = [name for name in dataset.required_columns if name not in file_columns]
-    if missing:
-        # The file is unusable, but its rows are kept in the rejected table with the reason,
-        # so that nothing disappears silently.
-        file_load.status = REJECTED
-        file_load.reason = f"missing required column(s): {', '.join(missing)}"
+    prefix = len(str(raw_landing_dir).rstrip("/")) + 2
     select = staging_select(
         dataset,
         file_sql,
         file_columns,
-        source_file=source_file,
+        source_file_sql=f"substr(src.{quote_identifier(_FILE_NAME_COLUMN)}, {prefix})",
         future_tolerance_hours=future_tolerance_hours,
     )
     try:
         connection.execute(f"insert into _staged by name {select}")
     except duckdb.Error as error:
-        # A file whose footer reads but whose data pages are corrupt fails here, atomically.
-        file_load.status, file_load.reason = REJECTED, f"cannot read the file's rows: {error}"
-        file_load.extra_columns = []
-    return file_load
+        if len(paths) > 1:
+            return False
+        loads[0].status, loads[0].reason = REJECTED, f"cannot read the file's rows: {error}"
+        return True
+    for file_load in loads:
+        file_load.extra_columns = extra_columns
+        if missing:
+            # The file is unusable, but its rows are kept in the rejected table with the
+            # reason, so that nothing disappears silently.
+            file_load.status = REJECTED
+            file_load.reason = f"missing required column(s): {', '.join(missing)}"
+    return True
 
 
 def _create_staging_table(connection: duckdb.DuckDBPyConnection, dataset: Dataset) -> None:
@@ -329,37 +437,63 @@ def load_partitions(
 ) -> list[PartitionLoad]:
     """`load_partition` for several days, one audit record each.
 
-    Days are loaded in batches of about `batch_rows` rows, each batch in one transaction: the
-    dedup against the rows loaded before then reads the tables once per batch, not once per day.
-    The result is the same as loading the days one by one, in any order. `on_loaded` is called
-    with each day's load as soon as its batch is committed (for progress logs).
+    Days are loaded in batches of about `batch_rows` rows, each batch in one transaction: its
+    files are validated together (those of one schema in one read), and the dedup against the
+    rows loaded before reads the tables once per batch, not once per day. The result is the
+    same as loading the days one by one, in any order. A day without files that no load has
+    recorded costs nothing: there is nothing to load and nothing to take away, so it gets no
+    audit record either (`PartitionLoad.nothing_landed`). `on_loaded` is called with each day's
+    load as soon as its batch is committed (for progress logs).
     """
     connection.execute("set TimeZone = 'UTC'")
     create_landing_tables(connection, actor=actor)
     register_anonymize_ip(connection)
+    days = sorted(set(landing_dates))
+    loaded_before = {
+        day
+        for (day,) in connection.execute(
+            "select distinct landing_date from raw.load_manifest "
+            "where dataset = ? and landing_date in (select unnest(?::date[]))",
+            [dataset.name, days],
+        ).fetchall()
+    }
     loads: list[PartitionLoad] = []
 
-    def load(batch: list[tuple[date, list[Path]]]) -> None:
-        batch_loads = _load_batch(
-            connection, dataset, raw_landing_dir, batch, future_tolerance_hours, actor, force
-        )
-        for partition_load in batch_loads:
+    def loaded(partition_loads: list[PartitionLoad]) -> None:
+        for partition_load in partition_loads:
             if on_loaded is not None:
                 on_loaded(partition_load)
-        loads.extend(batch_loads)
+        loads.extend(partition_loads)
 
     batch: list[tuple[date, list[Path]]] = []
     batch_size = 0
-    for landing_date in sorted(set(landing_dates)):
+    for landing_date in days:
         paths = landing_files(raw_landing_dir, dataset, landing_date)
+        if not paths and landing_date not in loaded_before:
+            loaded([PartitionLoad(dataset.name, landing_date, [], [], unchanged=True)])
+            continue
         rows = sum(_parquet_rows(path) for path in paths)
         if batch and batch_size + rows > batch_rows:
-            load(batch)
+            loaded(
+                _load_batch(
+                    connection,
+                    dataset,
+                    raw_landing_dir,
+                    batch,
+                    future_tolerance_hours,
+                    actor,
+                    force,
+                )
+            )
             batch, batch_size = [], 0
         batch.append((landing_date, paths))
         batch_size += rows
     if batch:
-        load(batch)
+        loaded(
+            _load_batch(
+                connection, dataset, raw_landing_dir, batch, future_tolerance_hours, actor, force
+            )
+        )
     return loads
 
 
@@ -380,9 +514,6 @@ def _load_batch(
     actor: str | None,
     force: bool,
 ) -> list[PartitionLoad]:
-    _create_staging_table(connection, dataset)
-    files_by_date: dict[date, list[FileLoad]] = {}
-    unchanged_dates: set[date] = set()
     hashes: dict[Path, str] = {}
 
     def sha256(path: Path) -> str:
@@ -391,38 +522,32 @@ def _load_batch(
             hashes[path] = _sha256(path)
         return hashes[path]
 
-    for landing_date, paths in batch:
-        unchanged = (
-            None
-            if force
-            else _unchanged_files(connection, dataset, raw_landing_dir, landing_date, paths, sha256)
-        )
-        if unchanged is not None:
-            # The partition's files are those loaded before, byte for byte: the tables already
-            # hold what a reload would write.
-            files_by_date[landing_date] = unchanged
-            unchanged_dates.add(landing_date)
-        else:
-            files_by_date[landing_date] = [
-                _stage_file(
-                    connection,
-                    dataset,
-                    path,
-                    path.relative_to(raw_landing_dir).as_posix(),
-                    future_tolerance_hours,
-                    sha256,
-                )
-                for path in paths
-            ]
-    changed = {day: files for day, files in files_by_date.items() if day not in unchanged_dates}
+    # Days whose files are those loaded before, byte for byte: the tables already hold what a
+    # reload would write.
+    unchanged = (
+        {} if force else _unchanged_partitions(connection, dataset, raw_landing_dir, batch, sha256)
+    )
+    _create_staging_table(connection, dataset)
+    staged = _stage_files(
+        connection,
+        dataset,
+        raw_landing_dir,
+        [path for day, paths in batch if day not in unchanged for path in paths],
+        future_tolerance_hours,
+        sha256,
+    )
+    changed = {
+        day: [staged[path] for path in paths] for day, paths in batch if day not in unchanged
+    }
     loads = []
     with transaction(connection):
         loaded_before = _replace_partitions(connection, dataset, changed) if changed else {}
         if changed:
             record_fingerprints(connection, dataset, changed)
-        for landing_date, files in files_by_date.items():
+        for landing_date, _ in batch:
+            files = unchanged.get(landing_date) or changed[landing_date]
             partition_load = PartitionLoad(dataset.name, landing_date, files, [])
-            partition_load.unchanged = landing_date in unchanged_dates
+            partition_load.unchanged = landing_date in unchanged
             record_action(
                 connection,
                 "reload" if partition_load.unchanged or loaded_before[landing_date] else "load",
@@ -439,20 +564,33 @@ def _load_batch(
                 },
             )
             loads.append(partition_load)
+    examples = _rejected_examples(connection, dataset, [load.landing_date for load in loads])
     for partition_load in loads:
-        examples = connection.execute(
-            f"""
-            select _source_file || ' row ' || _source_row || ': ' || reject_reason
-            from {dataset.rejected_table}
-            where _landing_date = ?
-            order by _source_file, _source_row
-            limit 10
-            """,
-            [partition_load.landing_date],
-        ).fetchall()
-        partition_load.rejected_examples = [example for (example,) in examples]
+        partition_load.rejected_examples = examples.get(partition_load.landing_date, [])
     connection.execute("drop table if exists _staged")
     return loads
+
+
+def _rejected_examples(
+    connection: duckdb.DuckDBPyConnection, dataset: Dataset, dates: list[date]
+) -> dict[date, list[str]]:
+    """Up to ten rejected rows of each day, as `file row N: reason`."""
+    rows = connection.execute(
+        f"""
+        select _landing_date, _source_file || ' row ' || _source_row || ': ' || reject_reason
+        from {dataset.rejected_table}
+        where _landing_date in (select unnest(?::date[]))
+        qualify row_number() over (
+            partition by _landing_date order by _source_file, _source_row
+        ) <= 10
+        order by _landing_date, _source_file, _source_row
+        """,
+        [dates],
+    ).fetchall()
+    examples: dict[date, list[str]] = {}
+    for day, example in rows:
+        examples.setdefault(day, []).append(example)
+    return examples
 
 
 def _replace_partitions(
@@ -500,11 +638,12 @@ def _replace_partitions(
         "create or replace temp table _file_loaded_at "
         "(file_path varchar, landing_date date, ts timestamp)"
     )
-    file_rows = [
-        (f.file_path, day, f.loaded_at) for day, files in files_by_date.items() for f in files
-    ]
-    if file_rows:
-        connection.executemany("insert into _file_loaded_at values (?, ?, ?)", file_rows)
+    _insert_rows(
+        connection,
+        "_file_loaded_at",
+        {"file_path": pa.string(), "landing_date": pa.date32(), "ts": pa.timestamp("us")},
+        [(f.file_path, day, f.loaded_at) for day, files in files_by_date.items() for f in files],
+    )
 
     connection.execute(
         f"""
@@ -595,32 +734,44 @@ def _record_manifest(
         "where dataset = ? and landing_date in (select unnest(?::date[]))",
         [dataset.name, dates],
     )
-    manifest_rows = [
-        (
-            dataset.name,
-            landing_date,
-            f.file_path,
-            f.file_size_bytes,
-            f.file_sha256,
-            f.status,
-            f.reason,
-            read_counts.get(f.file_path, 0),
-            f.extra_columns,
-            f.loaded_at,
-        )
-        for landing_date, files in files_by_date.items()
-        for f in files
-    ]
-    if manifest_rows:
-        connection.executemany(
-            """
-            insert into raw.load_manifest
-            (dataset, landing_date, file_path, file_size_bytes, file_sha256, status, reason,
-             rows_read, rows_loaded, rows_rejected, rows_duplicate, extra_columns, loaded_at)
-            values (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, ?, ?)
-            """,
-            manifest_rows,
-        )
+    _insert_rows(
+        connection,
+        "raw.load_manifest",
+        {
+            "dataset": pa.string(),
+            "landing_date": pa.date32(),
+            "file_path": pa.string(),
+            "file_size_bytes": pa.int64(),
+            "file_sha256": pa.string(),
+            "status": pa.string(),
+            "reason": pa.string(),
+            "rows_read": pa.int64(),
+            "rows_loaded": pa.int64(),
+            "rows_rejected": pa.int64(),
+            "rows_duplicate": pa.int64(),
+            "extra_columns": pa.list_(pa.string()),
+            "loaded_at": pa.timestamp("us"),
+        },
+        [
+            (
+                dataset.name,
+                landing_date,
+                f.file_path,
+                f.file_size_bytes,
+                f.file_sha256,
+                f.status,
+                f.reason,
+                read_counts.get(f.file_path, 0),
+                0,
+                0,
+                0,
+                f.extra_columns,
+                f.loaded_at,
+            )
+            for landing_date, files in files_by_date.items()
+            for f in files
+        ],
+    )
     connection.execute(
         f"""
         with files as (
@@ -667,3 +818,27 @@ def _record_manifest(
     for files in files_by_date.values():
         for f in files:
             f.rows_read, f.rows_loaded, f.rows_rejected, f.rows_duplicate = by_path[f.file_path]
+
+
+def _insert_rows(
+    connection: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: dict[str, pa.DataType],
+    rows: list[tuple],
+) -> None:
+    """Insert `rows` into those `columns` of `table` in one statement, through Arrow (an
+    `executemany` runs one statement per row)."""
+    if not rows:
+        return
+    arrow_rows = pa.table(
+        {
+            name: pa.array([row[i] for row in rows], type=column_type)
+            for i, (name, column_type) in enumerate(columns.items())
+        }
+    )
+    names = ", ".join(quote_identifier(name) for name in columns)
+    connection.register("_rows", arrow_rows)
+    try:
+        connection.execute(f"insert into {table} ({names}) select {names} from _rows")
+    finally:
+        connection.unregister("_rows")

@@ -1,9 +1,10 @@
-"""Row validation against the landing contract, as SQL over one landing file.
+"""Row validation against the landing contract, as SQL over landing files.
 
-For a file whose columns DuckDB has described, `staging_select` builds one SELECT that reads the
-file once and yields, per row: every contract column cast to its contract type, the list of
-violations (each `"<column>: <what is wrong>"`), and the row as it was (as JSON) for the rows that
-have violations. Casting and checking in SQL keeps the work vectorized; nothing loops over rows.
+For files whose columns DuckDB has described (files of one schema are read together),
+`staging_select` builds one SELECT that reads them once and yields, per row: every contract
+column cast to its contract type, the list of violations (each `"<column>: <what is wrong>"`),
+and the row as it was (as JSON) for the rows that have violations. Casting and checking in SQL
+keeps the work vectorized; nothing loops over rows.
 
 Each rule is a condition and a message. A row's conditions are evaluated as one boolean first;
 the messages and the row as it was are built only for the rare rows where it is true.
@@ -162,16 +163,21 @@ def staging_select(
     file_sql: str,
     file_columns: Mapping[str, str],
     *,
-    source_file: str,
+    source_file: str | None = None,
+    source_file_sql: str | None = None,
     future_tolerance_hours: int,
 ) -> str:
-    """The SELECT that reads one landing file and validates it.
+    """The SELECT that reads landing files of one schema and validates them.
 
-    `file_sql` is the table expression reading the file (with `file_row_number`), and
-    `file_columns` maps each of the file's column names to its DuckDB type. The result has the
-    contract's columns, `_source_file`, `_source_row`, `violations` (VARCHAR[]) and `raw_row`.
+    `file_sql` is the table expression reading the files (with `file_row_number`), and
+    `file_columns` maps each of the files' own column names to its DuckDB type. Each row's
+    `_source_file` is `source_file` when the read holds one file, or `source_file_sql`, an
+    expression over `src` (the read), when it holds several. The result has the contract's
+    columns, `_source_file`, `_source_row`, `violations` (VARCHAR[]) and `raw_row`.
     A file missing a required column is unusable as a whole: every row is rejected, naming it.
     """
+    if (source_file is None) == (source_file_sql is None):
+        raise ValueError("give either source_file or source_file_sql")
     typed: dict[str, str] = {}
     rules: list[Rule] = []
     for column in dataset.columns:
@@ -225,7 +231,7 @@ def staging_select(
     return f"""
     select
         {typed_columns},
-        {sql_string(source_file)} as _source_file,
+        {source_file_sql or sql_string(source_file)} as _source_file,
         src.file_row_number as _source_row,
         case when {broken} then {violations} else [] end as violations,
         case when {broken} then to_json(struct_pack({as_it_was})) end as raw_row
