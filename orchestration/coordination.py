@@ -26,7 +26,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -73,20 +73,31 @@ def _try_lock(fd: int) -> bool:
     return True
 
 
-@contextmanager
 def warehouse_lock(
     warehouse_path: Path,
     purpose: str,
     *,
     wait: bool = True,
     say: Callable[[str], None] | None = None,
-) -> Iterator[None]:
+) -> AbstractContextManager[None]:
     """Hold the warehouse lock for the block; re-entrant within a process.
 
     While another process holds it, wait (checking twice a second) and `say` who holds it, once
     and then every minute; with `wait=False`, raise `WarehouseBusy` instead.
     """
-    path = lock_path(warehouse_path).resolve()
+    return file_lock(lock_path(warehouse_path), purpose, wait=wait, say=say)
+
+
+@contextmanager
+def file_lock(
+    lock_file: Path,
+    purpose: str,
+    *,
+    wait: bool = True,
+    say: Callable[[str], None] | None = None,
+) -> Iterator[None]:
+    """An exclusive flock on `lock_file` for the block, as `warehouse_lock` describes."""
+    path = lock_file.resolve()
     with _registry_lock:
         held = _held.get(path)
         if held is not None:

@@ -50,7 +50,7 @@ from orchestration.builds import (
     incremental_build_is_current,
     start_build,
 )
-from orchestration.coordination import record_worker, warehouse_lock
+from orchestration.coordination import file_lock, record_worker, warehouse_lock
 from orchestration.partitions import daily_partitions
 from orchestration.publishing import publication_is_current
 from orchestration.resources import WAREHOUSE_WRITER_POOL
@@ -116,10 +116,13 @@ def dbt_project(project_dir: Path) -> DbtProject:
     """
     project = DbtProject(project_dir=project_dir, profiles_dir=project_dir)
     manifest = project.manifest_path
-    if not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime(project_dir):
-        DbtCliResource(project_dir=project, dbt_executable=dbt_executable()).cli(
-            ["parse", "--quiet"], target_path=project.target_path, raise_on_error=True
-        ).wait()
+    # One process parses at a time (a run and `dagster dev` may start together); the others
+    # wait, then find the manifest current.
+    with file_lock(manifest.with_name("parse.lock"), "dbt parse"):
+        if not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime(project_dir):
+            DbtCliResource(project_dir=project, dbt_executable=dbt_executable()).cli(
+                ["parse", "--quiet"], target_path=project.target_path, raise_on_error=True
+            ).wait()
     return project
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -28,6 +29,7 @@ from orchestration.coordination import (
     warehouse_lock,
     worker_tag,
 )
+from orchestration.settings import PROJECT_ROOT
 
 
 @op
@@ -208,3 +210,41 @@ def test_the_dead_run_sensor_marks_dead_runs_failed_and_is_on_by_default():
     assert first.skip_message == f"marked failed: {dead.run_id}"
     assert second.skip_message == "no run has lost its process"
     assert instance.get_run_by_id(dead.run_id).status == DagsterRunStatus.FAILURE
+
+
+@pytest.mark.slow
+def test_two_processes_loading_an_unparsed_project_at_once_both_get_a_whole_manifest(
+    tmp_path: Path,
+):
+    # A run and `dagster dev` started together: before, both ran `dbt parse` and one read the
+    # other's half-written manifest.json.
+    project = tmp_path / "dbt_project"
+    shutil.copytree(
+        PROJECT_ROOT / "dbt_project", project, ignore=shutil.ignore_patterns("target", "logs")
+    )
+    load = (
+        "import sys, json; from pathlib import Path; "
+        "from orchestration.transform import dbt_project\n"
+        "manifest = json.loads(dbt_project(Path(sys.argv[1])).manifest_path.read_text())\n"
+        "print(len(manifest['nodes']) > 0)"
+    )
+    environment = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "WAREHOUSE_DIR": str(tmp_path / "warehouse"),
+    }
+    loaders = [
+        subprocess.Popen(
+            [sys.executable, "-c", load, str(project)],
+            cwd=PROJECT_ROOT,
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [loader.communicate(timeout=600) for loader in loaders]
+
+    assert [loader.returncode for loader in loaders] == [0, 0], outputs
+    assert [out.strip() for out, _ in outputs] == ["True", "True"]
