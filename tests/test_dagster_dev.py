@@ -220,6 +220,7 @@ def test_ui_lists_assets_with_groups_partitions_and_checks(dagster_dev):
     assert {c["name"]: c["blocking"] for c in events["assetChecksOrError"]["checks"]} == {
         "matches_contract": True,
         "unique_key": True,
+        "unchanged_since_load": True,
         "reconciles_with_manifest": True,
         "no_stray_files": False,
         "fresh": False,

@@ -36,6 +36,7 @@ def test_landing_assets_have_blocking_contract_checks():
     contract_checks = {
         "matches_contract": True,
         "unique_key": True,
+        "unchanged_since_load": True,
         "reconciles_with_manifest": True,
         "no_stray_files": False,
     }
