@@ -18,8 +18,11 @@ def query_table(
     """The rows of a query as a table in the asset's metadata (values the UI cannot show as
     they are, such as timestamps, become text)."""
     cursor = connection.execute(sql, list(params))
-    names = [column[0] for column in cursor.description]
-    rows = cursor.fetchall()
+    return rows_table([column[0] for column in cursor.description], cursor.fetchall())
+
+
+def rows_table(names: Sequence[str], rows: Sequence[Sequence[object]]) -> MetadataValue:
+    """Rows already fetched, with their column names, as a table in the asset's metadata."""
     return MetadataValue.table(
         records=[
             TableRecord({n: _record_value(v) for n, v in zip(names, row, strict=True)})

@@ -1,9 +1,10 @@
 """The landing assets: one per dataset, partitioned by arrival date.
 
 Materializing a partition (or a range, in one run) loads its files from raw_landing/ with
-`load_partitions`. The materialization carries what a data engineer looks for: the manifest
-numbers, rejected files and examples of rejected rows, files in no partition (also logged as a
-warning), the table's schema and a preview.
+`load_partitions`. Each partition's materialization carries what a data engineer looks for about
+its load: the manifest numbers and rows of its files, rejected files and examples of rejected
+rows; and, from the run, the table's row count and schema, a preview and the files in no
+partition (also logged as a warning). The log has one message per batch of days loaded.
 """
 
 import warnings
@@ -28,7 +29,7 @@ from dagster_duckdb import DuckDBResource
 from orchestration.contract import DATASETS, Dataset
 from orchestration.landing.loader import PartitionLoad, StrayFile, load_partitions, stray_files
 from orchestration.landing.tables import create_landing_tables
-from orchestration.metadata import query_table
+from orchestration.metadata import query_table, rows_table
 from orchestration.partitions import daily_partitions
 from orchestration.resources import WAREHOUSE_WRITER_POOL
 from orchestration.settings import Settings
@@ -36,6 +37,7 @@ from orchestration.settings import Settings
 LANDING_GROUP = "landing"
 OWNERS = ["team:data-engineering"]
 PREVIEW_ROWS = 5
+MANIFEST_ROWS = 100
 
 # Single-run backfills (a range of days in one run, one load per day inside it) are what the
 # landing assets need; the parameter is marked beta in this Dagster version.
@@ -86,40 +88,16 @@ def _materialization_metadata(
     loads: list[PartitionLoad],
     strays: list[StrayFile],
 ) -> dict[str, object]:
-    dates = [load.landing_date for load in loads]
+    """What every partition's materialization of the run shows: the table and the run."""
+    dates = [load.landing_date for load in loads if not load.nothing_landed]
     row_count = connection.execute(f"select count(*) from {dataset.table}").fetchone()[0]
-    rejected_files = [f for load in loads for f in load.files_rejected]
-    examples = [example for load in loads for example in load.rejected_examples][:10]
     return {
         "dagster/row_count": row_count,
         "dagster/column_schema": contract_table_schema(dataset),
         "partitions_loaded": len(loads),
         "partitions_unchanged": sum(load.unchanged for load in loads),
-        "files": sum(len(load.files) for load in loads),
-        "files_rejected": len(rejected_files),
-        "rows_read": sum(load.rows_read for load in loads),
-        "rows_loaded": sum(load.rows_loaded for load in loads),
-        "rows_rejected": sum(load.rows_rejected for load in loads),
-        "rows_duplicate": sum(load.rows_duplicate for load in loads),
-        "rejected_files": MetadataValue.md(
-            "\n".join(f"- `{f.file_path}`: {f.reason}" for f in rejected_files) or "none"
-        ),
-        "rejected_row_examples": MetadataValue.md(
-            "\n".join(f"- {example}" for example in examples) or "none"
-        ),
+        "partitions_without_files": sum(load.nothing_landed for load in loads),
         "stray_files": MetadataValue.md(stray_files_markdown(strays)),
-        "load_manifest": query_table(
-            connection,
-            """
-            select file_path, status, rows_read, rows_loaded, rows_rejected, rows_duplicate,
-                file_size_bytes, reason
-            from raw.load_manifest
-            where dataset = ? and landing_date in (select unnest(?::date[]))
-            order by file_path
-            limit 100
-            """,
-            [dataset.name, dates],
-        ),
         "preview": query_table(
             connection,
             f"""
@@ -130,6 +108,48 @@ def _materialization_metadata(
             """,
             [dates],
         ),
+    }
+
+
+def _partition_metadata(
+    connection: duckdb.DuckDBPyConnection, dataset: Dataset, loads: list[PartitionLoad]
+) -> dict[str, dict[str, object]]:
+    """What each partition's materialization shows of its own load, by partition key: the
+    manifest numbers, its rejected files and rows, and its manifest rows (one query for all)."""
+    manifest = connection.execute(
+        f"""
+        select landing_date, file_path, status, rows_read, rows_loaded, rows_rejected,
+            rows_duplicate, file_size_bytes, reason
+        from raw.load_manifest
+        where dataset = ? and landing_date in (select unnest(?::date[]))
+        qualify row_number() over (partition by landing_date order by file_path)
+            <= {MANIFEST_ROWS}
+        order by landing_date, file_path
+        """,
+        [dataset.name, [load.landing_date for load in loads if load.files]],
+    )
+    columns = [column for column, *_ in manifest.description][1:]
+    manifest_rows: dict[date, list[tuple]] = {}
+    for day, *row in manifest.fetchall():
+        manifest_rows.setdefault(day, []).append(tuple(row))
+    return {
+        load.landing_date.isoformat(): {
+            "files": len(load.files),
+            "files_rejected": len(load.files_rejected),
+            "rows_read": load.rows_read,
+            "rows_loaded": load.rows_loaded,
+            "rows_rejected": load.rows_rejected,
+            "rows_duplicate": load.rows_duplicate,
+            "unchanged": load.unchanged,
+            "rejected_files": MetadataValue.md(
+                "\n".join(f"- `{f.file_path}`: {f.reason}" for f in load.files_rejected) or "none"
+            ),
+            "rejected_row_examples": MetadataValue.md(
+                "\n".join(f"- {example}" for example in load.rejected_examples) or "none"
+            ),
+            "load_manifest": rows_table(columns, manifest_rows.get(load.landing_date, [])),
+        }
+        for load in loads
     }
 
 
@@ -153,18 +173,22 @@ def build_landing_asset(dataset: Dataset, settings: Settings) -> AssetsDefinitio
     def landing(
         context: AssetExecutionContext, warehouse: DuckDBResource, config: LandingConfig
     ) -> MaterializeResult:
-        def log_load(partition_load: PartitionLoad) -> None:
-            context.log.info(
-                f"{dataset.name} {partition_load.landing_date}: "
-                f"{'unchanged since loaded, ' if partition_load.unchanged else ''}"
-                f"{len(partition_load.files)} files, "
-                f"{partition_load.rows_read} rows read, {partition_load.rows_loaded} loaded, "
-                f"{partition_load.rows_rejected} rejected, "
-                f"{partition_load.rows_duplicate} duplicates"
-            )
-            for rejected_file in partition_load.files_rejected:
+        def log_loads(partition_loads: list[PartitionLoad]) -> None:
+            # One message per batch: each log line is an event the instance stores.
+            lines = [
+                f"{dataset.name} {load.landing_date}: "
+                f"{'unchanged since loaded, ' if load.unchanged else ''}"
+                f"{len(load.files)} files, {load.rows_read} rows read, {load.rows_loaded} "
+                f"loaded, {load.rows_rejected} rejected, {load.rows_duplicate} duplicates"
+                for load in partition_loads
+                if not load.nothing_landed
+            ]
+            if lines:
+                context.log.info("\n".join(lines))
+            rejected = [f for load in partition_loads for f in load.files_rejected]
+            if rejected:
                 context.log.warning(
-                    f"rejected file {rejected_file.file_path}: {rejected_file.reason}"
+                    "\n".join(f"rejected file {f.file_path}: {f.reason}" for f in rejected)
                 )
 
         strays = stray_files(settings.raw_landing_dir, dataset)
@@ -186,8 +210,16 @@ def build_landing_asset(dataset: Dataset, settings: Settings) -> AssetsDefinitio
                 future_tolerance_hours=settings.future_tolerance_hours,
                 actor=actor,
                 force=config.reload_unchanged,
-                on_loaded=log_load,
+                on_loaded=log_loads,
             )
+            without_files = sum(load.nothing_landed for load in loads)
+            if without_files:
+                context.log.info(
+                    f"{dataset.name}: no files on {without_files} of the days, and none loaded "
+                    "before: nothing to do"
+                )
+            for key, metadata in _partition_metadata(connection, dataset, loads).items():
+                context.add_asset_metadata(metadata, partition_key=key)
             return MaterializeResult(
                 metadata=_materialization_metadata(connection, dataset, loads, strays)
             )

@@ -433,7 +433,7 @@ def load_partitions(
     actor: str | None = None,
     force: bool = False,
     batch_rows: int = BATCH_ROWS,
-    on_loaded: Callable[[PartitionLoad], None] | None = None,
+    on_loaded: Callable[[list[PartitionLoad]], None] | None = None,
 ) -> list[PartitionLoad]:
     """`load_partition` for several days, one audit record each.
 
@@ -442,8 +442,8 @@ def load_partitions(
     rows loaded before reads the tables once per batch, not once per day. The result is the
     same as loading the days one by one, in any order. A day without files that no load has
     recorded costs nothing: there is nothing to load and nothing to take away, so it gets no
-    audit record either (`PartitionLoad.nothing_landed`). `on_loaded` is called with each day's
-    load as soon as its batch is committed (for progress logs).
+    audit record either (`PartitionLoad.nothing_landed`). `on_loaded` is called with the days'
+    loads of each batch as soon as it is committed (for progress logs).
     """
     connection.execute("set TimeZone = 'UTC'")
     create_landing_tables(connection, actor=actor)
@@ -460,9 +460,8 @@ def load_partitions(
     loads: list[PartitionLoad] = []
 
     def loaded(partition_loads: list[PartitionLoad]) -> None:
-        for partition_load in partition_loads:
-            if on_loaded is not None:
-                on_loaded(partition_load)
+        if on_loaded is not None:
+            on_loaded(partition_loads)
         loads.extend(partition_loads)
 
     batch: list[tuple[date, list[Path]]] = []

@@ -711,7 +711,7 @@ def test_loading_days_in_batches_is_loading_them_one_by_one(tmp_path, raw_landin
                 raw_landing,
                 [DAY_3, DAY_1, DAY_2],
                 batch_rows=batch_rows,
-                on_loaded=reported.append,
+                on_loaded=reported.extend,
             )
             assert reported == loads
         states.append(
