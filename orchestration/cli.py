@@ -143,6 +143,10 @@ def _run_exclusively(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     start = args.start or landed[0]
     end = args.end or landed[1]
+    problem = _range_problem(settings, start, end)
+    if problem:
+        print(f"Cannot run arrival days {start} to {end}: {problem}", file=sys.stderr)
+        return 2
     print(f"Running the pipeline for arrival days {start} to {end} ...", flush=True)
     began = time.monotonic()
     succeeded = run_pipeline(settings, start, end, full_refresh=args.full_refresh).success
@@ -167,6 +171,23 @@ def _run_exclusively(settings: Settings, args: argparse.Namespace) -> int:
         "-w workspace.yaml), then open http://127.0.0.1:3000"
     )
     return 0
+
+
+def _range_problem(settings: Settings, start: date, end: date) -> str | None:
+    """Why the arrival days [start, end] are not daily partitions a run can cover, if they are not:
+    the partitions run from PARTITIONS_START_DATE to today (UTC)."""
+    today = datetime.now(UTC).date()
+    if start > end:
+        return "the first day is after the last."
+    if start < settings.partitions_start_date:
+        return (
+            f"{start} is before the first partition, PARTITIONS_START_DATE "
+            f"{settings.partitions_start_date}. Set PARTITIONS_START_DATE={start} (or earlier) "
+            "to load it."
+        )
+    if end > today:
+        return f"{end} is after today ({today}, UTC), the last partition."
+    return None
 
 
 def _connect(settings: Settings, *, create: bool = False) -> duckdb.DuckDBPyConnection:

@@ -44,9 +44,49 @@ def test_a_day_loaded_before_whose_files_are_gone_is_run_again(settings, raw_lan
     assert days_to_run(settings) == (DAY_1, DAY_3)
 
 
-def test_run_without_landed_files_says_how_to_get_some(monkeypatch, settings, capsys):
+@pytest.fixture
+def environment(monkeypatch, settings, tmp_path):
+    """The command line pointed at `settings` and an instance of its own."""
     monkeypatch.setenv("RAW_LANDING_DIR", str(settings.raw_landing_dir))
     monkeypatch.setenv("WAREHOUSE_DIR", str(settings.warehouse_dir))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    (tmp_path / "dagster_home").mkdir()
+
+
+def test_run_without_landed_files_says_how_to_get_some(environment, capsys):
 
     assert main(["run"]) == 1
     assert "generate a sample with `warehouse-generate`" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("landed", "arguments", "message"),
+    [
+        (
+            DAY_1,
+            [],
+            "Cannot run arrival days 2026-03-01 to 2026-03-01: 2026-03-01 is before the first "
+            "partition, PARTITIONS_START_DATE 2026-03-02. Set PARTITIONS_START_DATE=2026-03-01 "
+            "(or earlier) to load it.",
+        ),
+        (
+            DAY_2,
+            ["--end", "2999-01-01"],
+            "Cannot run arrival days 2026-03-02 to 2999-01-01: 2999-01-01 is after today (",
+        ),
+        (
+            DAY_2,
+            ["--start", "2026-03-03", "--end", "2026-03-02"],
+            "Cannot run arrival days 2026-03-03 to 2026-03-02: the first day is after the last.",
+        ),
+    ],
+    ids=["before-the-partitions", "after-today", "reversed"],
+)
+def test_days_outside_the_partitions_get_a_clear_error_and_no_run(
+    environment, monkeypatch, raw_landing, capsys, landed, arguments, message
+):
+    monkeypatch.setenv("PARTITIONS_START_DATE", DAY_2.isoformat())
+    write_landing_file(raw_landing, EVENTS, landed, "part-0.parquet", [event("m1")])
+
+    assert main(["run", *arguments]) == 2
+    assert capsys.readouterr().err.startswith(message)
