@@ -1,24 +1,8 @@
 with
 
-preference_events as (
-
-    select
-        tenant_id,
-        project_id,
-        person_id,
-        session_key,
-        message_id,
-        event_time,
-        received_at,
-        properties
-    from {{ ref('int_events') }}
-    where event_name = 'preferences_updated'
-
-),
-
 preference_updates as (
 
-    {{ preference_updates('preference_events') }}
+    select * from {{ ref('int_preference_updates') }}
 
 ),
 
