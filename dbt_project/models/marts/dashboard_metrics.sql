@@ -2,6 +2,9 @@
     KPI tiles per tenant and project, as of the latest complete day: the day before the day of
     the latest received_at (the collector's current day is still filling). Each KPI is computed
     for a period ending on that day and for the previous period of equal length.
+    A previous period that ends before the project's first event has no previous value (NULL),
+    whatever the KPI: nothing was measured then. A period since is measured: counts and revenue
+    are numbers (0 when nothing happened), averages and rates NULL when nothing is averaged.
     DAU, WAU and MAU are active persons over 1, 7 and 30 days; the other KPIs are given over
     1 and 7 days.
 -#}
@@ -62,7 +65,8 @@ as_of_dates as (
     select
         tenant_id,
         project_id,
-        cast({{ dbt.dateadd('day', -1, 'cast(max(received_at) as date)') }} as date) as as_of_date
+        cast({{ dbt.dateadd('day', -1, 'cast(max(received_at) as date)') }} as date) as as_of_date,
+        cast(min(event_time) as date) as first_activity_date
     from events
     group by
         tenant_id,
@@ -80,7 +84,8 @@ windows as (
         {{ window_days }} as period_days,
         'current' as comparison,
         cast({{ dbt.dateadd('day', 1 - window_days, 'as_of_date') }} as date) as period_start,
-        as_of_date as period_end
+        as_of_date as period_end,
+        as_of_date >= first_activity_date as is_measured
     from as_of_dates
     union all
     select
@@ -90,7 +95,8 @@ windows as (
         {{ window_days }} as period_days,
         'previous' as comparison,
         cast({{ dbt.dateadd('day', 1 - 2 * window_days, 'as_of_date') }} as date) as period_start,
-        cast({{ dbt.dateadd('day', -window_days, 'as_of_date') }} as date) as period_end
+        cast({{ dbt.dateadd('day', -window_days, 'as_of_date') }} as date) as period_end,
+        cast({{ dbt.dateadd('day', -window_days, 'as_of_date') }} as date) >= first_activity_date as is_measured
     from as_of_dates
     {%- if not loop.last %}
     union all
@@ -125,94 +131,67 @@ person_first_days as (
 
 ),
 
-window_activity as (
+{#- What each KPI counts, one row per fact on the day it happened: an active person-day, a
+    person's first day, a session, a conversion. Every window then reads them in one join. #}
+period_facts as (
 
     select
-        windows.tenant_id,
-        windows.project_id,
-        windows.period_days,
-        windows.comparison,
-        count(distinct person_days.person_id) as active_persons
-    from windows
-    left join person_days
-        on windows.tenant_id = person_days.tenant_id
-        and windows.project_id = person_days.project_id
-        and person_days.activity_date >= windows.period_start
-        and person_days.activity_date <= windows.period_end
-    group by
-        windows.tenant_id,
-        windows.project_id,
-        windows.period_days,
-        windows.comparison
+        tenant_id,
+        project_id,
+        activity_date as fact_date,
+        person_id as active_person_id,
+        cast(null as varchar) as new_person_id,
+        cast(null as date) as session_date,
+        cast(null as double) as session_duration_seconds,
+        cast(null as boolean) as session_is_bounce,
+        cast(null as boolean) as session_converted,
+        cast(null as double) as conversion_value
+    from person_days
 
-),
-
-window_new_users as (
+    union all
 
     select
-        windows.tenant_id,
-        windows.project_id,
-        windows.period_days,
-        windows.comparison,
-        count(person_first_days.person_id) as new_users
-    from windows
-    left join person_first_days
-        on windows.tenant_id = person_first_days.tenant_id
-        and windows.project_id = person_first_days.project_id
-        and person_first_days.first_activity_date >= windows.period_start
-        and person_first_days.first_activity_date <= windows.period_end
-    group by
-        windows.tenant_id,
-        windows.project_id,
-        windows.period_days,
-        windows.comparison
+        tenant_id,
+        project_id,
+        first_activity_date as fact_date,
+        null as active_person_id,
+        person_id as new_person_id,
+        null as session_date,
+        null as session_duration_seconds,
+        null as session_is_bounce,
+        null as session_converted,
+        null as conversion_value
+    from person_first_days
 
-),
-
-window_sessions as (
+    union all
 
     select
-        windows.tenant_id,
-        windows.project_id,
-        windows.period_days,
-        windows.comparison,
-        count(sessions.session_date) as session_count,
-        {{ fixed_point_avg('sessions.duration_seconds') }} as avg_session_duration_seconds,
-        avg(case when sessions.is_bounce then 1.0 when not sessions.is_bounce then 0.0 end) as bounce_rate,
-        avg(case when sessions.converted then 1.0 when not sessions.converted then 0.0 end) as conversion_rate
-    from windows
-    left join sessions
-        on windows.tenant_id = sessions.tenant_id
-        and windows.project_id = sessions.project_id
-        and sessions.session_date >= windows.period_start
-        and sessions.session_date <= windows.period_end
-    group by
-        windows.tenant_id,
-        windows.project_id,
-        windows.period_days,
-        windows.comparison
+        tenant_id,
+        project_id,
+        session_date as fact_date,
+        null as active_person_id,
+        null as new_person_id,
+        session_date,
+        duration_seconds as session_duration_seconds,
+        is_bounce as session_is_bounce,
+        converted as session_converted,
+        null as conversion_value
+    from sessions
 
-),
-
-window_revenue as (
+    union all
 
     select
-        windows.tenant_id,
-        windows.project_id,
-        windows.period_days,
-        windows.comparison,
-        coalesce({{ fixed_point_sum('conversions.conversion_value') }}, 0) as revenue
-    from windows
-    left join conversions
-        on windows.tenant_id = conversions.tenant_id
-        and windows.project_id = conversions.project_id
-        and conversions.conversion_date >= windows.period_start
-        and conversions.conversion_date <= windows.period_end
-    group by
-        windows.tenant_id,
-        windows.project_id,
-        windows.period_days,
-        windows.comparison
+        tenant_id,
+        project_id,
+        conversion_date as fact_date,
+        null as active_person_id,
+        null as new_person_id,
+        null as session_date,
+        null as session_duration_seconds,
+        null as session_is_bounce,
+        null as session_converted,
+        conversion_value
+    from conversions
 
 ),
 
@@ -226,34 +205,29 @@ window_values as (
         windows.comparison,
         windows.period_start,
         windows.period_end,
-        cast(window_activity.active_persons as double) as active_persons,
-        cast(window_sessions.session_count as double) as session_count,
-        window_sessions.avg_session_duration_seconds,
-        window_sessions.bounce_rate,
-        window_sessions.conversion_rate,
-        cast(window_revenue.revenue as double) as revenue,
-        cast(window_new_users.new_users as double) as new_users
+        windows.is_measured,
+        cast(count(distinct period_facts.active_person_id) as double) as active_persons,
+        cast(count(period_facts.session_date) as double) as session_count,
+        {{ fixed_point_avg('period_facts.session_duration_seconds') }} as avg_session_duration_seconds,
+        avg(case when period_facts.session_is_bounce then 1.0 when not period_facts.session_is_bounce then 0.0 end) as bounce_rate,
+        avg(case when period_facts.session_converted then 1.0 when not period_facts.session_converted then 0.0 end) as conversion_rate,
+        cast(coalesce({{ fixed_point_sum('period_facts.conversion_value') }}, 0) as double) as revenue,
+        cast(count(period_facts.new_person_id) as double) as new_users
     from windows
-    inner join window_activity
-        on windows.tenant_id = window_activity.tenant_id
-        and windows.project_id = window_activity.project_id
-        and windows.period_days = window_activity.period_days
-        and windows.comparison = window_activity.comparison
-    inner join window_sessions
-        on windows.tenant_id = window_sessions.tenant_id
-        and windows.project_id = window_sessions.project_id
-        and windows.period_days = window_sessions.period_days
-        and windows.comparison = window_sessions.comparison
-    inner join window_revenue
-        on windows.tenant_id = window_revenue.tenant_id
-        and windows.project_id = window_revenue.project_id
-        and windows.period_days = window_revenue.period_days
-        and windows.comparison = window_revenue.comparison
-    inner join window_new_users
-        on windows.tenant_id = window_new_users.tenant_id
-        and windows.project_id = window_new_users.project_id
-        and windows.period_days = window_new_users.period_days
-        and windows.comparison = window_new_users.comparison
+    left join period_facts
+        on windows.tenant_id = period_facts.tenant_id
+        and windows.project_id = period_facts.project_id
+        and period_facts.fact_date >= windows.period_start
+        and period_facts.fact_date <= windows.period_end
+    group by
+        windows.tenant_id,
+        windows.project_id,
+        windows.as_of_date,
+        windows.period_days,
+        windows.comparison,
+        windows.period_start,
+        windows.period_end,
+        windows.is_measured
 
 ),
 
@@ -269,6 +243,7 @@ kpi_values as (
         comparison,
         period_start,
         period_end,
+        is_measured,
         {{ value_column }} as kpi_value
     from window_values
     where period_days in ({{ lengths | join(', ') }})
@@ -292,7 +267,7 @@ compared as (
         max(case when comparison = 'current' then kpi_value end) as current_value,
         max(case when comparison = 'previous' then period_start end) as previous_period_start,
         max(case when comparison = 'previous' then period_end end) as previous_period_end,
-        max(case when comparison = 'previous' then kpi_value end) as previous_value
+        max(case when comparison = 'previous' and is_measured then kpi_value end) as previous_value
     from kpi_values
     group by
         tenant_id,
