@@ -9,10 +9,13 @@ means, per table:
 - event-level intermediate tables (e.g. `int_event_sessions`): their arrival day
   (`_landing_date`, else the day of `received_at`), with the same setting, since they hold one
   row per raw event;
-- marts: the mart's day or period column (`catalog.Table.period_column`: `session_date`,
-  `view_date`, `hour_start`, `period_start`, `cohort_start`, ...) is more than
-  `AGGREGATE_RETENTION_DAYS` before today. Marts without one describe current state (users,
-  identities, deployments, preferences, funnel definitions) and are kept;
+- marts: the date or timestamp column the mart's YAML declares, read from dbt's manifest
+  (`config: meta: retention: {column: session_start}`), is more than
+  `AGGREGATE_RETENTION_DAYS` before today. A mart that keeps every row says why instead
+  (`retention: {keep: <why>}`): users, identities, deployments, preferences, funnel
+  definitions describe current state. A mart table that declares neither, or whose declared
+  column it lacks, is kept and reported (`tests/dbt/test_mart_retention.py` fails on a mart
+  of the project without a declaration, so a new mart must decide);
 - exports: a COMPLETED export past its `expires_at` loses its file and becomes EXPIRED.
 Everything is removed in one transaction with its `cleanup` audit record.
 
@@ -38,9 +41,11 @@ The `forget` audit record names the person only by the SHA-256 of the id given.
 import hashlib
 import json
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -67,6 +72,7 @@ from orchestration.publishing import DATABASE_FILE, MANIFEST_FILE, PARQUET_DIR, 
 from orchestration.resources import WAREHOUSE_WRITER_POOL
 from orchestration.settings import Settings
 from orchestration.sql import quote_identifier, sql_string, transaction
+from orchestration.transform import dbt_project
 
 MAINTENANCE_GROUP = "maintenance"
 RAW_SCHEMA = "raw"
@@ -88,11 +94,80 @@ class Cleanup:
     landing_folders_removed: list[str] = field(default_factory=list)
     exports_expired: list[str] = field(default_factory=list)
     marts_kept: list[str] = field(default_factory=list)
-    """Marts without a day or period column, which retention does not age out."""
+    """Marts that declare they keep every row."""
+    marts_skipped: dict[str, str] = field(default_factory=dict)
+    """Mart tables kept because their retention cannot be applied -> why."""
 
     @property
     def total_rows(self) -> int:
         return sum(self.rows_removed.values())
+
+
+@dataclass(frozen=True)
+class MartRetention:
+    """A mart's `config: meta: retention` declaration: exactly one of the two."""
+
+    column: str | None = None
+    """Rows whose value of this date or timestamp column is before the aggregate cutoff go."""
+    keep: str | None = None
+    """Why the mart keeps every row."""
+
+
+RETENTION_DECLARATION = (
+    "declare it in the mart's YAML under `config: meta: retention:`, either "
+    "`{column: <date or timestamp column>}` or `{keep: <why every row is kept>}`"
+)
+
+
+def _mart_nodes(manifest: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    """The models and seeds of a dbt manifest that are tables of the marts schema, by table."""
+    return {
+        node["alias"]: node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] in ("model", "seed") and node["schema"] == MARTS_SCHEMA
+    }
+
+
+def _declared_retention(node: Mapping[str, Any]) -> MartRetention | None:
+    declared = node["config"].get("meta", {}).get("retention")
+    if not isinstance(declared, Mapping) or len(declared) != 1:
+        return None
+    column, keep = declared.get("column"), declared.get("keep")
+    if isinstance(column, str) and column:
+        return MartRetention(column=column)
+    if isinstance(keep, str) and keep.strip():
+        return MartRetention(keep=keep)
+    return None
+
+
+def mart_retention(manifest: Mapping[str, Any]) -> dict[str, MartRetention]:
+    """Each mart of a dbt manifest that declares its retention -> the declaration."""
+    declared = {name: _declared_retention(node) for name, node in _mart_nodes(manifest).items()}
+    return {name: retention for name, retention in declared.items() if retention is not None}
+
+
+def retention_problems(manifest: Mapping[str, Any]) -> dict[str, str]:
+    """Each mart of a dbt manifest whose retention declaration is missing or wrong -> what
+    is wrong and what to do."""
+    problems = {}
+    for name, node in sorted(_mart_nodes(manifest).items()):
+        retention = _declared_retention(node)
+        if retention is None:
+            problems[name] = f"no valid retention declaration: {RETENTION_DECLARATION}"
+        elif retention.column is not None:
+            data_type = (node["columns"].get(retention.column) or {}).get("data_type") or ""
+            if data_type.lower() not in ("date", "timestamp"):
+                problems[name] = (
+                    f"retention column {retention.column!r} is not a column of the mart's YAML "
+                    f"with data_type date or timestamp (found {data_type or 'none'!r})"
+                )
+    return problems
+
+
+def project_retention(settings: Settings) -> dict[str, MartRetention]:
+    """The retention each mart of the dbt project declares, read from its manifest."""
+    manifest_path = dbt_project(settings.dbt_project_dir).manifest_path
+    return mart_retention(json.loads(manifest_path.read_text()))
 
 
 def cleanup(
@@ -111,13 +186,15 @@ def cleanup(
         raw_cutoff=today - timedelta(days=settings.raw_retention_days),
         aggregate_cutoff=today - timedelta(days=settings.aggregate_retention_days),
     )
+    retention = project_retention(settings)
     tables = base_tables(connection)
     with transaction(connection):
         for table in tables:
-            condition = _retention_condition(table, result)
+            if table.schema == MARTS_SCHEMA:
+                condition = _mart_retention_condition(table, retention.get(table.name), result)
+            else:
+                condition = _retention_condition(table, result)
             if condition is None:
-                if table.schema == MARTS_SCHEMA:
-                    result.marts_kept.append(table.name)
                 continue
             removed = connection.execute(
                 f"delete from {table.relation} where {condition}"
@@ -152,6 +229,7 @@ def cleanup(
                 "rows_removed": {t: n for t, n in result.rows_removed.items() if n},
                 "landing_folders_removed": result.landing_folders_removed,
                 "exports_expired": len(result.exports_expired),
+                "marts_skipped": result.marts_skipped,
             },
         )
     # Files go once the transaction holds: a failed cleanup leaves them, and a re-run retries.
@@ -177,12 +255,27 @@ def _retention_condition(table: Table, cleanup: Cleanup) -> str | None:
         if "received_at" in table.columns:
             return f"received_at < {raw_cutoff}"
         return None
-    if table.schema == MARTS_SCHEMA and table.period_column is not None:
-        return (
-            f"{quote_identifier(table.period_column)}"
-            f" < date '{cleanup.aggregate_cutoff.isoformat()}'"
-        )
     return None
+
+
+def _mart_retention_condition(
+    table: Table, retention: MartRetention | None, cleanup: Cleanup
+) -> str | None:
+    """SQL selecting a mart's rows past retention by its declared column; None when the mart
+    keeps its rows (noted in `cleanup`)."""
+    if retention is None:
+        cleanup.marts_skipped[table.name] = f"it declares no retention: {RETENTION_DECLARATION}"
+        return None
+    if retention.keep is not None:
+        cleanup.marts_kept.append(table.name)
+        return None
+    if retention.column not in table.columns:
+        cleanup.marts_skipped[table.name] = (
+            f"its declared retention column {retention.column!r} is not in the table; "
+            "rebuild the mart or correct its YAML"
+        )
+        return None
+    return f"{quote_identifier(retention.column)} < date '{cleanup.aggregate_cutoff.isoformat()}'"
 
 
 @dataclass
@@ -760,9 +853,10 @@ def build_cleanup_asset(settings: Settings):
         group_name=MAINTENANCE_GROUP,
         description=(
             f"Retention: removes raw rows and landing folders older than RAW_RETENTION_DAYS "
-            f"({settings.raw_retention_days}), mart rows whose day or period is older than "
-            f"AGGREGATE_RETENTION_DAYS ({settings.aggregate_retention_days}), and the files of "
-            "exports past their expiry; records a `cleanup` audit action."
+            f"({settings.raw_retention_days}), mart rows whose retention column (declared in "
+            "the mart's YAML) is older than AGGREGATE_RETENTION_DAYS "
+            f"({settings.aggregate_retention_days}), and the files of exports past their "
+            "expiry; records a `cleanup` audit action."
         ),
         kinds={"duckdb"},
         owners=["team:data-engineering"],
@@ -776,6 +870,8 @@ def build_cleanup_asset(settings: Settings):
                 context.log.info(f"cleanup: removed {removed} rows from {table}")
         for folder in result.landing_folders_removed:
             context.log.info(f"cleanup: removed raw_landing/{folder}")
+        for mart, why in sorted(result.marts_skipped.items()):
+            context.log.warning(f"cleanup: kept every row of marts.{mart}: {why}")
         return MaterializeResult(
             metadata={
                 "raw_cutoff": result.raw_cutoff.isoformat(),
@@ -784,7 +880,8 @@ def build_cleanup_asset(settings: Settings):
                 "rows_removed_by_table": _rows_removed_table(result.rows_removed),
                 "landing_folders_removed": len(result.landing_folders_removed),
                 "exports_expired": len(result.exports_expired),
-                "marts_without_period_kept": ", ".join(result.marts_kept) or "none",
+                "marts_kept": ", ".join(result.marts_kept) or "none",
+                "marts_skipped": ", ".join(sorted(result.marts_skipped)) or "none",
             }
         )
 

@@ -56,8 +56,9 @@ def settings_for(root: Path, **overrides) -> Settings:
 
 @pytest.fixture
 def aged_warehouse(tmp_path, raw_landing, warehouse):
-    """Events and metrics that arrived on 2026-03-01, 02 and 03, one bad row each day, marts with
-    a day column, an hourly one, and one without."""
+    """Events and metrics that arrived on 2026-03-01, 02 and 03, one bad row each day, and marts
+    of the dbt project (a few of their columns) declaring a day column, an hour column, and
+    that they keep every row."""
     for day in (DAY_1, DAY_2, DAY_3):
         received = utc(f"{day} 10:00:00")
         write_landing_file(
@@ -74,13 +75,16 @@ def aged_warehouse(tmp_path, raw_landing, warehouse):
         for dataset in (EVENTS, METRICS):
             load_partition(warehouse, dataset, raw_landing, day)
     warehouse.execute("create schema marts")
-    warehouse.execute("create table marts.daily (view_date date, page_views bigint)")
+    warehouse.execute("create table marts.page_analytics_daily (view_date date, page_views bigint)")
     warehouse.execute(
-        "insert into marts.daily values ('2021-03-01', 1), ('2021-03-02', 2), ('2026-03-03', 3)"
+        "insert into marts.page_analytics_daily values "
+        "('2021-03-01', 1), ('2021-03-02', 2), ('2026-03-03', 3)"
     )
-    warehouse.execute("create table marts.hourly (hour_start timestamp, total_events bigint)")
     warehouse.execute(
-        "insert into marts.hourly values ('2021-03-01 23:00', 1), ('2021-03-02 00:00', 2)"
+        "create table marts.hourly_rollups (hour_start timestamp, total_events bigint)"
+    )
+    warehouse.execute(
+        "insert into marts.hourly_rollups values ('2021-03-01 23:00', 1), ('2021-03-02 00:00', 2)"
     )
     warehouse.execute("create table marts.users (person_id varchar, first_seen_at timestamp)")
     warehouse.execute("insert into marts.users values ('p1', '2015-01-01 00:00')")
@@ -121,20 +125,21 @@ def test_cleanup_removes_exactly_what_is_past_retention(aged_warehouse, tmp_path
         (DAY_2,),
         (DAY_3,),
     ]
-    assert rows("select view_date from marts.daily order by 1") == [
+    assert rows("select view_date from marts.page_analytics_daily order by 1") == [
         (date(2021, 3, 2),),
         (date(2026, 3, 3),),
     ]
-    assert rows("select hour_start from marts.hourly") == [(datetime(2021, 3, 2),)]
+    assert rows("select hour_start from marts.hourly_rollups") == [(datetime(2021, 3, 2),)]
     assert rows("select person_id from marts.users") == [("p1",)]
     assert {k: v for k, v in result.rows_removed.items() if v} == {
         "raw.events": 1,
         "raw.events_rejected": 1,
         "raw.metrics": 1,
         "raw.load_manifest": 2,
+        "raw.landing_fingerprints": 2,
         "intermediate.int_event_sessions": 1,
-        "marts.daily": 1,
-        "marts.hourly": 1,
+        "marts.page_analytics_daily": 1,
+        "marts.hourly_rollups": 1,
     }
     assert result.marts_kept == ["users"]
     assert result.landing_folders_removed == ["events/date=2026-03-01", "metrics/date=2026-03-01"]
@@ -144,6 +149,78 @@ def test_cleanup_removes_exactly_what_is_past_retention(aged_warehouse, tmp_path
     ]
     for dataset in (EVENTS, METRICS):
         assert reconciliation_failures(aged_warehouse, dataset) == []
+
+
+@pytest.fixture
+def aged_funnels(warehouse):
+    """Attempts of a funnel (a few columns of the funnel marts) started on either side of
+    midnight of 2021-03-01, each completed weeks after it started."""
+    warehouse.execute("create schema marts")
+    warehouse.execute(
+        """
+        create table marts.funnel_attempt_steps as
+        select * from (values
+            ('a1', 1, timestamp '2021-03-01 23:59', timestamp '2021-03-01 23:59'),
+            ('a1', 2, timestamp '2021-03-01 23:59', timestamp '2021-03-20 10:00'),
+            ('a2', 1, timestamp '2021-03-02 00:00', timestamp '2021-03-02 00:00')
+        ) as t(attempt_id, step_number, started_at, reached_at)
+        """
+    )
+    warehouse.execute(
+        """
+        create table marts.funnel_conversions as
+        select * from (values
+            ('a1', timestamp '2021-03-01 23:59', timestamp '2021-03-20 10:00'),
+            ('a2', timestamp '2021-03-02 00:00', null)
+        ) as t(attempt_id, started_at, completed_at)
+        """
+    )
+    return warehouse
+
+
+def test_cleanup_removes_funnel_attempts_by_their_declared_start_column(aged_funnels, tmp_path):
+    # The funnel marts declare `retention: {column: started_at}`: an attempt goes whole, by
+    # when it started, even when a step was reached after the cutoff.
+    settings = settings_for(tmp_path, aggregate_retention_days=1827)
+
+    result = cleanup(aged_funnels, settings, now=datetime(2026, 3, 3, 12, 0))
+
+    assert result.aggregate_cutoff == date(2021, 3, 2)
+    assert aged_funnels.execute(
+        "select attempt_id, step_number from marts.funnel_attempt_steps"
+    ).fetchall() == [("a2", 1)]
+    assert aged_funnels.execute("select attempt_id from marts.funnel_conversions").fetchall() == [
+        ("a2",)
+    ]
+    assert result.rows_removed["marts.funnel_attempt_steps"] == 2
+    assert result.rows_removed["marts.funnel_conversions"] == 1
+
+
+def test_cleanup_keeps_every_row_of_a_mart_declaring_keep(warehouse, tmp_path):
+    # users declares `retention: {keep: ...}`: a DATE column does not age it out.
+    warehouse.execute("create schema marts")
+    warehouse.execute("create table marts.users (person_id varchar, first_seen_date date)")
+    warehouse.execute("insert into marts.users values ('p1', '2015-01-01')")
+
+    result = cleanup(warehouse, settings_for(tmp_path), now=datetime(2026, 3, 3, 12, 0))
+
+    assert warehouse.execute("select person_id from marts.users").fetchall() == [("p1",)]
+    assert result.marts_kept == ["users"]
+    assert "marts.users" not in result.rows_removed
+
+
+def test_cleanup_keeps_and_reports_a_mart_table_the_project_declares_nothing_for(
+    warehouse, tmp_path
+):
+    warehouse.execute("create schema marts")
+    warehouse.execute("create table marts.scratch_daily (view_date date)")
+    warehouse.execute("insert into marts.scratch_daily values ('2015-01-01')")
+
+    result = cleanup(warehouse, settings_for(tmp_path), now=datetime(2026, 3, 3, 12, 0))
+
+    assert warehouse.execute("select count(*) from marts.scratch_daily").fetchone() == (1,)
+    assert list(result.marts_skipped) == ["scratch_daily"]
+    assert "declares no retention" in result.marts_skipped["scratch_daily"]
 
 
 def test_cleanup_expires_exports_past_their_expiry_and_deletes_their_files(
@@ -203,9 +280,9 @@ def test_the_cleanup_asset_reports_what_it_removed(aged_warehouse, tmp_path):
 
     assert result.success
     metadata = result.asset_materializations_for_node("maintenance__cleanup")[0].metadata
-    # Per day: an event, a rejected event, a metric, two manifest rows, an int_event_sessions row;
-    # then every mart row with a day.
-    assert metadata["rows_removed"].value == 3 * 6 + 3 + 2
+    # Per day: an event, a rejected event, a metric, two manifest rows, two partition
+    # fingerprints, an int_event_sessions row; then every mart row with a day.
+    assert metadata["rows_removed"].value == 3 * 8 + 3 + 2
     assert "| raw.events | 3 |" in metadata["rows_removed_by_table"].value
     with duckdb.connect(str(warehouse_path), read_only=True) as connection:
         assert connection.execute("select count(*) from raw.events").fetchone() == (0,)
