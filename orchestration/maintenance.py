@@ -68,6 +68,7 @@ from orchestration.catalog import MARTS_SCHEMA, Table, base_tables
 from orchestration.contract import DATASETS, EVENTS
 from orchestration.exports import EXPORTS_TABLE, ExportStatus, create_exports_table
 from orchestration.landing.loader import landed_dates, partition_dir
+from orchestration.owners import SOURCE_OWNERS
 from orchestration.publishing import DATABASE_FILE, MANIFEST_FILE, PARQUET_DIR, published_dir
 from orchestration.resources import WAREHOUSE_WRITER_POOL
 from orchestration.settings import Settings
@@ -859,7 +860,7 @@ def build_cleanup_asset(settings: Settings):
             "expiry; records a `cleanup` audit action."
         ),
         kinds={"duckdb"},
-        owners=["team:data-engineering"],
+        owners=SOURCE_OWNERS,
         pool=WAREHOUSE_WRITER_POOL,
     )
     def cleanup_asset(context: AssetExecutionContext, warehouse: DuckDBResource):

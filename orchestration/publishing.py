@@ -51,13 +51,14 @@ from dagster_duckdb import DuckDBResource
 
 from orchestration.audit import record_action
 from orchestration.metadata import query_table
+from orchestration.owners import SOURCE_OWNERS
 from orchestration.resources import WAREHOUSE_WRITER_POOL
 from orchestration.settings import Settings
 from orchestration.sql import sql_string
 
 PUBLISHED_MARTS_KEY = AssetKey(["serving", "published_marts"])
 SERVING_GROUP = "serving"
-OWNERS = ["team:data-engineering"]
+OWNERS = SOURCE_OWNERS
 
 PUBLISHED_SCHEMAS = ("marts",)
 DATABASE_FILE = "analytics.duckdb"

@@ -63,7 +63,6 @@ FULL_STEP = "dbt_models"
 # to an incremental model runs with the mart), never before one of them exists. Unit tests
 # check the SQL, not the data: the test suite runs them, pipeline runs do not (dbt's advice).
 BUILD = ["build", "--indirect-selection", "buildable", "--exclude-resource-type", "unit_test"]
-OWNERS = ["team:analytics-engineering"]
 # dagster-dbt gives every invocation its own `target/<step>-<run>-<id>/` (artifacts, compiled
 # SQL, a copy of the manifest); only the newest are kept per step.
 KEEP_INVOCATIONS = 10
@@ -77,7 +76,8 @@ class DbtBuildConfig(Config):
 
 
 class WarehouseDbtTranslator(DagsterDbtTranslator):
-    """dbt nodes as assets keyed `<schema>/<name>` (the relation), grouped by layer."""
+    """dbt nodes as assets keyed `<schema>/<name>` (the relation), grouped by layer; owners
+    are dagster-dbt's default, `meta.dagster.owners` (declared in dbt_project.yml)."""
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
         if dbt_resource_props["resource_type"] == "source":
@@ -86,9 +86,6 @@ class WarehouseDbtTranslator(DagsterDbtTranslator):
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         return dbt_resource_props["schema"]
-
-    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str]:
-        return OWNERS
 
 
 TRANSLATOR = WarehouseDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))

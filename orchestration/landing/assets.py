@@ -30,12 +30,13 @@ from orchestration.contract import DATASETS, Dataset
 from orchestration.landing.loader import PartitionLoad, StrayFile, load_partitions, stray_files
 from orchestration.landing.tables import create_landing_tables
 from orchestration.metadata import query_table, rows_table
+from orchestration.owners import SOURCE_OWNERS
 from orchestration.partitions import daily_partitions
 from orchestration.resources import WAREHOUSE_WRITER_POOL
 from orchestration.settings import Settings
 
 LANDING_GROUP = "landing"
-OWNERS = ["team:data-engineering"]
+OWNERS = SOURCE_OWNERS
 PREVIEW_ROWS = 5
 MANIFEST_ROWS = 100
 
