@@ -23,11 +23,20 @@ What is published: the `marts` schema, every table and view of it as a table. Th
 contracted, tested interface; the raw, staging and intermediate tables are the pipeline's working
 state (the staging views read raw tables that would not be there), and the raw events would make
 every publication several times larger.
+
+How it reads: as any client expects, without knowing the warehouse's conventions. The schema
+`main`, which a client opens in, holds a view of each mart under its own name (`show tables`,
+`from sessions`), beside the tables in `marts`. The marts keep their UTC instants as TIMESTAMP
+and their JSON as DuckDB's JSON type; the copy types the instants TIMESTAMPTZ (UTC-adjusted
+timestamps in Parquet) and the JSON as text (which polars and BI drivers read as strings). Its
+numbers are the marts': integers of at most 64 bits and doubles, which every driver reads; a
+mart with a wider integer or a decimal is not published, and says which column to cast.
 """
 
 import hashlib
 import json
 import os
+import re
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -54,13 +63,15 @@ from orchestration.metadata import query_table
 from orchestration.owners import SOURCE_OWNERS
 from orchestration.resources import WAREHOUSE_WRITER_POOL
 from orchestration.settings import Settings
-from orchestration.sql import sql_string
+from orchestration.sql import quote_identifier, sql_string
 
 PUBLISHED_MARTS_KEY = AssetKey(["serving", "published_marts"])
 SERVING_GROUP = "serving"
 OWNERS = SOURCE_OWNERS
 
 PUBLISHED_SCHEMAS = ("marts",)
+# The schema a client opens in: a view of each mart under its own name.
+DEFAULT_SCHEMA = "main"
 DATABASE_FILE = "analytics.duckdb"
 PARQUET_DIR = "parquet"
 MANIFEST_FILE = "manifest.json"
@@ -175,6 +186,50 @@ def _arrival_days(connection: duckdb.DuckDBPyConnection) -> dict[str, list[str]]
     return {dataset: [day.isoformat() for day in days] for dataset, days in rows}
 
 
+class UnpublishableColumnError(Exception):
+    """A mart column of a type clients read poorly; the message names it and what to do."""
+
+
+# Integers wider than 64 bits (a sum of BIGINT is a HUGEINT), unsigned 64-bit integers and
+# decimals: BI drivers read them as text, as lossy doubles or not at all.
+_WIDE_NUMBER = re.compile(r"\b(U?HUGEINT|UBIGINT|DECIMAL)\b")
+
+
+def published_column(name: str, data_type: str, relation: str) -> str:
+    """The select expression that writes a mart column (of `data_type` as DuckDB spells it)
+    into the publication: UTC instants as TIMESTAMPTZ, JSON as text, anything else as it is."""
+    column = quote_identifier(name)
+    if _WIDE_NUMBER.search(data_type):
+        raise UnpublishableColumnError(
+            f"{relation}.{name} is {data_type}, which BI drivers do not read as a number: cast it "
+            "to bigint or double in the model and declare that type in its contract"
+        )
+    if data_type == "TIMESTAMP":
+        return f"timezone('UTC', {column}) as {column}"
+    if data_type == "TIMESTAMP[]":
+        return f"list_transform({column}, lambda instant: timezone('UTC', instant)) as {column}"
+    if data_type == "JSON":
+        return f"cast({column} as varchar) as {column}"
+    if re.search(r"\bTIMESTAMP\b(?! WITH TIME ZONE)|\bJSON\b", data_type):
+        raise UnpublishableColumnError(
+            f"{relation}.{name} is {data_type}: the publication has no UTC or text form of it "
+            "(orchestration/publishing.py, published_column)"
+        )
+    return column
+
+
+def _published_select(connection: duckdb.DuckDBPyConnection, schema: str, name: str) -> str:
+    columns = connection.execute(
+        "select column_name, data_type from duckdb_columns() "
+        "where database_name = current_database() and schema_name = ? and table_name = ? "
+        "order by column_index",
+        [schema, name],
+    ).fetchall()
+    relation = f"{schema}.{name}"
+    expressions = ", ".join(published_column(c, t, relation) for c, t in columns)
+    return f"select {expressions} from {quote_identifier(schema)}.{quote_identifier(name)}"
+
+
 def _write_copy(
     connection: duckdb.DuckDBPyConnection, building: Path, relations: list[tuple[str, str]]
 ) -> tuple[dict[str, int], str]:
@@ -192,7 +247,15 @@ def _write_copy(
                 connection.execute(f'create schema published."{schema}"')
             for schema, name in relations:
                 connection.execute(
-                    f'create table published."{schema}"."{name}" as from "{schema}"."{name}"'
+                    f"create table published.{quote_identifier(schema)}.{quote_identifier(name)} "
+                    f"as {_published_select(connection, schema, name)}"
+                )
+            # A view refers to a table of its own database, whatever name a client attaches
+            # the file under.
+            for schema, name in relations:
+                connection.execute(
+                    f"create view published.{DEFAULT_SCHEMA}.{quote_identifier(name)} "
+                    f"as from {quote_identifier(schema)}.{quote_identifier(name)}"
                 )
         except BaseException:
             connection.rollback()
@@ -350,9 +413,10 @@ def build_published_marts(
         key=PUBLISHED_MARTS_KEY,
         description=(
             "The marts, published for analysts and BI tools once every blocking check passed: "
-            f"`{DATABASE_FILE}` (a read-only copy in DuckDB {STORAGE_VERSION}'s storage format), "
-            f"one Parquet file per mart and `{MANIFEST_FILE}`, swapped in atomically under "
-            "`warehouse/published/current/`."
+            f"`{DATABASE_FILE}` (a read-only copy in DuckDB {STORAGE_VERSION}'s storage format, "
+            f"each mart also a view in `{DEFAULT_SCHEMA}`: `from sessions`), one Parquet file per "
+            f"mart and `{MANIFEST_FILE}`, swapped in atomically under "
+            "`warehouse/published/current/`. Timestamps are UTC TIMESTAMPTZ, JSON is text."
         ),
         group_name=SERVING_GROUP,
         deps=deps,

@@ -5,6 +5,7 @@ tests that run the pipeline again do so on a copy of that warehouse.
 """
 
 import dataclasses
+import datetime as dt
 import hashlib
 import json
 import os
@@ -16,6 +17,9 @@ import textwrap
 from pathlib import Path
 
 import duckdb
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import sqlalchemy
 from dagster import AssetKey, DagsterInstance, ExecuteInProcessResult
@@ -29,9 +33,11 @@ from orchestration.publishing import (
     MANIFEST_FILE,
     PARQUET_DIR,
     PUBLISHED_MARTS_KEY,
+    UnpublishableColumnError,
     current_publication,
     publication_is_current,
     publish,
+    published_column,
     warehouse_state,
 )
 from orchestration.settings import Settings
@@ -54,6 +60,15 @@ def land_first_day(raw_landing: Path) -> None:
             event("m1"),
             event(
                 "m2", timestamp=utc("2026-03-01 10:00:30"), received_at=utc("2026-03-01 10:00:31")
+            ),
+            event(
+                "m-identify",
+                event_type="identify",
+                event_name="identify",
+                user_id="user-1",
+                properties='{"traits": {"plan": "pro"}}',
+                timestamp=utc("2026-03-01 10:00:40"),
+                received_at=utc("2026-03-01 10:00:41"),
             ),
         ],
     )
@@ -225,6 +240,120 @@ def test_each_mart_round_trips_through_its_parquet_file(first_run):
 
             assert [(c[0], c[1]) for c in in_parquet.description] == columns, name
             assert sorted(in_parquet.fetchall(), key=repr) == rows, name
+
+
+def test_show_tables_lists_every_mart_and_each_reads_without_a_schema_prefix(first_run):
+    with duckdb.connect(str(published_database(first_run)), read_only=True) as connection:
+        tables = [name for (name,) in connection.execute("show tables").fetchall()]
+        unprefixed = connection.execute("from sessions").fetchall()
+        prefixed = connection.execute("from marts.sessions").fetchall()
+
+    assert tables == sorted(manifest(first_run)["marts"])
+    assert len(unprefixed) == 1
+    assert unprefixed == prefixed
+
+
+def test_the_unprefixed_marts_read_from_the_file_under_whatever_name_it_is_attached(first_run):
+    with duckdb.connect() as connection:
+        connection.execute(f"attach '{published_database(first_run)}' as analytics (read_only)")
+        [(count,)] = connection.execute("select count(*) from analytics.sessions").fetchall()
+
+    assert count == 1
+
+
+def test_timestamps_are_utc_instants_in_the_duckdb_file(first_run):
+    with duckdb.connect(str(published_database(first_run)), read_only=True) as connection:
+        types = dict(
+            connection.execute(
+                "select column_name, data_type from duckdb_columns() "
+                "where schema_name = 'marts' and table_name = 'funnel_conversions'"
+            ).fetchall()
+        )
+        # TIMESTAMPTZ shows in the session's time zone; the instant stays the same.
+        connection.execute("set TimeZone = 'America/New_York'")
+        [(start, in_new_york)] = connection.execute(
+            "select session_start, cast(session_start as varchar) from sessions"
+        ).fetchall()
+
+    assert types["started_at"] == "TIMESTAMP WITH TIME ZONE"
+    assert types["step_reached_at"] == "TIMESTAMP WITH TIME ZONE[]"
+    assert start == dt.datetime(2026, 3, 1, 10, 0, tzinfo=dt.UTC)
+    assert in_new_york == "2026-03-01 05:00:00-05"
+
+
+def test_timestamps_are_utc_adjusted_microseconds_in_parquet(first_run):
+    parquet = current_publication(first_run) / PARQUET_DIR / "sessions.parquet"
+    schema = pq.read_schema(parquet)
+    column = pq.ParquetFile(parquet).schema.column(schema.get_field_index("session_start"))
+
+    assert schema.field("session_start").type == pa.timestamp("us", tz="UTC")
+    logical_type = json.loads(column.logical_type.to_json())
+    assert (logical_type["Type"], logical_type["isAdjustedToUTC"], logical_type["timeUnit"]) == (
+        "Timestamp",
+        True,
+        "microseconds",
+    )
+    assert pl.read_parquet(parquet)["session_start"].to_list() == [
+        dt.datetime(2026, 3, 1, 10, 0, tzinfo=dt.UTC)
+    ]
+    funnel_schema = pq.read_schema(
+        current_publication(first_run) / PARQUET_DIR / "funnel_conversions.parquet"
+    )
+    assert funnel_schema.field("step_reached_at").type == pa.list_(pa.timestamp("us", tz="UTC"))
+
+
+def test_json_is_text_in_the_duckdb_file_and_in_parquet(first_run):
+    parquet = current_publication(first_run) / PARQUET_DIR / "users.parquet"
+    with duckdb.connect(str(published_database(first_run)), read_only=True) as connection:
+        [(data_type,)] = connection.execute(
+            "select data_type from duckdb_columns() "
+            "where schema_name = 'marts' and table_name = 'users' "
+            "and column_name = 'latest_traits'"
+        ).fetchall()
+    users = pl.read_parquet(parquet)
+
+    assert data_type == "VARCHAR"
+    assert pq.read_schema(parquet).field("latest_traits").type == pa.string()
+    assert users.schema["latest_traits"] == pl.String
+    assert json.loads(users["latest_traits"].item()) == {"plan": "pro"}
+
+
+def test_published_numbers_are_64_bit_integers_and_doubles(first_run):
+    with duckdb.connect(str(published_database(first_run)), read_only=True) as connection:
+        numeric_types = {
+            data_type
+            for (data_type,) in connection.execute(
+                "select distinct data_type from duckdb_columns() where schema_name = 'marts' "
+                "and (data_type similar to '.*(INT|DECIMAL|DOUBLE|FLOAT|REAL).*')"
+            ).fetchall()
+        }
+    parquet_numbers = {
+        str(field.type)
+        for path in (current_publication(first_run) / PARQUET_DIR).glob("*.parquet")
+        for field in pq.read_schema(path)
+        if pa.types.is_integer(field.type)
+        or pa.types.is_floating(field.type)
+        or pa.types.is_decimal(field.type)
+    }
+
+    assert numeric_types <= {"INTEGER", "BIGINT", "DOUBLE", "MAP(VARCHAR, BIGINT)"}
+    assert parquet_numbers <= {"int32", "int64", "double"}
+
+
+@pytest.mark.parametrize("data_type", ["HUGEINT", "UBIGINT", "DECIMAL(38,0)", "STRUCT(n HUGEINT)"])
+def test_a_mart_column_wider_than_64_bits_or_decimal_is_not_published(data_type):
+    with pytest.raises(UnpublishableColumnError, match=r"marts\.users\.event_count is "):
+        published_column("event_count", data_type, "marts.users")
+
+
+def test_no_kpi_has_a_previous_value_before_the_project_s_first_event(first_run):
+    # The only events are on 2026-03-01: as of 2026-02-28, every previous period precedes them.
+    with duckdb.connect(str(published_database(first_run)), read_only=True) as connection:
+        rows = connection.execute(
+            "select distinct as_of_date, previous_value, change_percent from dashboard_metrics"
+        ).fetchall()
+
+    assert rows == [(dt.date(2026, 2, 28), None, None)]
 
 
 def test_marts_are_readable_through_sqlalchemy_with_duckdb_engine(first_run):
