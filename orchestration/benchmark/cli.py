@@ -3,6 +3,7 @@
 warehouse-benchmark                       10M events over 30 days (the default)
 warehouse-benchmark --events 1M
 warehouse-benchmark --events 100M --json results-100m.json
+warehouse-benchmark --sparse              4,000 events over 200 days, and 10 days of files in 300
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from orchestration.benchmark.report import render
+from orchestration.benchmark.report import render, render_sparse
 from orchestration.benchmark.run import BenchmarkConfig, run_benchmark
+from orchestration.benchmark.sparse import SparseConfig, run_sparse_benchmark
 from orchestration.settings import PROJECT_ROOT
 
 _SUFFIXES = {"k": 1_000, "m": 1_000_000, "g": 1_000_000_000}
@@ -39,9 +41,31 @@ def main(argv: list[str] | None = None) -> int:
         epilog="\n".join(__doc__.split("\n")[2:]),
     )
     parser.add_argument(
-        "--events", type=count, default=10_000_000, help="events of the full build (default 10M)"
+        "--events",
+        type=count,
+        help="events of the full build (default 10M; with --sparse, 4,000)",
     )
-    parser.add_argument("--days", type=int, default=30, help="days of the full build (default 30)")
+    parser.add_argument(
+        "--days", type=int, help="days of the full build (default 30; with --sparse, 200)"
+    )
+    parser.add_argument(
+        "--sparse",
+        action="store_true",
+        help="measure the cost per arrival day instead: one run over --days days holding "
+        "--events events, and one over --range-days days of which --days-with-files have files",
+    )
+    parser.add_argument(
+        "--range-days",
+        type=int,
+        default=300,
+        help="with --sparse: days of the mostly empty range (default 300)",
+    )
+    parser.add_argument(
+        "--days-with-files",
+        type=int,
+        default=10,
+        help="with --sparse: days of the mostly empty range that have files (default 10)",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--end-date",
@@ -79,8 +103,12 @@ def main(argv: list[str] | None = None) -> int:
         "--json", type=Path, help="where to write the result (default: <work-dir>/results-N.json)"
     )
     args = parser.parse_args(argv)
+    args.events = args.events or (4_000 if args.sparse else 10_000_000)
+    args.days = args.days or (200 if args.sparse else 30)
     if args.events < 1 or args.days < 1:
         parser.error("--events and --days must be positive")
+    if args.sparse:
+        return _sparse(args, parser)
 
     config = BenchmarkConfig(
         events=args.events,
@@ -100,6 +128,30 @@ def main(argv: list[str] | None = None) -> int:
     json_path.write_text(result.to_json() + "\n")
     print()
     print(render(result))
+    print(f"\nResult written to {json_path}")
+    return 0 if all(run.success for run in result.runs) else 1
+
+
+def _sparse(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if not 1 <= args.days_with_files <= min(args.days, args.range_days):
+        parser.error("--days-with-files must be between 1 and --days and --range-days")
+    config = SparseConfig(
+        events=args.events,
+        days=args.days,
+        range_days=args.range_days,
+        days_with_files=args.days_with_files,
+        seed=args.seed,
+        end_date=args.end_date,
+        work_dir=args.work_dir.resolve(),
+        threads=args.threads,
+        memory_limit=args.memory_limit,
+    )
+    config.work_dir.mkdir(parents=True, exist_ok=True)
+    json_path = args.json or config.work_dir / f"results-sparse-{args.events}-{args.days}.json"
+    result = run_sparse_benchmark(config, log=lambda message: print(message, flush=True))
+    json_path.write_text(result.to_json() + "\n")
+    print()
+    print(render_sparse(result))
     print(f"\nResult written to {json_path}")
     return 0 if all(run.success for run in result.runs) else 1
 

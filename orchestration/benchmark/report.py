@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from orchestration.benchmark.pipeline import COUNTED_TABLES
+from orchestration.benchmark.pipeline import COUNTED_TABLES, RunMeasure
 from orchestration.benchmark.run import (
     DBT_BUILD_TARGET,
     FULL_BUILD_TARGET,
@@ -11,6 +11,7 @@ from orchestration.benchmark.run import (
     PEAK_MEMORY_TARGET,
     BenchmarkResult,
 )
+from orchestration.benchmark.sparse import SparseResult
 
 SLOWEST_NODES = 12
 
@@ -34,6 +35,45 @@ def _rows(header: list[str], rows: list[list[str]]) -> list[str]:
     return [line(header), line(["-" * w for w in widths]), *(line(row) for row in rows)]
 
 
+def _runs_table(runs: list[RunMeasure]) -> list[str]:
+    stages = ["landing", "checks", "dbt build", "publish"]
+    header = ["run", "wall s", *(f"{s} s" for s in stages), "Dagster overhead s", "peak memory"]
+    rows = []
+    for run in runs:
+        per_stage = run.stage_seconds()
+        rows.append(
+            [
+                f"{run.name}{'' if run.success else ' (FAILED)'}",
+                f"{run.seconds:.1f}",
+                *(f"{per_stage.get(s, 0.0):.1f}" for s in stages),
+                f"{run.dagster_overhead_seconds:.1f}",
+                _gib(run.peak_memory_bytes),
+            ]
+        )
+    return _rows(header, rows)
+
+
+def render_sparse(result: SparseResult) -> str:
+    config, machine = result.config, result.machine
+    lines = [
+        f"Sparse benchmark: {config['events']:,} events over {config['days']} days, and the "
+        f"files of {config['days_with_files']} of those days spread over {config['range_days']} "
+        f"days (seed {config['seed']}), commit {result.commit}",
+        f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']} GiB, "
+        f"Python {machine['python']}; DuckDB threads {config['duckdb_threads']}",
+        "Landing: "
+        + ", ".join(f"{rows:,} {name} rows" for name, rows in result.landing_rows.items())
+        + "; files: "
+        + ", ".join(f"{files:,} in the {name}" for name, files in result.files.items()),
+        "",
+        *_runs_table(result.runs),
+        "",
+        "Dagster overhead: the run's time outside any step (planning it, writing one planned "
+        "event per asset and partition) plus the dbt steps' time outside dbt's own work.",
+    ]
+    return "\n".join(lines)
+
+
 def render(result: BenchmarkResult) -> str:
     config, machine = result.config, result.machine
     lines = [
@@ -52,21 +92,7 @@ def render(result: BenchmarkResult) -> str:
         ),
         "",
     ]
-    stages = ["landing", "checks", "dbt build", "publish"]
-    header = ["run", "wall s", *(f"{s} s" for s in stages), "Dagster overhead s", "peak memory"]
-    rows = []
-    for run in result.runs:
-        per_stage = run.stage_seconds()
-        rows.append(
-            [
-                f"{run.name}{'' if run.success else ' (FAILED)'}",
-                f"{run.seconds:.1f}",
-                *(f"{per_stage.get(s, 0.0):.1f}" for s in stages),
-                f"{run.dagster_overhead_seconds:.1f}",
-                _gib(run.peak_memory_bytes),
-            ]
-        )
-    lines += _rows(header, rows)
+    lines += _runs_table(result.runs)
 
     full = result.run("full build")
     if result.floor is None:

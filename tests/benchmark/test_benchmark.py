@@ -6,10 +6,11 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date
 
 import pytest
 
-from orchestration.benchmark import run
+from orchestration.benchmark import run, sparse
 from orchestration.benchmark.cli import count, main
 from orchestration.benchmark.memory import PeakMemory, process_tree_rss
 from orchestration.benchmark.pipeline import RunMeasure
@@ -127,3 +128,39 @@ def test_a_failed_run_ends_the_benchmark(tmp_path, monkeypatch, capsys):
     assert written["floor"] is None
     assert written["targets"] is None
     assert "full build (FAILED)" in capsys.readouterr().out
+
+
+def test_sparse_range_spreads_the_files_of_its_days_with_files(tmp_path):
+    generated = tmp_path / "generated"
+    for day in range(1, 5):
+        for dataset in ("events", "metrics"):
+            folder = generated / dataset / f"date=2026-10-0{day}"
+            folder.mkdir(parents=True)
+            (folder / "part-0000.parquet").write_bytes(b"file of " + folder.name.encode())
+    config = sparse.SparseConfig(
+        events=300,
+        days=4,
+        range_days=10,
+        days_with_files=2,
+        seed=1,
+        end_date=date(2026, 10, 31),
+        work_dir=tmp_path,
+        threads=1,
+        memory_limit="1GB",
+    )
+
+    sparse._spread_days(generated, tmp_path / "landing", config)
+
+    landed = sorted(
+        p.relative_to(tmp_path / "landing").as_posix()
+        for p in (tmp_path / "landing").rglob("*.parquet")
+    )
+    assert landed == [
+        "events/date=2026-10-22/part-0000.parquet",
+        "events/date=2026-10-27/part-0000.parquet",
+        "metrics/date=2026-10-22/part-0000.parquet",
+        "metrics/date=2026-10-27/part-0000.parquet",
+    ]
+    assert (tmp_path / "landing/events/date=2026-10-27/part-0000.parquet").read_bytes() == (
+        b"file of date=2026-10-03"
+    )
