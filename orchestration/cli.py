@@ -15,6 +15,7 @@ starts, a command marks failed the runs whose process died without finishing.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import sys
@@ -40,7 +41,12 @@ from orchestration.exports import ExportError, ExportStatus, export_mart, parse_
 from orchestration.history_import import DumpFormat, import_history, record_import
 from orchestration.landing.loader import landed_dates
 from orchestration.maintenance import cleanup, forget_person
-from orchestration.publishing import DATABASE_FILE, PARQUET_DIR, current_publication
+from orchestration.publishing import (
+    DATABASE_FILE,
+    PARQUET_DIR,
+    PUBLISHED_MARTS_KEY,
+    current_publication,
+)
 from orchestration.settings import PROJECT_ROOT, Settings
 
 
@@ -111,6 +117,20 @@ def run_pipeline(
     )
 
 
+class _SkippedCheckNotice(logging.Filter):
+    """Drops Dagster's notice that a blocking check of a skipped step "emitted no result": when a
+    dbt step finds nothing to build, the steps after it are skipped, and each of their blocking
+    checks would say so on the terminal (it goes to no run's log). The run's log says once, per
+    step, that it was skipped and why."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "emitted no result in step" not in record.getMessage()
+
+
+_SKIP_LOGGER = logging.getLogger("dagster._core.execution.plan.active")
+_SKIP_LOGGER.addFilter(_SkippedCheckNotice())
+
+
 def dagster_instance() -> DagsterInstance:
     """The instance runs are recorded in: DAGSTER_HOME, or the project's dagster_home/."""
     os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / "dagster_home"))
@@ -149,9 +169,9 @@ def _run_exclusively(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     print(f"Running the pipeline for arrival days {start} to {end} ...", flush=True)
     began = time.monotonic()
-    succeeded = run_pipeline(settings, start, end, full_refresh=args.full_refresh).success
+    result = run_pipeline(settings, start, end, full_refresh=args.full_refresh)
     elapsed = time.monotonic() - began
-    if not succeeded:
+    if not result.success:
         print(
             f"The run failed after {elapsed:.0f} s; open the Dagster UI (make ui) to see which "
             "step and why.",
@@ -159,6 +179,11 @@ def _run_exclusively(settings: Settings, args: argparse.Namespace) -> int:
         )
         return 1
     published = current_publication(settings)
+    if not result.asset_materializations_for_node(PUBLISHED_MARTS_KEY.to_python_identifier()):
+        # A run that succeeded without publishing built nothing: a failed blocking check fails
+        # the run.
+        version = published.resolve().name
+        print(f"\nNothing new since the last build: publication {version} stays.")
     print(
         f"\nDone in {elapsed:.0f} s.\n"
         f"  Warehouse:   {settings.warehouse_path}\n"
@@ -190,10 +215,15 @@ def _range_problem(settings: Settings, start: date, end: date) -> str | None:
     return None
 
 
+def _require_warehouse(settings: Settings) -> None:
+    if not settings.warehouse_path.exists():
+        raise SystemExit(f"No warehouse at {settings.warehouse_path}: run `warehouse run` first.")
+
+
 def _connect(settings: Settings, *, create: bool = False) -> duckdb.DuckDBPyConnection:
     """The warehouse, for writing; unless `create`, it must exist already."""
-    if not create and not settings.warehouse_path.exists():
-        raise SystemExit(f"No warehouse at {settings.warehouse_path}: run `warehouse run` first.")
+    if not create:
+        _require_warehouse(settings)
     try:
         return duckdb.connect(str(settings.warehouse_path))
     except duckdb.IOException as error:
@@ -211,6 +241,7 @@ def _export(args: argparse.Namespace) -> int:
     except ExportError as error:
         print(f"Cannot export: {error}", file=sys.stderr)
         return 2
+    _require_warehouse(settings)
     with exclusive(settings, "export"), _connect(settings) as connection:
         result = export_mart(
             connection, request, settings.exports_dir, expiry_days=settings.export_expiry_days
@@ -228,6 +259,7 @@ def _export(args: argparse.Namespace) -> int:
 
 def _cleanup(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
+    _require_warehouse(settings)
     with exclusive(settings, "cleanup"), _connect(settings) as connection:
         result = cleanup(connection, settings)
     print(
@@ -245,6 +277,7 @@ def _cleanup(args: argparse.Namespace) -> int:
 
 def _forget(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
+    _require_warehouse(settings)
     with exclusive(settings, "forget"), _connect(settings) as connection:
         result = forget_person(
             connection,
