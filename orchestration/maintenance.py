@@ -606,6 +606,7 @@ def _write_database_without_person(
                         f"create table _rewritten.{table.relation} as "
                         f"select * from {table.relation} as {_ROW}{kept}"
                     )
+                _copy_views(connection, "_published", "_rewritten")
             return {
                 table.name: connection.execute(
                     f"select count(*) from _rewritten.{table.relation}"
@@ -617,6 +618,20 @@ def _write_database_without_person(
     finally:
         connection.execute(f"use {quote_identifier(warehouse)}")
         connection.execute("detach database if exists _published")
+
+
+def _copy_views(connection: duckdb.DuckDBPyConnection, source: str, target: str) -> None:
+    """Create in `target` the views of `source` (the publication's marts without a schema prefix),
+    each in the schema it had; their SQL names no database, so they read `target`'s tables."""
+    views = connection.execute(
+        "select schema_name, sql from duckdb_views() where database_name = ? and not internal "
+        "order by all",
+        [source],
+    ).fetchall()
+    for schema, sql in views:
+        connection.execute(f"use {quote_identifier(target)}.{quote_identifier(schema)}")
+        connection.execute(sql)
+    connection.execute(f"use {quote_identifier(source)}")
 
 
 def _holds_person(connection: duckdb.DuckDBPyConnection, relation: str, condition: str) -> bool:

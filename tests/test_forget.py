@@ -204,6 +204,11 @@ def test_a_rewritten_publication_is_written_as_publish_writes_one(warehouse):
         header = database.read_bytes()[:20]
         assert struct.unpack("<Q", header[12:20])[0] <= DUCKDB_1_4_NEWEST_STORAGE_NUMBER
         with duckdb.connect(str(database), read_only=True) as connection:
+            # The marts stay readable without the schema prefix, as published.
+            assert (
+                connection.execute("from sessions").fetchall()
+                == connection.execute("from marts.sessions").fetchall()
+            )
             for parquet in sorted((version / PARQUET_DIR).glob("*.parquet")):
                 in_database = connection.execute(f'from marts."{parquet.stem}" limit 0')
                 in_parquet = connection.execute(f"from read_parquet('{parquet}') limit 0")
