@@ -415,16 +415,23 @@ def main(argv: list[str] | None = None) -> int:
     history.set_defaults(handler=_import)
 
     args = parser.parse_args(argv)
-    # SIGTERM stops a command as Ctrl-C does, so that it lets go of what it holds.
-    previous = signal.signal(signal.SIGTERM, _interrupt) if _in_main_thread() else None
+    # SIGTERM stops a command as Ctrl-C does, so that it lets go of what it holds; and so does
+    # SIGINT, even where it was ignored when the command started (as a shell script ignores it
+    # for the jobs it starts in the background).
+    handlers = {signal.SIGTERM: _interrupt, signal.SIGINT: signal.default_int_handler}
+    previous = (
+        {signum: signal.signal(signum, handler) for signum, handler in handlers.items()}
+        if _in_main_thread()
+        else {}
+    )
     try:
         return args.handler(args)
     except KeyboardInterrupt:
         print("Stopped.", file=sys.stderr)
         return 130
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _in_main_thread() -> bool:

@@ -64,8 +64,16 @@ class Deployment:
             "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         }
 
-    def start(self, command: list[str], log: Path) -> subprocess.Popen:
-        """A command in a process group of its own, its output (both streams) in `log`."""
+    def start(
+        self, command: list[str], log: Path, *, sigint_ignored: bool = False
+    ) -> subprocess.Popen:
+        """A command in a process group of its own, its output (both streams) in `log`; with
+        `sigint_ignored`, started with SIGINT ignored, as a shell script starts a job in the
+        background."""
+
+        def ignore_sigint() -> None:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+
         with log.open("w") as output:
             return subprocess.Popen(
                 command,
@@ -74,6 +82,7 @@ class Deployment:
                 stdout=output,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=ignore_sigint if sigint_ignored else None,
             )
 
     def warehouse(self, *args: str, name: str = "run") -> tuple[int, str]:
@@ -274,7 +283,9 @@ def test_a_command_waiting_for_the_warehouse_sleeps_and_stops_on_a_signal(
     deployment.warehouse_dir.mkdir()
     duckdb.connect(str(deployment.warehouse_path)).close()
     with warehouse_lock(deployment.warehouse_path, "a test holding the warehouse"):
-        waiting = deployment.start([str(BIN / "warehouse"), *command], log)
+        waiting = deployment.start(
+            [str(BIN / "warehouse"), *command], log, sigint_ignored=stop == signal.SIGINT
+        )
         wait_for(lambda: "Waiting for the warehouse" in log.read_text(), waiting, log, "waiting")
         cpu_before = _cpu_seconds(waiting.pid)
         time.sleep(3)
