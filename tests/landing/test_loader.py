@@ -491,6 +491,33 @@ def test_ip_address_is_anonymized_on_load(warehouse, raw_landing, ip, anonymized
     assert warehouse.execute("select ip_address from raw.events").fetchall() == [(anonymized,)]
 
 
+def test_rows_sharing_an_ip_address_each_get_its_anonymized_form(warehouse, raw_landing):
+    addresses = ["203.0.113.77", "2001:db8:85a3::1", "203.0.113.77", None, "203.0.113.9", "x"]
+    rows = [event(f"m{n}", ip_address=ip) for n, ip in enumerate(addresses)]
+    write_landing_file(raw_landing, EVENTS, DAY_1, "part-0.parquet", rows[:3])
+    write_landing_file(raw_landing, EVENTS, DAY_1, "part-1.parquet", rows[3:])
+
+    load(warehouse, raw_landing, DAY_1)
+
+    assert warehouse.execute(
+        "select message_id, ip_address from raw.events order by message_id"
+    ).fetchall() == [
+        ("m0", "203.0.113.0"),
+        ("m1", "2001:db8:85a3::"),
+        ("m2", "203.0.113.0"),
+        ("m3", None),
+        ("m4", "203.0.113.0"),
+    ]
+    assert rejected(warehouse) == [
+        (
+            "events/date=2026-03-01/part-1.parquet",
+            2,
+            ["ip_address"],
+            "ip_address: not an IPv4 or IPv6 address",
+        )
+    ]
+
+
 def test_unknown_extra_columns_are_ignored_and_reported(warehouse, raw_landing):
     schema = EVENTS.arrow_schema().append(pa.field("campaign_cost", pa.float64()))
     write_landing_file(
