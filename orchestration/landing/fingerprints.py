@@ -127,33 +127,16 @@ def _manifest_hashes(
     return dict(rows)
 
 
-def _competing_partitions(connection: duckdb.DuckDBPyConnection) -> set[date] | None:
-    """Days of the rows of other partitions that the load's dedup re-ranked (the loader's
-    `_candidates`); None when this connection holds no such table."""
-    exists = connection.execute(
-        "select count(*) from duckdb_tables() where temporary and table_name = '_candidates'"
-    ).fetchone()[0]
-    if not exists:
-        return None
-    rows = connection.execute("select distinct _landing_date from _candidates").fetchall()
-    return {day for (day,) in rows}
-
-
 def record_fingerprints(
-    connection: duckdb.DuckDBPyConnection, dataset: Dataset, dates: Iterable[date]
+    connection: duckdb.DuckDBPyConnection,
+    dataset: Dataset,
+    dates: Iterable[date],
+    competing: Iterable[date],
 ) -> None:
-    """Fingerprint the partitions a load just wrote, and those whose rows won or lost against
-    them; every partition of the table when the load's competing rows are not known. Call it
-    inside the load's transaction, after the rows are written."""
-    competing = _competing_partitions(connection)
-    if competing is None:
-        competing = {
-            day
-            for (day,) in connection.execute(
-                f"select distinct _landing_date from {dataset.table}"
-            ).fetchall()
-        }
-    _write_fingerprints(connection, dataset, set(dates) | competing, keys_verified=False)
+    """Fingerprint the partitions a load just wrote, and `competing`, the other partitions
+    whose rows the load changed (deliveries of theirs that now win or now lose against it).
+    Call it inside the load's transaction, after the rows are written."""
+    _write_fingerprints(connection, dataset, set(dates) | set(competing), keys_verified=False)
 
 
 def _write_fingerprints(

@@ -16,6 +16,15 @@ one transaction replaces them all. For each day:
 - the manifest gets one row per file with its counts, and the counts of files in other
   partitions whose rows won or lost against this partition are brought up to date.
 
+The wide rows are copied once into the batch's staging table and once into the raw tables.
+The dedup ranks narrow columns only (key, dedup order, source file and row): the staged valid
+rows, and the rows of other partitions that hold one of their keys (or a key of the rows being
+replaced). Only keys with more than one delivery, or with a delivery loaded before, are ranked;
+every other staged row is a winner as it is. Rows of other partitions are touched only when
+their side changes (a winner that now loses moves to the duplicates, a duplicate that now wins
+moves back) or when the winner a duplicate points to changes; their days are fingerprinted
+again with the loaded ones.
+
 A file that is not a Parquet file directly in a `date=YYYY-MM-DD` folder belongs to no
 partition: `stray_files` names it, with why, for the landing asset's log and a warning check.
 
@@ -380,6 +389,10 @@ def _stage_group(
     return True
 
 
+_TEMP_TABLES = ("_staged", "_file_loaded_at", "_contenders", "_affected_keys", "_contested")
+"""The temp tables a batch works in, dropped when it is done."""
+
+
 def _create_staging_table(connection: duckdb.DuckDBPyConnection, dataset: Dataset) -> None:
     columns = ", ".join(f"{quote_identifier(c.name)} {c.type.duckdb}" for c in dataset.columns)
     connection.execute(
@@ -540,9 +553,10 @@ def _load_batch(
     }
     loads = []
     with transaction(connection):
-        loaded_before = _replace_partitions(connection, dataset, changed) if changed else {}
+        loaded_before: dict[date, bool] = {}
         if changed:
-            record_fingerprints(connection, dataset, changed)
+            loaded_before, competing = _replace_partitions(connection, dataset, changed)
+            record_fingerprints(connection, dataset, changed, competing)
         for landing_date, _ in batch:
             files = unchanged.get(landing_date) or changed[landing_date]
             partition_load = PartitionLoad(dataset.name, landing_date, files, [])
@@ -566,7 +580,8 @@ def _load_batch(
     examples = _rejected_examples(connection, dataset, [load.landing_date for load in loads])
     for partition_load in loads:
         partition_load.rejected_examples = examples.get(partition_load.landing_date, [])
-    connection.execute("drop table if exists _staged")
+    for table in _TEMP_TABLES:
+        connection.execute(f"drop table if exists {table}")
     return loads
 
 
@@ -596,21 +611,10 @@ def _replace_partitions(
     connection: duckdb.DuckDBPyConnection,
     dataset: Dataset,
     files_by_date: dict[date, list[FileLoad]],
-) -> dict[date, bool]:
-    """Replace the partitions' rows, duplicates, rejects and manifest; whether each had been
-    loaded before."""
-    key = ", ".join(quote_identifier(name) for name in dataset.key)
-    key_match = " and ".join(
-        f"t.{quote_identifier(name)} = k.{quote_identifier(name)}" for name in dataset.key
-    )
-    contract_columns = ", ".join(quote_identifier(name) for name in dataset.column_names)
-    table_column_names = [c.name for c in dataset.table_columns()]
-    table_columns = ", ".join(quote_identifier(name) for name in table_column_names)
-    t_table_columns = ", ".join(f"t.{quote_identifier(name)}" for name in table_column_names)
-    winner_order = ", ".join(
-        [f"{quote_identifier(name)} asc nulls last" for name in dataset.dedup_order]
-        + ["_source_file", "_source_row"]
-    )
+) -> tuple[dict[date, bool], set[date]]:
+    """Replace the partitions' rows, duplicates, rejects and manifest. Return whether each had
+    been loaded before, and the other partitions whose rows in `raw.<dataset>` changed (a
+    delivery of theirs now wins, or now loses, against this load's)."""
     dates = list(files_by_date)
     partitions = "(" + ", ".join(f"date {sql_string(d.isoformat())}" for d in dates) + ")"
 
@@ -644,62 +648,40 @@ def _replace_partitions(
         [(f.file_path, day, f.loaded_at) for day, files in files_by_date.items() for f in files],
     )
 
-    connection.execute(
-        f"""
-        create or replace temp table _incoming as
-        select {contract_columns}, s._source_file, s._source_row,
-            f.landing_date as _landing_date, f.ts as _loaded_at
-        from _staged as s join _file_loaded_at as f on f.file_path = s._source_file
-        where len(s.violations) = 0
-        """
+    _rank_contested_deliveries(connection, dataset, partitions)
+    moved = _settle_earlier_deliveries(connection, dataset)
+    table_columns = ", ".join(quote_identifier(c.name) for c in dataset.table_columns())
+    staged_columns = ", ".join(
+        [f"s.{quote_identifier(name)}" for name in dataset.column_names]
+        + ["s._source_file", "s._source_row", "f.landing_date", "f.ts"]
     )
-    connection.execute(
-        f"""
-        create or replace temp table _affected_keys as
-        select {key} from {dataset.table} where _landing_date in {partitions}
-        union
-        select {key} from {dataset.duplicates_table} where _landing_date in {partitions}
-        union
-        select {key} from _incoming
-        """
-    )
-    connection.execute(
-        f"""
-        create or replace temp table _candidates as
-        select {t_table_columns}
-        from {dataset.table} as t semi join _affected_keys as k on {key_match}
-        where t._landing_date not in {partitions}
-        union all
-        select {t_table_columns}
-        from {dataset.duplicates_table} as t semi join _affected_keys as k on {key_match}
-        where t._landing_date not in {partitions}
-        union all
-        select {table_columns} from _incoming
-        """
-    )
-    for table in (dataset.table, dataset.duplicates_table):
-        connection.execute(f"delete from {table} as t using _affected_keys as k where {key_match}")
+    for table in (dataset.table, dataset.duplicates_table, dataset.rejected_table):
+        connection.execute(f"delete from {table} where _landing_date in {partitions}")
+    # The staged rows are in the order of their files (by path, so by day): inserted in that
+    # order, each row group of the table holds few days, and reads of a day skip the others.
     connection.execute(
         f"""
         insert into {dataset.table} ({table_columns})
-        select {table_columns} from _candidates
-        qualify row_number() over (partition by {key} order by {winner_order}) = 1
+        select {staged_columns}
+        from _staged as s
+        anti join (
+            select staged_row from _contested where side = 'incoming' and not wins
+        ) as lost on lost.staged_row = s.rowid
+        join _file_loaded_at as f on f.file_path = s._source_file
+        where len(s.violations) = 0
         """
     )
     connection.execute(
         f"""
         insert into {dataset.duplicates_table}
             ({table_columns}, _kept_source_file, _kept_source_row)
-        select {table_columns},
-            first_value(_source_file) over keyed,
-            first_value(_source_row) over keyed
-        from _candidates
-        window keyed as (partition by {key} order by {winner_order})
-        qualify row_number() over keyed > 1
+        select {staged_columns}, c.winner_file, c.winner_row
+        from _staged as s
+        join _contested as c on c.staged_row = s.rowid
+        join _file_loaded_at as f on f.file_path = s._source_file
+        where c.side = 'incoming' and not c.wins
         """
     )
-
-    connection.execute(f"delete from {dataset.rejected_table} where _landing_date in {partitions}")
     connection.execute(
         f"""
         insert into {dataset.rejected_table} (_source_file, _source_row, _landing_date,
@@ -711,22 +693,170 @@ def _replace_partitions(
         where len(s.violations) > 0
         """
     )
-    _record_manifest(connection, dataset, files_by_date)
-    return loaded_before
+    _record_manifest(connection, dataset, files_by_date, {file for file, _ in moved})
+    return loaded_before, {day for _, day in moved}
+
+
+def _rank_contested_deliveries(
+    connection: duckdb.DuckDBPyConnection, dataset: Dataset, partitions: str
+) -> None:
+    """Rank, into the temp table `_contested`, every delivery of the keys whose winner may
+    change: the keys with more than one delivery among the staged valid rows and the rows of
+    other partitions, and the keys of rows of other partitions (a duplicate whose winner was in
+    the replaced partitions must be ranked again). Only narrow columns are read: the key, the
+    dedup order, where each delivery comes from (a staged row, or a row of the table or of the
+    duplicates) and, for a duplicate, the winner it points to."""
+    key = ", ".join(quote_identifier(name) for name in dataset.key)
+    key_match = " and ".join(
+        f"t.{quote_identifier(name)} = k.{quote_identifier(name)}" for name in dataset.key
+    )
+    order_columns = [quote_identifier(name) for name in (*dataset.key, *dataset.dedup_order)]
+    narrow = [*order_columns, "_source_file", "_source_row", "_landing_date"]
+    t_narrow = ", ".join(f"t.{name}" for name in narrow)
+    winner_order = ", ".join(
+        [f"{quote_identifier(name)} asc nulls last" for name in dataset.dedup_order]
+        + ["_source_file", "_source_row"]
+    )
+    connection.execute(
+        f"""
+        create or replace temp table _contenders as
+        select s.rowid as staged_row, cast(null as bigint) as table_row, 'incoming' as side,
+            {", ".join(f"s.{name}" for name in order_columns)}, s._source_file, s._source_row,
+            f.landing_date as _landing_date,
+            cast(null as varchar) as kept_source_file, cast(null as bigint) as kept_source_row
+        from _staged as s join _file_loaded_at as f on f.file_path = s._source_file
+        where len(s.violations) = 0
+        """
+    )
+    connection.execute(
+        f"""
+        create or replace temp table _affected_keys as
+        select {key} from _contenders
+        union all
+        select {key} from {dataset.table} where _landing_date in {partitions}
+        union all
+        select {key} from {dataset.duplicates_table} where _landing_date in {partitions}
+        """
+    )
+    for table, side, kept in (
+        (dataset.table, "loaded", "cast(null as varchar), cast(null as bigint)"),
+        (dataset.duplicates_table, "duplicate", "t._kept_source_file, t._kept_source_row"),
+    ):
+        connection.execute(
+            f"""
+            insert into _contenders
+            select null, t.rowid, '{side}', {t_narrow}, {kept}
+            from {table} as t semi join _affected_keys as k on {key_match}
+            where t._landing_date not in {partitions}
+            """
+        )
+    connection.execute(
+        f"""
+        create or replace temp table _contested as
+        select staged_row, table_row, side, _source_file, _landing_date, kept_source_file,
+            kept_source_row,
+            row_number() over keyed = 1 as wins,
+            first_value(_source_file) over keyed as winner_file,
+            first_value(_source_row) over keyed as winner_row
+        from _contenders
+        semi join (
+            select {key} from _contenders
+            group by {key}
+            having count(*) > 1 or bool_or(side <> 'incoming')
+        ) as k using ({key})
+        window keyed as (partition by {key} order by {winner_order})
+        """
+    )
+
+
+def _settle_earlier_deliveries(
+    connection: duckdb.DuckDBPyConnection, dataset: Dataset
+) -> set[tuple[str, date]]:
+    """Bring the rows of other partitions in line with `_contested`: a loaded row that now
+    loses moves to the duplicates, a duplicate that now wins moves to the table, and a
+    duplicate whose winner changed points to the new one. Return the files and days of the
+    rows that moved."""
+    table_columns = ", ".join(quote_identifier(c.name) for c in dataset.table_columns())
+    t_table_columns = ", ".join(f"t.{quote_identifier(c.name)}" for c in dataset.table_columns())
+    moved = connection.execute(
+        """
+        select distinct _source_file, _landing_date from _contested
+        where (side = 'loaded' and not wins) or (side = 'duplicate' and wins)
+        """
+    ).fetchall()
+    if moved:
+        connection.execute(
+            f"""
+            insert into {dataset.duplicates_table}
+                ({table_columns}, _kept_source_file, _kept_source_row)
+            select {t_table_columns}, c.winner_file, c.winner_row
+            from {dataset.table} as t join _contested as c on c.table_row = t.rowid
+            where c.side = 'loaded' and not c.wins
+            """
+        )
+        connection.execute(
+            f"""
+            insert into {dataset.table} ({table_columns})
+            select {t_table_columns}
+            from {dataset.duplicates_table} as t join _contested as c on c.table_row = t.rowid
+            where c.side = 'duplicate' and c.wins
+            """
+        )
+        for table, side, now_wins in (
+            (dataset.table, "loaded", "false"),
+            (dataset.duplicates_table, "duplicate", "true"),
+        ):
+            connection.execute(
+                f"""
+                delete from {table} where rowid in (
+                    select table_row from _contested where side = '{side}' and wins = {now_wins}
+                )
+                """
+            )
+    connection.execute(
+        f"""
+        update {dataset.duplicates_table} as t set
+            _kept_source_file = c.winner_file,
+            _kept_source_row = c.winner_row
+        from _contested as c
+        where c.table_row = t.rowid and c.side = 'duplicate' and not c.wins
+            and (c.kept_source_file, c.kept_source_row)
+                is distinct from (c.winner_file, c.winner_row)
+        """
+    )
+    return set(moved)
 
 
 def _record_manifest(
     connection: duckdb.DuckDBPyConnection,
     dataset: Dataset,
     files_by_date: dict[date, list[FileLoad]],
+    moved_files: set[str],
 ) -> None:
-    """Write the partitions' manifest rows, with counts taken from the tables themselves, and
-    bring up to date the counts of other files whose rows changed side in this load."""
-    read_counts = dict(
-        connection.execute(
-            "select _source_file, count(*) from _staged group by _source_file"
+    """Write the partitions' manifest rows, and bring up to date the counts of the files of
+    other partitions whose rows changed side in this load (`moved_files`), counted in the
+    tables. A loaded file's rows are all in the staged rows: those with violations are
+    rejected, those that lost are duplicates, the others are loaded."""
+    counts = {
+        file: (read, rejected, duplicate)
+        for file, read, rejected, duplicate in connection.execute(
+            """
+            with lost as (
+                select _source_file, count(*) as duplicate from _contested
+                where side = 'incoming' and not wins
+                group by all
+            )
+            select s._source_file, count(*), count(*) filter (where len(s.violations) > 0),
+                coalesce(any_value(lost.duplicate), 0)
+            from _staged as s left join lost using (_source_file)
+            group by s._source_file
+            """
         ).fetchall()
-    )
+    }
+    for files in files_by_date.values():
+        for f in files:
+            f.rows_read, f.rows_rejected, f.rows_duplicate = counts.get(f.file_path, (0, 0, 0))
+            f.rows_loaded = f.rows_read - f.rows_rejected - f.rows_duplicate
     dates = list(files_by_date)
     connection.execute(
         "delete from raw.load_manifest "
@@ -760,10 +890,10 @@ def _record_manifest(
                 f.file_sha256,
                 f.status,
                 f.reason,
-                read_counts.get(f.file_path, 0),
-                0,
-                0,
-                0,
+                f.rows_read,
+                f.rows_loaded,
+                f.rows_rejected,
+                f.rows_duplicate,
                 f.extra_columns,
                 f.loaded_at,
             )
@@ -771,52 +901,28 @@ def _record_manifest(
             for f in files
         ],
     )
+    if not moved_files:
+        return
     connection.execute(
         f"""
-        with files as (
-            select distinct _source_file as file_path from _candidates
-            union
-            select file_path from _file_loaded_at
-        ),
-        counted as (
-            select _source_file as file_path, 'loaded' as side from {dataset.table}
-            where _source_file in (select file_path from files)
-            union all
-            select _source_file, 'duplicate' from {dataset.duplicates_table}
-            where _source_file in (select file_path from files)
-            union all
-            select _source_file, 'rejected' from {dataset.rejected_table}
-            where _source_file in (select file_path from files)
-        ),
+        with files as (select unnest(?::varchar[]) as file_path),
         per_file as (
             select
                 files.file_path,
-                count(*) filter (where side = 'loaded') as loaded,
-                count(*) filter (where side = 'duplicate') as duplicate,
-                count(*) filter (where side = 'rejected') as rejected,
-            from files left join counted using (file_path)
-            group by files.file_path
+                (select count(*) from {dataset.table} where _source_file = files.file_path)
+                    as loaded,
+                (select count(*) from {dataset.duplicates_table}
+                    where _source_file = files.file_path) as duplicate
+            from files
         )
         update raw.load_manifest as m set
             rows_loaded = c.loaded,
-            rows_duplicate = c.duplicate,
-            rows_rejected = c.rejected
+            rows_duplicate = c.duplicate
         from per_file as c
-        where m.dataset = {sql_string(dataset.name)} and m.file_path = c.file_path
-        """
-    )
-    counts = connection.execute(
-        """
-        select file_path, rows_read, rows_loaded, rows_rejected, rows_duplicate
-        from raw.load_manifest
-        where dataset = ? and landing_date in (select unnest(?::date[]))
+        where m.dataset = ? and m.file_path = c.file_path
         """,
-        [dataset.name, dates],
-    ).fetchall()
-    by_path = {row[0]: row[1:] for row in counts}
-    for files in files_by_date.values():
-        for f in files:
-            f.rows_read, f.rows_loaded, f.rows_rejected, f.rows_duplicate = by_path[f.file_path]
+        [sorted(moved_files), dataset.name],
+    )
 
 
 def _insert_rows(

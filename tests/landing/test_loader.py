@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 
 from orchestration.contract import EVENTS, METRICS
-from orchestration.landing import loader
+from orchestration.landing import fingerprints, loader
 from orchestration.landing.loader import REJECTED, PartitionLoad, load_partition, load_partitions
 from tests.landing_files import DAY_1, DAY_2, DAY_3, event, metric, utc, write_landing_file
 
@@ -609,6 +609,66 @@ def test_removing_a_winning_file_promotes_the_other_delivery(warehouse, raw_land
     assert warehouse.execute(
         "select landing_date, rows_loaded, rows_duplicate from raw.load_manifest"
     ).fetchall() == [(DAY_2, 1, 0)]
+
+
+def write_three_deliveries_of_m1(raw_landing: Path) -> None:
+    """m1 on day 1 and day 2, and on day 3 with the earliest received_at of the three."""
+    for day, received_at in (
+        (DAY_1, "2026-03-01 10:00:00"),
+        (DAY_2, "2026-03-01 11:00:00"),
+        (DAY_3, "2026-03-01 09:00:00"),
+    ):
+        rows = [event("m1", received_at=utc(received_at), city=day.isoformat())]
+        write_landing_file(raw_landing, EVENTS, day, "part-0.parquet", rows)
+
+
+def test_an_earlier_delivery_loaded_last_wins_and_every_other_delivery_points_to_it(
+    warehouse, raw_landing
+):
+    write_three_deliveries_of_m1(raw_landing)
+    load(warehouse, raw_landing, DAY_1)
+    load(warehouse, raw_landing, DAY_2)
+
+    load(warehouse, raw_landing, DAY_3)
+
+    assert warehouse.execute("select city, _landing_date from raw.events").fetchall() == [
+        ("2026-03-03", DAY_3)
+    ]
+    assert warehouse.execute(
+        "select city, _kept_source_file, _kept_source_row from raw.events_duplicates order by 1"
+    ).fetchall() == [
+        ("2026-03-01", "events/date=2026-03-03/part-0.parquet", 0),
+        ("2026-03-02", "events/date=2026-03-03/part-0.parquet", 0),
+    ]
+    assert warehouse.execute(
+        "select landing_date, rows_read, rows_loaded, rows_duplicate from raw.load_manifest "
+        "order by landing_date"
+    ).fetchall() == [(DAY_1, 1, 0, 1), (DAY_2, 1, 0, 1), (DAY_3, 1, 1, 0)]
+
+
+def test_a_load_fingerprints_again_the_other_days_whose_loaded_rows_changed(warehouse, raw_landing):
+    write_three_deliveries_of_m1(raw_landing)
+    load(warehouse, raw_landing, DAY_1)
+    load(warehouse, raw_landing, DAY_2)
+    before = dict(
+        warehouse.execute(
+            "select landing_date, recorded_at from raw.landing_fingerprints"
+        ).fetchall()
+    )
+
+    load(warehouse, raw_landing, DAY_3)
+
+    after = {
+        day: (count, recorded_at)
+        for day, count, recorded_at in warehouse.execute(
+            "select landing_date, row_count, recorded_at from raw.landing_fingerprints"
+        ).fetchall()
+    }
+    assert {day: count for day, (count, _) in after.items()} == {DAY_1: 0, DAY_2: 0, DAY_3: 1}
+    # Day 1 lost its row to day 3; day 2's duplicate only points to another winner.
+    assert after[DAY_1][1] > before[DAY_1]
+    assert after[DAY_2][1] == before[DAY_2]
+    assert fingerprints.verify(warehouse, EVENTS).passed
 
 
 def test_every_load_and_reload_is_in_the_audit_log(warehouse, raw_landing):
