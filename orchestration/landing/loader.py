@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -317,13 +318,29 @@ def _stage_files(
     sha256: Callable[[Path], str],
 ) -> dict[Path, FileLoad]:
     """Validate the files into the temp table `_staged`, every file of one schema in one read,
-    and record why each unusable file is."""
-    file_loads = {
-        path: FileLoad(
-            path.relative_to(raw_landing_dir).as_posix(), path.stat().st_size, sha256(path)
-        )
-        for path in paths
-    }
+    and record why each unusable file is. The files are hashed meanwhile, in a thread of their
+    own (hashlib leaves the interpreter free while it hashes a block)."""
+    with ThreadPoolExecutor(max_workers=1) as hasher:
+        hashes = {path: hasher.submit(sha256, path) for path in paths}
+        file_loads = {
+            path: FileLoad(path.relative_to(raw_landing_dir).as_posix(), path.stat().st_size, "")
+            for path in paths
+        }
+        _stage_groups(connection, dataset, raw_landing_dir, file_loads, future_tolerance_hours)
+        for path, file_load in file_loads.items():
+            file_load.file_sha256 = hashes[path].result()
+    return file_loads
+
+
+def _stage_groups(
+    connection: duckdb.DuckDBPyConnection,
+    dataset: Dataset,
+    raw_landing_dir: Path,
+    file_loads: dict[Path, FileLoad],
+    future_tolerance_hours: int,
+) -> None:
+    """Validate the files into `_staged`, those of one schema in one read."""
+    paths = list(file_loads)
     groups, unreadable = _schema_groups(connection, paths)
     for path in unreadable:
         _stage_group(
@@ -339,7 +356,6 @@ def _stage_files(
                 _stage_group(
                     connection, dataset, raw_landing_dir, [path], file_loads, future_tolerance_hours
                 )
-    return file_loads
 
 
 def _stage_group(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 from datetime import date
 from pathlib import Path
@@ -568,6 +569,19 @@ def test_manifest_reconciles_every_file(warehouse, raw_landing):
         ("events/date=2026-03-01/part-0.parquet", 4, 2, 1, 1, "loaded", 64),
         ("events/date=2026-03-01/part-1.parquet", 2, 1, 0, 1, "loaded", 64),
     ]
+
+
+def test_the_manifest_has_each_files_sha256(warehouse, raw_landing):
+    paths = [
+        write_landing_file(raw_landing, EVENTS, DAY_1, f"part-{n}.parquet", [event(f"m{n}")])
+        for n in range(3)
+    ]
+
+    load(warehouse, raw_landing, DAY_1)
+
+    assert warehouse.execute(
+        "select file_sha256 from raw.load_manifest order by file_path"
+    ).fetchall() == [(hashlib.sha256(path.read_bytes()).hexdigest(),) for path in paths]
 
 
 def test_a_file_removed_from_the_partition_takes_its_rows_with_it(warehouse, raw_landing):
