@@ -1,53 +1,65 @@
-"""The log of dbt builds, and when a build would change nothing.
+"""What changed since the last dbt build, read from the load manifest; and the log of builds.
 
-A build's result depends only on the dbt project (its files) and the raw tables. Each dbt
-invocation of a run is logged in `audit.model_builds` when it starts, with both as fingerprints
-and the window built, and marked succeeded or failed when it ends; a build whose process died
-before it ended stays unfinished, which counts as failed. A later build may be skipped when it
-would write exactly what is there:
+The load manifest (`raw.load_manifest`) is the record of what the raw tables hold: one row per
+landed file, with when it was loaded. A file loaded again unchanged keeps its `loaded_at`; a
+re-delivered file gets a new one; a file removed from its folder loses its row when its day is
+loaded again. The *load state* of an arrival day is a hash of its rows' (dataset, file,
+`loaded_at`): it changes exactly when a load changed what the day contributes.
 
-- the incremental models over a window, when a successful build covered that window with the same
-  project and the same raw data, and no build of them failed since (a failed build may have
-  left some models changed);
-- the models rebuilt in full, when their last build succeeded with the same project and raw
-  data, and the incremental models they read have not been built since.
+When a dbt build succeeds, the load state of every arrival day is kept in
+`audit.built_arrival_days`. An arrival day is *pending* when its load state differs from the
+kept one (new or re-delivered files, a file removed) or when it is kept but no longer loaded.
+The dbt step builds from the first pending day to the last: a run that loaded nothing new
+builds nothing, and a run after one that died between landing and dbt builds what that one
+loaded. Forget and cleanup change raw rows on purpose without loading (forget rewrites the marts
+itself; cleanup ages out raw rows, not the marts built from them), so they leave the load state
+alone; cleanup removes the days it ages out from both tables in one transaction.
 
-Re-running a day whose files did not change therefore costs the loader's check of the files and
-the landing checks, not a dbt build. `full_refresh` and `force` always build.
+The project's code is the other input of a build: `code_fingerprint` hashes every file dbt
+reads. The same hash decides when the project must be parsed again (`transform.dbt_project`).
+
+Each dbt invocation is logged in `audit.model_builds` when it starts and marked succeeded or
+failed when it ends; a build whose process died before it ended stays unfinished, which counts
+as failed.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 
-from orchestration.sql import create_table_if_missing
+from orchestration.sql import create_table_if_missing, transaction
 
 BUILDS_TABLE = "audit.model_builds"
 BUILDS_COLUMNS: tuple[tuple[str, str, str], ...] = (
-    ("step", "VARCHAR", "Which dbt invocation: dbt_incremental_models or dbt_models."),
+    ("step", "VARCHAR", "Which dbt invocation built (the Dagster step)."),
     ("window_start", "DATE", "First arrival day built (NULL: every day)."),
     ("window_end", "DATE", "Day after the last arrival day built (NULL: every day)."),
     ("full_refresh", "BOOLEAN", "Whether every model was rebuilt from all raw data."),
     ("code_fingerprint", "VARCHAR", "SHA-256 of the dbt project's files."),
-    ("raw_fingerprint", "VARCHAR", "Hash of the load manifest and raw table sizes."),
+    ("raw_fingerprint", "VARCHAR", "SHA-256 of the load state of every arrival day."),
     ("started_at", "TIMESTAMP", "When the build started (UTC)."),
     ("finished_at", "TIMESTAMP", "When it ended (UTC); NULL while it runs, or if it never ended."),
     ("succeeded", "BOOLEAN", "Whether dbt finished without error; NULL until it ends."),
     ("actor", "VARCHAR", "The run that built: `dagster run <id>`."),
 )
+BUILT_DAYS_TABLE = "audit.built_arrival_days"
+BUILT_DAYS_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("landing_date", "DATE", "Arrival day."),
+    ("load_state", "UBIGINT", "Hash of the day's load manifest rows (dataset, file, loaded_at)."),
+    ("built_at", "TIMESTAMP", "When the build that saw this load state started (UTC)."),
+)
 _PROJECT_FILES = ("models", "macros", "seeds", "tests", "snapshots", "analyses")
 _PROJECT_CONFIG = ("dbt_project.yml", "profiles.yml", "packages.yml", "dependencies.yml")
 
+_LOAD_STATE = "bit_xor(hash(dataset, file_path, loaded_at))"
+"""The load state of the manifest rows of a group (an arrival day; one row per file)."""
 
-@dataclass(frozen=True)
-class Fingerprints:
-    code: str
-    raw: str
+Window = tuple[date, date]
+"""Arrival days [start, end), half-open."""
 
 
 def code_fingerprint(project_dir: Path) -> str:
@@ -64,52 +76,108 @@ def code_fingerprint(project_dir: Path) -> str:
     return digest.hexdigest()
 
 
-def raw_fingerprint(connection: duckdb.DuckDBPyConnection) -> str:
-    """A hash of everything loaded: every manifest row (file, bytes' hash, counts) and the size
-    of each raw table, which also changes when cleanup or forget removes rows."""
-    tables = connection.execute(
-        """
-        select table_schema || '.' || table_name
-        from information_schema.tables
-        where table_schema = 'raw'
-        order by all
-        """
-    ).fetchall()
-    parts = []
-    for (table,) in tables:
-        parts.append(f"{table}={connection.execute(f'select count(*) from {table}').fetchone()[0]}")
-    if ("raw.load_manifest",) in tables:
-        manifest = connection.execute(
-            """
-            select coalesce(sum(hash(dataset, landing_date, file_path, file_sha256, status,
-                rows_read, rows_loaded, rows_rejected, rows_duplicate, loaded_at)), 0)
-            from raw.load_manifest
-            """
+def _exists(connection: duckdb.DuckDBPyConnection, qualified_name: str) -> bool:
+    schema, name = qualified_name.split(".")
+    return bool(
+        connection.execute(
+            "select count(*) from duckdb_tables() where database_name = current_database() "
+            "and schema_name = ? and table_name = ?",
+            [schema, name],
         ).fetchone()[0]
-        parts.append(f"manifest={manifest}")
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+    )
 
 
-def fingerprints(connection: duckdb.DuckDBPyConnection, project_dir: Path) -> Fingerprints:
-    return Fingerprints(code=code_fingerprint(project_dir), raw=raw_fingerprint(connection))
+def load_states(connection: duckdb.DuckDBPyConnection) -> dict[date, int]:
+    """The load state of every arrival day the manifest holds."""
+    if not _exists(connection, "raw.load_manifest"):
+        return {}
+    return dict(
+        connection.execute(
+            f"""
+            select landing_date, {_LOAD_STATE}
+            from raw.load_manifest group by landing_date
+            """
+        ).fetchall()
+    )
 
 
-def create_builds_table(connection: duckdb.DuckDBPyConnection) -> None:
+def raw_fingerprint(connection: duckdb.DuckDBPyConnection) -> str:
+    """One hash of the load state of every arrival day."""
+    states = sorted(load_states(connection).items())
+    return hashlib.sha256(repr(states).encode()).hexdigest()
+
+
+def create_builds_tables(connection: duckdb.DuckDBPyConnection) -> None:
     create_table_if_missing(connection, BUILDS_TABLE, BUILDS_COLUMNS)
+    if not _exists(connection, BUILT_DAYS_TABLE):
+        create_table_if_missing(connection, BUILT_DAYS_TABLE, BUILT_DAYS_COLUMNS)
+        _adopt_earlier_builds(connection)
+
+
+def _adopt_earlier_builds(connection: duckdb.DuckDBPyConnection) -> None:
+    """A warehouse whose builds were logged before the load states were kept: the days as they
+    were loaded when its last successful build started count as built."""
+    last = connection.execute(
+        f"select max(started_at) from {BUILDS_TABLE} where succeeded"
+    ).fetchone()[0]
+    if last is None or not _exists(connection, "raw.load_manifest"):
+        return
+    connection.execute(
+        f"""
+        insert into {BUILT_DAYS_TABLE}
+        select landing_date, {_LOAD_STATE}, ?
+        from raw.load_manifest where loaded_at <= ? group by landing_date
+        """,
+        [last, last],
+    )
+
+
+def pending_days(connection: duckdb.DuckDBPyConnection) -> list[date]:
+    """The arrival days whose load state differs from the one the last successful build saw."""
+    create_builds_tables(connection)
+    built = dict(
+        connection.execute(f"select landing_date, load_state from {BUILT_DAYS_TABLE}").fetchall()
+    )
+    current = load_states(connection)
+    return sorted(
+        day for day in built.keys() | current.keys() if built.get(day) != current.get(day)
+    )
+
+
+def window_of(days: list[date], requested: Window | None = None) -> Window | None:
+    """The half-open window from the first to the last of `days` and of `requested`."""
+    bounds = list(days)
+    if requested is not None and requested[0] < requested[1]:
+        bounds += [requested[0], requested[1] - timedelta(days=1)]
+    if not bounds:
+        return None
+    return min(bounds), max(bounds) + timedelta(days=1)
+
+
+def last_build_code(connection: duckdb.DuckDBPyConnection) -> str | None:
+    """The code fingerprint of the last successful build, if the last build succeeded."""
+    create_builds_tables(connection)
+    row = connection.execute(
+        f"""
+        select succeeded, code_fingerprint from {BUILDS_TABLE}
+        order by coalesce(finished_at, started_at) desc limit 1
+        """
+    ).fetchone()
+    return row[1] if row and row[0] else None
 
 
 def start_build(
     connection: duckdb.DuckDBPyConnection,
     step: str,
-    window: tuple[date, date] | None,
+    window: Window | None,
     *,
     full_refresh: bool,
-    state: Fingerprints,
+    code: str,
     actor: str,
 ) -> datetime:
-    """Log a build as started, unfinished; `state` is the project and raw data it builds from.
-    Returns its start time, which `finish_build` is given to find it."""
-    create_builds_table(connection)
+    """Log a build as started, unfinished. Returns its start time, which `finish_build` is
+    given to find it."""
+    create_builds_tables(connection)
     start, end = window or (None, None)
     return connection.execute(
         f"""
@@ -117,7 +185,7 @@ def start_build(
         values (?, ?, ?, ?, ?, ?, cast(now() as timestamp), NULL, NULL, ?)
         returning started_at
         """,
-        [step, start, end, full_refresh, state.code, state.raw, actor],
+        [step, start, end, full_refresh, code, raw_fingerprint(connection), actor],
     ).fetchone()[0]
 
 
@@ -129,96 +197,35 @@ def finish_build(
     succeeded: bool,
     actor: str,
 ) -> None:
-    connection.execute(
-        f"""
-        update {BUILDS_TABLE}
-        set finished_at = cast(now() as timestamp), succeeded = ?
-        where step = ? and started_at = ? and actor = ?
-        """,
-        [succeeded, step, started_at, actor],
-    )
+    """Mark a build ended; a successful one makes every arrival day's load state the built one
+    (no load can happen while it runs: both hold the warehouse lock)."""
+    with transaction(connection):
+        connection.execute(
+            f"""
+            update {BUILDS_TABLE}
+            set finished_at = cast(now() as timestamp), succeeded = ?
+            where step = ? and started_at = ? and actor = ?
+            """,
+            [succeeded, step, started_at, actor],
+        )
+        if succeeded:
+            connection.execute(f"delete from {BUILT_DAYS_TABLE}")
+            if _exists(connection, "raw.load_manifest"):
+                connection.execute(
+                    f"""
+                    insert into {BUILT_DAYS_TABLE}
+                    select landing_date, {_LOAD_STATE}, ?
+                    from raw.load_manifest group by landing_date
+                    """,
+                    [started_at],
+                )
 
 
 def discard_build(
     connection: duckdb.DuckDBPyConnection, step: str, started_at: datetime, *, actor: str
 ) -> None:
+    """Take a build off the log (a build of some models says nothing of the others)."""
     connection.execute(
         f"delete from {BUILDS_TABLE} where step = ? and started_at = ? and actor = ?",
         [step, started_at, actor],
     )
-
-
-def _has_builds(connection: duckdb.DuckDBPyConnection) -> bool:
-    return bool(
-        connection.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = 'audit' and table_name = 'model_builds'"
-        ).fetchone()[0]
-    )
-
-
-def incremental_build_is_current(
-    connection: duckdb.DuckDBPyConnection,
-    step: str,
-    window: tuple[date, date],
-    state: Fingerprints,
-) -> bool:
-    """Whether building the incremental models over `window` would change nothing."""
-    if not _has_builds(connection):
-        return False
-    start, end = window
-    return bool(
-        connection.execute(
-            f"""
-            with covering as (
-                select max(finished_at) as finished_at
-                from {BUILDS_TABLE}
-                where step = ? and succeeded
-                    and code_fingerprint = ? and raw_fingerprint = ?
-                    and (full_refresh or (window_start <= ? and window_end >= ?))
-            )
-            select covering.finished_at is not null and not exists (
-                select 1 from {BUILDS_TABLE} as failed
-                where failed.step = ? and not coalesce(failed.succeeded, false)
-                    and coalesce(failed.finished_at, failed.started_at) > covering.finished_at
-            )
-            from covering
-            """,
-            [step, state.code, state.raw, start, end, step],
-        ).fetchone()[0]
-    )
-
-
-def full_build_is_current(
-    connection: duckdb.DuckDBPyConnection,
-    step: str,
-    upstream_step: str,
-    state: Fingerprints,
-) -> bool:
-    """Whether rebuilding the models of `step` would change nothing: its last build succeeded
-    on the same project and raw data, after the last build of `upstream_step`."""
-    if not _has_builds(connection):
-        return False
-    row = connection.execute(
-        f"""
-            with latest as (
-                select succeeded, code_fingerprint, raw_fingerprint, finished_at
-                from {BUILDS_TABLE}
-                where step = ?
-                order by coalesce(finished_at, started_at) desc
-                limit 1
-            )
-            select coalesce(latest.succeeded, false)
-                and latest.code_fingerprint = ? and latest.raw_fingerprint = ?
-                and latest.finished_at > coalesce(
-                    (
-                        select max(coalesce(finished_at, started_at))
-                        from {BUILDS_TABLE} where step = ?
-                    ),
-                    '-infinity'::timestamp
-                )
-            from latest
-            """,
-        [step, state.code, state.raw, upstream_step],
-    ).fetchone()
-    return bool(row and row[0])

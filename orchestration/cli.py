@@ -101,7 +101,6 @@ def run_pipeline(
             instance=instance,
             run_config={
                 "ops": {
-                    "dbt_incremental_models": dbt_config,
                     "dbt_models": dbt_config,
                     **{f"raw__{name}": landing_config for name in DATASETS},
                 },

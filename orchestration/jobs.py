@@ -28,10 +28,11 @@ backfill_job = define_asset_job(
     name="backfill",
     selection=_BUILD - AssetSelection.groups(LANDING_GROUP),
     executor_def=in_process_executor,
+    config={"ops": {"dbt_models": {"config": {"force": True}}}},
     description=(
         "Rebuild the dbt models for a range of arrival days from the raw tables as loaded, "
-        "without reloading files: after a model changed, or to repair a window. Launch it over "
-        "a range with Backfill; the range runs as one run."
+        "without reloading files: after a model changed, or to repair a window. Set the days "
+        "in the run config (dbt_models: start_date, end_date); without them, every day."
     ),
 )
 

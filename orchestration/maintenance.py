@@ -16,6 +16,8 @@ means, per table:
   definitions describe current state. A mart table that declares neither, or whose declared
   column it lacks, is kept and reported (`tests/dbt/test_mart_retention.py` fails on a mart
   of the project without a declaration, so a new mart must decide);
+- `audit.built_arrival_days`: the days aged out of the manifest, so that the next run finds
+  nothing to build for them (`orchestration/builds.py`);
 - exports: a COMPLETED export past its `expires_at` loses its file and becomes EXPIRED.
 Everything is removed in one transaction with its `cleanup` audit record.
 
@@ -64,6 +66,7 @@ from dagster import (
 from dagster_duckdb import DuckDBResource
 
 from orchestration.audit import record_action
+from orchestration.builds import BUILT_DAYS_TABLE
 from orchestration.catalog import MARTS_SCHEMA, Table, base_tables
 from orchestration.contract import DATASETS, EVENTS
 from orchestration.exports import EXPORTS_TABLE, ExportStatus, create_exports_table
@@ -256,6 +259,10 @@ def _retention_condition(table: Table, cleanup: Cleanup) -> str | None:
         if "received_at" in table.columns:
             return f"received_at < {raw_cutoff}"
         return None
+    if table.qualified_name == BUILT_DAYS_TABLE:
+        # The days aged out of the manifest are no longer loaded, but not changed: nothing to
+        # build for them.
+        return f"landing_date < {raw_cutoff}"
     return None
 
 

@@ -1,12 +1,12 @@
-"""The dbt project as Dagster assets.
+"""The dbt project as Dagster assets, built by one dbt invocation per run.
 
-Two groups of dbt nodes, so that lineage stays one directed graph:
-- the incremental models and everything upstream of them share the landing assets' daily
-  partitions: a run over a range of arrival days passes it to dbt as `min_date` / `max_date`
-  (half-open), in one dbt invocation;
-- every other node (the marts rebuilt from the incremental tables, seeds) is unpartitioned and
-  built once after them.
-dbt tests become asset checks; an error-severity test blocks what depends on its model.
+The dbt assets are not partitioned: what a run builds is decided from the load manifest, not
+from the run's partitions (`orchestration/builds.py`). The step builds the window of arrival days
+from the first day whose loads changed since the last successful build to the last, and nothing
+when no day changed (passing it to dbt as `min_date` / `max_date`, half-open); the days the run
+covers are built too when asked (`force`), when the project changed since the last build, or
+when the current publication does not hold the last build. dbt tests become asset checks; an
+error-severity test blocks what depends on its model.
 """
 
 import json
@@ -14,9 +14,9 @@ import os
 import shutil
 import sys
 import uuid
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,6 @@ from dagster import (
     AssetKey,
     AssetMaterialization,
     AssetsDefinition,
-    BackfillPolicy,
     Config,
     Output,
 )
@@ -42,27 +41,24 @@ from dagster_dbt import (
 )
 
 from orchestration.builds import (
-    Fingerprints,
+    Window,
+    code_fingerprint,
     discard_build,
-    fingerprints,
     finish_build,
-    full_build_is_current,
-    incremental_build_is_current,
+    last_build_code,
+    pending_days,
     start_build,
+    window_of,
 )
 from orchestration.coordination import file_lock, record_worker, warehouse_lock
-from orchestration.partitions import daily_partitions
 from orchestration.publishing import publication_is_current
 from orchestration.resources import WAREHOUSE_WRITER_POOL
 from orchestration.settings import Settings
 
-INCREMENTAL_SELECTION = "+config.materialized:incremental"
-INCREMENTAL_STEP = "dbt_incremental_models"
-FULL_STEP = "dbt_models"
-# A test runs with the group that builds all of its parents (a relationships test from a mart
-# to an incremental model runs with the mart), never before one of them exists. Unit tests
-# check the SQL, not the data: the test suite runs them, pipeline runs do not (dbt's advice).
-BUILD = ["build", "--indirect-selection", "buildable", "--exclude-resource-type", "unit_test"]
+DBT_STEP = "dbt_models"
+# Unit tests check the SQL, not the data: the test suite runs them, pipeline runs do not (dbt's
+# advice).
+BUILD = ["build", "--exclude-resource-type", "unit_test"]
 # dagster-dbt gives every invocation its own `target/<step>-<run>-<id>/` (artifacts, compiled
 # SQL, a copy of the manifest); only the newest are kept per step.
 KEEP_INVOCATIONS = 10
@@ -70,9 +66,14 @@ KEEP_INVOCATIONS = 10
 
 class DbtBuildConfig(Config):
     full_refresh: bool = False
-    """Rebuild every model from all raw data instead of the partition window."""
+    """Rebuild every model from all raw data instead of the window of changed arrival days."""
     force: bool = False
-    """Build even when the project and the raw data are as they were at the last build."""
+    """Build the requested arrival days even when nothing changed since the last build."""
+    start_date: str | None = None
+    """First of the requested arrival days (YYYY-MM-DD); default: the first day of the run."""
+    end_date: str | None = None
+    """Last of the requested arrival days (YYYY-MM-DD, inclusive); default: the run's last day.
+    Without either, and outside a run over partitions, `force` builds every day."""
 
 
 class WarehouseDbtTranslator(DagsterDbtTranslator):
@@ -91,13 +92,6 @@ class WarehouseDbtTranslator(DagsterDbtTranslator):
 TRANSLATOR = WarehouseDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
-def _newest_source_mtime(project_dir: Path) -> float:
-    files = [project_dir / "dbt_project.yml"]
-    for folder in ("models", "macros", "seeds", "tests"):
-        files.extend(p for p in (project_dir / folder).rglob("*") if p.is_file())
-    return max(p.stat().st_mtime for p in files)
-
-
 def dbt_executable() -> str:
     """The dbt of this Python environment, so nothing depends on what PATH holds."""
     return str(Path(sys.executable).with_name("dbt"))
@@ -108,18 +102,23 @@ def dbt_project(project_dir: Path) -> DbtProject:
     """The dbt project with an up-to-date manifest, prepared once per process.
 
     Unlike `prepare_if_dev()`, which parses only under `dagster dev`, this parses whenever the
-    manifest is missing or older than a project file, so the CLI, tests and the UI all load the
-    project as it is on disk, and nothing parses when nothing changed.
+    project's files differ from those the manifest was parsed from (their `code_fingerprint`,
+    kept beside it), so the CLI, tests and the UI all load the project as it is on disk, and
+    nothing parses when nothing changed.
     """
     project = DbtProject(project_dir=project_dir, profiles_dir=project_dir)
     manifest = project.manifest_path
+    parsed_from = manifest.with_name("manifest.code_fingerprint")
     # One process parses at a time (a run and `dagster dev` may start together); the others
     # wait, then find the manifest current.
     with file_lock(manifest.with_name("parse.lock"), "dbt parse"):
-        if not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime(project_dir):
+        code = code_fingerprint(project_dir)
+        current = manifest.exists() and parsed_from.is_file() and parsed_from.read_text() == code
+        if not current:
             DbtCliResource(project_dir=project, dbt_executable=dbt_executable()).cli(
                 ["parse", "--quiet"], target_path=project.target_path, raise_on_error=True
             ).wait()
+            parsed_from.write_text(code)
     return project
 
 
@@ -189,7 +188,7 @@ def prune_invocation_dirs(target_dir: Path, step: str, keep: int = KEEP_INVOCATI
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def dbt_environment(settings: Settings, window: tuple[date, date] | None) -> dict[str, str]:
+def dbt_environment(settings: Settings, window: Window | None) -> dict[str, str]:
     """What a dbt invocation is told through the environment rather than `--vars`.
 
     dbt parses the whole project again whenever its vars change, which would be every run (the
@@ -221,7 +220,7 @@ def _environment(values: Mapping[str, str]) -> Iterator[None]:
 
 def invocation_target(target_dir: Path, step: str, run_id: str) -> Path:
     """A new artifacts folder for one dbt invocation, named as dagster-dbt names them, holding
-    the newest partial parse left by an invocation of either step.
+    the newest partial parse left by an earlier invocation.
 
     Left to itself, dagster-dbt would copy the partial parse of the `dbt parse` that prepared
     the manifest, made with another profile path, so dbt would parse the whole project again.
@@ -229,15 +228,33 @@ def invocation_target(target_dir: Path, step: str, run_id: str) -> Path:
     """
     folder = (target_dir / f"{step}-{run_id[:7]}-{uuid.uuid4().hex[:7]}").resolve()
     folder.mkdir(parents=True)
-    parses = [
-        path
-        for name in (INCREMENTAL_STEP, FULL_STEP)
-        for path in target_dir.glob(f"{name}-*-*/partial_parse.msgpack")
-    ]
+    parses = list(target_dir.glob(f"{step}-*-*/partial_parse.msgpack"))
     if parses:
         newest = max(parses, key=lambda path: path.stat().st_mtime)
         shutil.copy2(newest, folder / newest.name)
     return folder
+
+
+def _requested_days(context: AssetExecutionContext, config: DbtBuildConfig) -> Window | None:
+    """The arrival days a run asks for: the config's range, else the run's partitions."""
+    if config.start_date or config.end_date:
+        if not (config.start_date and config.end_date):
+            raise ValueError("give both start_date and end_date, or neither")
+        start, end = date.fromisoformat(config.start_date), date.fromisoformat(config.end_date)
+        if end < start:
+            raise ValueError(f"end_date {end} is before start_date {start}")
+        return start, end + timedelta(days=1)
+    if context.has_partition_key_range:
+        keys = context.partition_key_range
+        return date.fromisoformat(keys.start), date.fromisoformat(keys.end) + timedelta(days=1)
+    return None
+
+
+def _describe(window: Window | None) -> str:
+    if window is None:
+        return "every arrival day"
+    last = window[1] - timedelta(days=1)
+    return f"arrival day {last}" if window[0] == last else f"arrival days {window[0]} to {last}"
 
 
 def _build(
@@ -245,28 +262,20 @@ def _build(
     dbt: DbtCliResource,
     settings: Settings,
     relations: dict[AssetKey, str],
-    args: list[str],
-    *,
-    step_keys: Collection[AssetKey],
-    window: tuple[date, date] | None,
     config: DbtBuildConfig,
-    is_current: Callable[[duckdb.DuckDBPyConnection, Fingerprints], bool],
+    step_keys: Collection[AssetKey],
 ) -> Iterator[Any]:
-    """Run one dbt invocation and log it in `audit.model_builds`; skip it, materializing
-    nothing, when `is_current` says it would change nothing.
+    """Run one dbt build of what changed, logged in `audit.model_builds`; or skip it,
+    materializing nothing, when nothing changed. The step holds the warehouse lock throughout.
 
-    A run with `force` or `full_refresh` always builds. A run of some of the step's models
-    (a selection in the UI) is never skipped, and stays in the log only if it fails: its success
-    says nothing of the models it did not build. The step holds the warehouse lock throughout.
+    A run of some of the step's models (a selection in the UI) is never skipped, and stays in
+    the log only if it fails: its success says nothing of the models it did not build.
     """
-    step = context.op_execution_context.op.name
     record_worker(context.instance, context.run_id)
     with warehouse_lock(
         settings.warehouse_path, f"dagster run {context.run_id}", say=context.log.info
     ):
-        yield from _build_under_lock(
-            context, dbt, settings, relations, args, step, step_keys, window, config, is_current
-        )
+        yield from _build_under_lock(context, dbt, settings, relations, config, step_keys)
 
 
 def _build_under_lock(
@@ -274,34 +283,52 @@ def _build_under_lock(
     dbt: DbtCliResource,
     settings: Settings,
     relations: dict[AssetKey, str],
-    args: list[str],
-    step: str,
-    step_keys: Collection[AssetKey],
-    window: tuple[date, date] | None,
     config: DbtBuildConfig,
-    is_current: Callable[[duckdb.DuckDBPyConnection, Fingerprints], bool],
+    step_keys: Collection[AssetKey],
 ) -> Iterator[Any]:
+    step = context.op_execution_context.op.name
     whole_step = set(context.selected_asset_keys) == set(step_keys)
-    may_skip = whole_step and not (config.full_refresh or config.force)
     actor = f"dagster run {context.run_id}"
+    requested = _requested_days(context, config)
+    code = code_fingerprint(settings.dbt_project_dir)
     with duckdb.connect(str(settings.warehouse_path)) as connection:
-        state = fingerprints(connection, settings.dbt_project_dir)
-        if may_skip and is_current(connection, state):
-            if publication_is_current(connection, settings):
-                context.log.info(
-                    f"{step}: the dbt project and the raw data are as they were at its last "
-                    "successful build, and the current publication holds what it built; nothing "
-                    "to build (run with force or full_refresh to build anyway)."
-                )
-                return
-            context.log.info(
-                f"{step}: the models are current, but the current publication does not hold "
-                "their last build (a run stopped before publishing): building them again so "
-                "that this run publishes."
+        pending = pending_days(connection)
+        code_changed = last_build_code(connection) != code
+        published = publication_is_current(connection, settings)
+        if config.full_refresh:
+            window = None
+            context.log.info(f"{step}: rebuilding every model from all raw data (full refresh).")
+        elif config.force or code_changed or not published or not whole_step:
+            # Days the run asks for are built even if unchanged; without any, every day.
+            window = window_of(pending, requested) if requested else None
+            why = (
+                "asked to (force)"
+                if config.force
+                else "the dbt project changed since the last build"
+                if code_changed
+                else "the current publication does not hold the last build (a run stopped "
+                "before publishing)"
+                if not published
+                else "a selection of models"
             )
+            context.log.info(f"{step}: building {_describe(window)}: {why}.")
+        elif pending:
+            window = window_of(pending)
+            context.log.info(
+                f"{step}: building {_describe(window)}: loads changed "
+                f"{len(pending)} arrival day(s) since the last build."
+            )
+        else:
+            context.log.info(
+                f"{step}: no arrival day's loads changed since the last successful build, the "
+                "dbt project is as it was, and the current publication holds that build; nothing "
+                "to build (run with force or full_refresh to build anyway)."
+            )
+            return
         started_at = start_build(
-            connection, step, window, full_refresh=config.full_refresh, state=state, actor=actor
+            connection, step, window, full_refresh=config.full_refresh, code=code, actor=actor
         )
+    args = [*BUILD, "--full-refresh"] if config.full_refresh else BUILD
     # Room for this invocation's folder among the newest KEEP_INVOCATIONS.
     project = dbt_project(settings.dbt_project_dir)
     target_dir = project.project_dir / project.target_path
@@ -318,7 +345,7 @@ def _build_under_lock(
             if whole_step or not succeeded:
                 finish_build(connection, step, started_at, succeeded=succeeded, actor=actor)
             else:
-                # The success of a build of some of the step's models says nothing of the others.
+                # The success of a build of some of the models says nothing of the others.
                 discard_build(connection, step, started_at, actor=actor)
 
 
@@ -328,48 +355,7 @@ def build_dbt_assets(settings: Settings) -> list[AssetsDefinition]:
 
     @dbt_assets(
         manifest=project.manifest_path,
-        select=INCREMENTAL_SELECTION,
-        name=INCREMENTAL_STEP,
-        project=project,
-        dagster_dbt_translator=TRANSLATOR,
-        partitions_def=daily_partitions(settings),
-        backfill_policy=BackfillPolicy.single_run(),
-        pool=WAREHOUSE_WRITER_POOL,
-    )
-    def incremental_models(
-        context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig
-    ) -> Iterator[Any]:
-        if config.full_refresh:
-            args = [*BUILD, "--full-refresh"]
-            window = None
-        else:
-            time_window = context.partition_time_window
-            window = (time_window.start.date(), time_window.end.date())
-            args = BUILD
-
-        def is_current(connection: duckdb.DuckDBPyConnection, state: Fingerprints) -> bool:
-            # When this step materializes nothing, Dagster skips the models downstream of it:
-            # so it skips only when those are current too.
-            return incremental_build_is_current(
-                connection, INCREMENTAL_STEP, window, state
-            ) and full_build_is_current(connection, FULL_STEP, INCREMENTAL_STEP, state)
-
-        yield from _build(
-            context,
-            dbt,
-            settings,
-            relations,
-            args,
-            step_keys=incremental_models.keys,
-            window=window,
-            config=config,
-            is_current=is_current,
-        )
-
-    @dbt_assets(
-        manifest=project.manifest_path,
-        exclude=INCREMENTAL_SELECTION,
-        name=FULL_STEP,
+        name=DBT_STEP,
         project=project,
         dagster_dbt_translator=TRANSLATOR,
         pool=WAREHOUSE_WRITER_POOL,
@@ -377,21 +363,6 @@ def build_dbt_assets(settings: Settings) -> list[AssetsDefinition]:
     def models(
         context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig
     ) -> Iterator[Any]:
-        args = [*BUILD, "--full-refresh"] if config.full_refresh else BUILD
+        yield from _build(context, dbt, settings, relations, config, models.keys)
 
-        def is_current(connection: duckdb.DuckDBPyConnection, state: Fingerprints) -> bool:
-            return full_build_is_current(connection, FULL_STEP, INCREMENTAL_STEP, state)
-
-        yield from _build(
-            context,
-            dbt,
-            settings,
-            relations,
-            args,
-            step_keys=models.keys,
-            window=None,
-            config=config,
-            is_current=is_current,
-        )
-
-    return [incremental_models, models]
+    return [models]

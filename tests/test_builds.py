@@ -1,126 +1,149 @@
-"""The build log: when a dbt build may be skipped because it would change nothing."""
+"""What changed since the last dbt build, read from the load manifest; and the build log."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
-import pytest
-
 from orchestration.builds import (
-    Fingerprints,
     code_fingerprint,
     finish_build,
-    full_build_is_current,
-    incremental_build_is_current,
-    raw_fingerprint,
+    last_build_code,
+    pending_days,
     start_build,
+    window_of,
 )
 from orchestration.contract import EVENTS
 from orchestration.landing.loader import load_partition
+from orchestration.maintenance import cleanup
+from orchestration.settings import Settings
 from orchestration.transform import prune_invocation_dirs
-from tests.landing_files import DAY_1, DAY_2, event, write_landing_file
-
-STATE = Fingerprints(code="code-1", raw="raw-1")
-WEEK = (date(2026, 3, 1), date(2026, 3, 8))
-DAY = (date(2026, 3, 3), date(2026, 3, 4))
+from tests.landing_files import DAY_1, DAY_2, DAY_3, event, write_landing_file
 
 
-def build(connection, step, window, *, state=STATE, succeeded=True, full_refresh=False):
+def build(connection, *, succeeded=True, code="code-1", window=None):
     """Log a build; `succeeded=None` leaves it unfinished, as a build whose process died."""
     started_at = start_build(
-        connection, step, window, full_refresh=full_refresh, state=state, actor="test"
+        connection, "dbt_models", window, full_refresh=False, code=code, actor="test"
     )
     if succeeded is not None:
-        finish_build(connection, step, started_at, succeeded=succeeded, actor="test")
+        finish_build(connection, "dbt_models", started_at, succeeded=succeeded, actor="test")
 
 
-def test_nothing_is_current_before_the_first_build(warehouse):
-    assert not incremental_build_is_current(warehouse, "incremental", DAY, STATE)
-    assert not full_build_is_current(warehouse, "full", "incremental", STATE)
+def land(connection, raw_landing, day, *message_ids, name="part-0.parquet"):
+    write_landing_file(raw_landing, EVENTS, day, name, [event(m) for m in message_ids])
+    load_partition(connection, EVENTS, raw_landing, day)
 
 
-def test_a_window_inside_a_successful_build_with_the_same_state_is_current(warehouse):
-    build(warehouse, "incremental", WEEK)
+def test_every_loaded_day_is_pending_before_the_first_build(warehouse, raw_landing):
+    assert pending_days(warehouse) == []
 
-    assert incremental_build_is_current(warehouse, "incremental", DAY, STATE)
-    assert incremental_build_is_current(warehouse, "incremental", WEEK, STATE)
-    assert not incremental_build_is_current(
-        warehouse, "incremental", (date(2026, 3, 7), date(2026, 3, 9)), STATE
+    land(warehouse, raw_landing, DAY_1, "m1")
+    land(warehouse, raw_landing, DAY_3, "m3")
+
+    assert pending_days(warehouse) == [DAY_1, DAY_3]
+    assert last_build_code(warehouse) is None
+
+
+def test_a_successful_build_leaves_nothing_pending_and_an_unchanged_reload_changes_nothing(
+    warehouse, raw_landing
+):
+    land(warehouse, raw_landing, DAY_1, "m1")
+    build(warehouse)
+    load_partition(warehouse, EVENTS, raw_landing, DAY_1)
+
+    assert pending_days(warehouse) == []
+    assert last_build_code(warehouse) == "code-1"
+
+
+def test_a_new_day_a_redelivered_file_and_a_removed_file_are_pending(warehouse, raw_landing):
+    land(warehouse, raw_landing, DAY_1, "m1")
+    land(warehouse, raw_landing, DAY_2, "m2")
+    land(warehouse, raw_landing, DAY_2, "m2b", name="part-1.parquet")
+    build(warehouse)
+
+    land(warehouse, raw_landing, DAY_3, "m3")
+    assert pending_days(warehouse) == [DAY_3]
+
+    land(warehouse, raw_landing, DAY_1, "m1", "m1-again")
+    assert pending_days(warehouse) == [DAY_1, DAY_3]
+
+    (raw_landing / "events" / f"date={DAY_2}" / "part-1.parquet").unlink()
+    load_partition(warehouse, EVENTS, raw_landing, DAY_2)
+    assert pending_days(warehouse) == [DAY_1, DAY_2, DAY_3]
+
+
+def test_a_failed_or_unfinished_build_leaves_its_days_pending(warehouse, raw_landing):
+    land(warehouse, raw_landing, DAY_1, "m1")
+    build(warehouse)
+    land(warehouse, raw_landing, DAY_2, "m2")
+
+    build(warehouse, succeeded=False)
+    assert pending_days(warehouse) == [DAY_2]
+    assert last_build_code(warehouse) is None
+
+    build(warehouse, succeeded=None)
+    assert pending_days(warehouse) == [DAY_2]
+    assert last_build_code(warehouse) is None
+    assert warehouse.execute(
+        "select count(*) from audit.model_builds where finished_at is null"
+    ).fetchone() == (1,)
+
+    build(warehouse, code="code-2")
+    assert pending_days(warehouse) == []
+    assert last_build_code(warehouse) == "code-2"
+
+
+def test_a_change_by_hand_or_a_forget_is_no_load(warehouse, raw_landing):
+    land(warehouse, raw_landing, DAY_1, "m1", "m2")
+    build(warehouse)
+    warehouse.execute("delete from raw.events where message_id = 'm2'")
+    warehouse.execute("update raw.load_manifest set rows_loaded = rows_loaded - 1")
+
+    # The blocking landing checks catch a table changed by hand; the build follows loads.
+    assert pending_days(warehouse) == []
+
+
+def test_days_cleanup_ages_out_are_not_pending(warehouse, raw_landing, tmp_path):
+    land(warehouse, raw_landing, DAY_1, "m1")
+    land(warehouse, raw_landing, DAY_3, "m3")
+    build(warehouse)
+    settings = dataclasses.replace(
+        Settings.from_env(),
+        raw_landing_dir=raw_landing,
+        warehouse_dir=tmp_path / "w",
+        raw_retention_days=10,
+    )
+    cleanup(
+        warehouse,
+        settings,
+        now=datetime(2026, 3, 12, 12),  # DAY_1 is 11 days old, DAY_3 9
+        actor="test",
     )
 
-
-def test_a_full_refresh_covers_every_window(warehouse):
-    build(warehouse, "incremental", None, full_refresh=True)
-
-    assert incremental_build_is_current(warehouse, "incremental", DAY, STATE)
+    manifest_days = warehouse.execute("select distinct landing_date from raw.load_manifest")
+    assert manifest_days.fetchall() == [(DAY_3,)]
+    assert pending_days(warehouse) == []
 
 
-@pytest.mark.parametrize(
-    "state", [Fingerprints("code-2", "raw-1"), Fingerprints("code-1", "raw-2")], ids=str
-)
-def test_another_project_or_other_raw_data_is_not_current(warehouse, state):
-    build(warehouse, "incremental", WEEK)
-    build(warehouse, "full", None)
+def test_a_warehouse_built_before_load_states_were_kept_adopts_its_last_build(
+    warehouse, raw_landing
+):
+    land(warehouse, raw_landing, DAY_1, "m1")
+    build(warehouse)
+    warehouse.execute("drop table audit.built_arrival_days")
+    land(warehouse, raw_landing, DAY_2, "m2")
 
-    assert not incremental_build_is_current(warehouse, "incremental", DAY, state)
-    assert not full_build_is_current(warehouse, "full", "incremental", state)
-
-
-def test_a_failed_build_since_makes_the_models_stale(warehouse):
-    build(warehouse, "incremental", WEEK)
-    build(warehouse, "incremental", DAY, succeeded=False)
-
-    assert not incremental_build_is_current(warehouse, "incremental", DAY, STATE)
-
-    build(warehouse, "incremental", DAY)
-    assert incremental_build_is_current(warehouse, "incremental", DAY, STATE)
+    assert pending_days(warehouse) == [DAY_2]
 
 
-def test_the_full_models_are_stale_after_a_build_of_the_incremental_ones(warehouse):
-    build(warehouse, "incremental", WEEK)
-    build(warehouse, "full", None)
-    assert full_build_is_current(warehouse, "full", "incremental", STATE)
-
-    build(warehouse, "incremental", DAY)
-    assert not full_build_is_current(warehouse, "full", "incremental", STATE)
-
-    build(warehouse, "full", None, succeeded=False)
-    assert not full_build_is_current(warehouse, "full", "incremental", STATE)
-
-
-def test_a_build_that_never_finished_counts_as_failed(warehouse):
-    build(warehouse, "incremental", WEEK)
-    build(warehouse, "full", None)
-    build(warehouse, "incremental", DAY, succeeded=None)
-    assert not incremental_build_is_current(warehouse, "incremental", DAY, STATE)
-    assert not full_build_is_current(warehouse, "full", "incremental", STATE)
-
-    build(warehouse, "incremental", WEEK)
-    build(warehouse, "full", None, succeeded=None)
-    assert incremental_build_is_current(warehouse, "incremental", DAY, STATE)
-    assert not full_build_is_current(warehouse, "full", "incremental", STATE)
-    assert warehouse.execute(
-        "select step, succeeded from audit.model_builds where finished_at is null order by all"
-    ).fetchall() == [("full", None), ("incremental", None)]
-
-
-def test_the_raw_fingerprint_follows_loads_but_not_unchanged_reloads(warehouse, raw_landing):
-    write_landing_file(raw_landing, EVENTS, DAY_1, "part-0.parquet", [event("m1")])
-    load_partition(warehouse, EVENTS, raw_landing, DAY_1)
-    loaded = raw_fingerprint(warehouse)
-
-    load_partition(warehouse, EVENTS, raw_landing, DAY_1)
-    assert raw_fingerprint(warehouse) == loaded
-
-    write_landing_file(raw_landing, EVENTS, DAY_2, "part-0.parquet", [event("m2")])
-    load_partition(warehouse, EVENTS, raw_landing, DAY_2)
-    assert raw_fingerprint(warehouse) != loaded
-
-    second = raw_fingerprint(warehouse)
-    warehouse.execute("delete from raw.events where message_id = 'm2'")
-    assert raw_fingerprint(warehouse) != second
+def test_the_window_runs_from_the_first_to_the_last_day():
+    assert window_of([]) is None
+    assert window_of([DAY_3, DAY_1]) == (DAY_1, date(2026, 3, 4))
+    assert window_of([DAY_2], (date(2026, 3, 5), date(2026, 3, 6))) == (DAY_2, date(2026, 3, 6))
+    assert window_of([], (DAY_1, DAY_2)) == (DAY_1, DAY_2)
 
 
 def test_the_code_fingerprint_follows_every_project_file(tmp_path: Path):

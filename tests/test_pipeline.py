@@ -122,8 +122,7 @@ def test_days_loaded_as_they_arrive_equal_a_full_refresh(runs):
 def test_every_table_model_reports_its_row_count_and_no_view_does(runs):
     counts = {
         materialization.asset_key: materialization.metadata.get("dagster/row_count")
-        for node in ("dbt_incremental_models", "dbt_models")
-        for materialization in runs.rebuild.asset_materializations_for_node(node)
+        for materialization in runs.rebuild.asset_materializations_for_node("dbt_models")
     }
     with duckdb.connect(str(runs.full.warehouse_path), read_only=True) as connection:
         sessions = connection.execute("select count(*) from marts.sessions").fetchone()[0]
@@ -148,9 +147,9 @@ def test_a_run_with_nothing_new_builds_nothing_and_a_partial_build_is_not_logged
             "select step, window_start, window_end, succeeded from audit.model_builds "
             "order by finished_at"
         ).fetchall()
-    incremental_models, _ = build_dbt_assets(settings)
+    (models,) = build_dbt_assets(settings)
     sessions_only = materialize(
-        [incremental_models],
+        [models],
         selection=[AssetKey(["marts", "sessions"])],
         resources={"dbt": dbt_resource(settings)},
         tags=day,
@@ -160,19 +159,50 @@ def test_a_run_with_nothing_new_builds_nothing_and_a_partial_build_is_not_logged
         builds_after = connection.execute("select count(*) from audit.model_builds").fetchone()[0]
 
     assert again.success
-    assert again.asset_materializations_for_node("dbt_incremental_models") == []
     assert again.asset_materializations_for_node("dbt_models") == []
     assert builds == [
-        ("dbt_incremental_models", FIRST_DAY, date(2026, 3, 3), True),
-        ("dbt_models", None, None, True),
-        ("dbt_incremental_models", date(2026, 3, 3), date(2026, 3, 10), True),
-        ("dbt_models", None, None, True),
+        ("dbt_models", FIRST_DAY, date(2026, 3, 3), True),
+        ("dbt_models", date(2026, 3, 3), date(2026, 3, 10), True),
     ]
     assert sessions_only.success
     assert [event.asset_key for event in sessions_only.get_asset_materialization_events()] == [
         AssetKey(["marts", "sessions"])
     ]
     assert builds_after == len(builds)
+
+
+def test_a_backfill_rebuilds_the_days_it_is_given_though_nothing_changed(runs):
+    from orchestration.definitions import build_definitions
+
+    settings = runs.arriving
+    before = mart_tables(settings.warehouse_path)
+    result = (
+        build_definitions(settings)
+        .resolve_job_def("backfill")
+        .execute_in_process(
+            instance=DagsterInstance.ephemeral(),
+            run_config={
+                "ops": {
+                    "dbt_models": {
+                        "config": {
+                            "force": True,
+                            "start_date": "2026-03-04",
+                            "end_date": "2026-03-05",
+                        }
+                    }
+                }
+            },
+        )
+    )
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
+        last = connection.execute(
+            "select window_start, window_end, succeeded from audit.model_builds "
+            "order by finished_at desc limit 1"
+        ).fetchone()
+
+    assert result.success
+    assert last == (date(2026, 3, 4), date(2026, 3, 6), True)
+    assert mart_tables(settings.warehouse_path) == before
 
 
 def test_a_dbt_invocation_reuses_the_parse_of_the_one_before(runs):
@@ -188,5 +218,5 @@ def test_a_dbt_invocation_reuses_the_parse_of_the_one_before(runs):
             for log in logs
         }
 
-    assert reparsed(runs.backfill) == {"dbt_incremental_models": False, "dbt_models": False}
-    assert reparsed(runs.rebuild) == {"dbt_incremental_models": True, "dbt_models": False}
+    assert reparsed(runs.backfill) == {"dbt_models": False}
+    assert reparsed(runs.rebuild) == {"dbt_models": True}

@@ -24,7 +24,7 @@ import pytest
 import sqlalchemy
 from dagster import AssetKey, DagsterInstance, ExecuteInProcessResult
 
-from orchestration.builds import Fingerprints, start_build
+from orchestration.builds import start_build
 from orchestration.cli import run_pipeline
 from orchestration.contract import EVENTS, METRICS
 from orchestration.definitions import build_definitions
@@ -489,7 +489,7 @@ def test_whether_the_publication_is_current_is_read_from_what_was_published(copy
             "dbt_models",
             None,
             full_refresh=False,
-            state=Fingerprints("code", "raw"),
+            code="code",
             actor="test",
         )
         after_build = publication_is_current(connection, settings)

@@ -69,7 +69,7 @@ def test_smoke_times_every_stage_and_dbt_model(smoke):
     assert stages == {"landing", "checks", "dbt build", "publish"}
     models = {node["node"] for node in full["dbt_nodes"] if node["resource_type"] == "model"}
     assert {"int_events", "sessions", "metric_aggregates", "funnel_attempt_steps"} <= models
-    assert set(full["dbt_elapsed_seconds"]) == {"dbt_incremental_models", "dbt_models"}
+    assert set(full["dbt_elapsed_seconds"]) == {"dbt_models"}
     assert full["peak_memory_bytes"] > 0
     assert full["warehouse_bytes"] > 0 and full["published_bytes"] > 0
 

@@ -21,8 +21,7 @@ def _run(name: str, seconds: float, dbt_seconds: float, peak_gib: float) -> RunM
         seconds=seconds,
         steps=[
             StepTiming("raw__events", "landing", seconds - dbt_seconds),
-            StepTiming("dbt_incremental_models", "dbt build", dbt_seconds * 0.75),
-            StepTiming("dbt_models", "dbt build", dbt_seconds * 0.25),
+            StepTiming("dbt_models", "dbt build", dbt_seconds),
         ],
         peak_memory_bytes=int(peak_gib * GIB),
     )
