@@ -673,8 +673,6 @@ def _replace_partitions(
     )
     for table in (dataset.table, dataset.duplicates_table, dataset.rejected_table):
         connection.execute(f"delete from {table} where _landing_date in {partitions}")
-    # The staged rows are in the order of their files (by path, so by day): inserted in that
-    # order, each row group of the table holds few days, and reads of a day skip the others.
     connection.execute(
         f"""
         insert into {dataset.table} ({table_columns})
@@ -717,9 +715,9 @@ def _rank_contested_deliveries(
     connection: duckdb.DuckDBPyConnection, dataset: Dataset, partitions: str
 ) -> None:
     """Rank, into the temp table `_contested`, every delivery of the keys whose winner may
-    change: the keys with more than one delivery among the staged valid rows and the rows of
-    other partitions, and the keys of rows of other partitions (a duplicate whose winner was in
-    the replaced partitions must be ranked again). Only narrow columns are read: the key, the
+    change: the keys of the staged valid rows and of the rows being replaced that have more than
+    one delivery, or one in another partition (a duplicate whose winner was in the replaced
+    partitions is ranked again, alone if need be). Only narrow columns are read: the key, the
     dedup order, where each delivery comes from (a staged row, or a row of the table or of the
     duplicates) and, for a duplicate, the winner it points to."""
     key = ", ".join(quote_identifier(name) for name in dataset.key)
