@@ -91,8 +91,11 @@ class Deployment:
         return process.wait(timeout=RUN_SECONDS), log.read_text()
 
     def runs(self) -> list:
-        with DagsterInstance.from_config(str(self.home)) as instance:
-            return list(instance.get_runs())
+        # The instance's event log finds its folder through DAGSTER_HOME (dagster.yaml).
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("DAGSTER_HOME", str(self.home))
+            with DagsterInstance.from_config(str(self.home)) as instance:
+                return list(instance.get_runs())
 
 
 @pytest.fixture(scope="module")

@@ -152,6 +152,8 @@ def _instance(home: Path) -> DagsterInstance:
     shutil.rmtree(home, ignore_errors=True)
     home.mkdir(parents=True)
     shutil.copy2(PROJECT_ROOT / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
+    # The instance's event log reads its folder from DAGSTER_HOME (dagster.yaml).
+    os.environ["DAGSTER_HOME"] = str(home.resolve())
     return DagsterInstance.local_temp(str(home.resolve()))
 
 
