@@ -164,6 +164,7 @@ def test_a_second_run_started_during_a_run_waits_for_it_and_says_so(two_runs, cl
     version = (two_runs.deployment.published / "current").resolve().name
     assert f"Nothing new since the last build: publication {version} stays." in second_output
     assert "emitted no result" not in second_output
+    assert "did not yield or return expected outputs" not in second_output
     assert [run.status for run in two_runs.deployment.runs()] == [DagsterRunStatus.SUCCESS] * 2
     assert published_marts(two_runs.deployment) == clean_marts
 
