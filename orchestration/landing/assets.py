@@ -102,12 +102,21 @@ def _materialization_metadata(
         "preview": query_table(
             connection,
             f"""
+            with loaded as (
+                select _source_file, _source_row from {dataset.table}
+                where _landing_date in (select unnest(?::date[]))
+            ),
+            -- The first rows lie in the first files: sort the narrow columns, not whole rows.
+            first_files as (
+                select distinct _source_file from loaded order by 1 limit {PREVIEW_ROWS}
+            )
             select * exclude (_loaded_at) from {dataset.table}
             where _landing_date in (select unnest(?::date[]))
+                and _source_file in (select _source_file from first_files)
             order by _source_file, _source_row
             limit {PREVIEW_ROWS}
             """,
-            [dates],
+            [dates, dates],
         ),
     }
 
