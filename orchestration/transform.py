@@ -244,7 +244,8 @@ def _requested_days(context: AssetExecutionContext, config: DbtBuildConfig) -> W
         if end < start:
             raise ValueError(f"end_date {end} is before start_date {start}")
         return start, end + timedelta(days=1)
-    if context.has_partition_key_range:
+    # A run of one partition has a key, a run of several a range: both have the range.
+    if context.has_partition_key or context.has_partition_key_range:
         keys = context.partition_key_range
         return date.fromisoformat(keys.start), date.fromisoformat(keys.end) + timedelta(days=1)
     return None

@@ -205,6 +205,29 @@ def test_a_backfill_rebuilds_the_days_it_is_given_though_nothing_changed(runs):
     assert mart_tables(settings.warehouse_path) == before
 
 
+def test_a_forced_run_of_one_partition_builds_that_day(runs):
+    from orchestration.definitions import build_definitions
+
+    settings = runs.arriving
+    result = (
+        build_definitions(settings)
+        .resolve_job_def("main")
+        .execute_in_process(
+            instance=DagsterInstance.ephemeral(),
+            partition_key="2026-03-07",
+            run_config={"ops": {"dbt_models": {"config": {"force": True}}}},
+        )
+    )
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
+        last = connection.execute(
+            "select window_start, window_end, succeeded from audit.model_builds "
+            "order by finished_at desc limit 1"
+        ).fetchone()
+
+    assert result.success
+    assert last == (date(2026, 3, 7), date(2026, 3, 8), True)
+
+
 def test_a_dbt_invocation_reuses_the_parse_of_the_one_before(runs):
     # The window and the warehouse reach dbt through the environment, not `--vars`, and each
     # invocation starts from the newest partial parse: so after the first run's, dbt re-parses
