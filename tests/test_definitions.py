@@ -141,3 +141,23 @@ def test_maintenance_runs_only_when_asked_for():
 
     assert defs.resolve_job_def("cleanup").asset_layer.selected_asset_keys == {cleanup}
     assert cleanup not in defs.resolve_job_def("main").asset_layer.selected_asset_keys
+
+
+def test_relationship_tests_are_blocking_checks_of_their_model():
+    # They run in the one dbt step that builds both of their models, so they gate publication
+    # as every other error-severity test does.
+    relationships = {
+        (spec.asset_key.to_user_string(), spec.blocking)
+        for assets_def in defs.assets
+        for spec in assets_def.check_specs
+        if spec.name.startswith("relationships_")
+    }
+
+    assert relationships == {
+        ("intermediate/int_event_sessions", True),
+        ("marts/conversions", True),
+        ("marts/page_views", True),
+        ("marts/sessions", True),
+        ("marts/user_activity_daily", True),
+        ("marts/user_preferences_by_session", True),
+    }

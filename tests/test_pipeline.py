@@ -134,6 +134,21 @@ def test_every_table_model_reports_its_row_count_and_no_view_does(runs):
     assert counts[AssetKey(["staging", "stg_events"])] is None
 
 
+def test_relationship_tests_are_evaluated_as_checks(runs):
+    evaluations = {
+        (evaluation.asset_key.to_user_string(), evaluation.check_name): evaluation.passed
+        for evaluation in runs.first.get_asset_check_evaluations()
+        if evaluation.check_name.startswith("relationships_")
+    }
+
+    assert len(evaluations) == 6
+    assert all(evaluations.values())
+    assert (
+        "marts/page_views",
+        "relationships_page_views_session_key__session_key__ref_sessions_",
+    ) in evaluations
+
+
 def test_a_run_with_nothing_new_builds_nothing_and_a_partial_build_is_not_logged(runs):
     settings = runs.arriving
     day = {
