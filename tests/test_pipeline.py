@@ -186,6 +186,15 @@ def test_a_run_with_nothing_new_builds_nothing_and_a_partial_build_is_not_logged
     assert builds_after == len(builds)
 
 
+def last_build(settings: Settings) -> tuple:
+    """The window and outcome of the newest build in the build log."""
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
+        return connection.execute(
+            "select window_start, window_end, succeeded from audit.model_builds "
+            "order by finished_at desc limit 1"
+        ).fetchone()
+
+
 def test_a_backfill_rebuilds_the_days_it_is_given_though_nothing_changed(runs):
     from orchestration.definitions import build_definitions
 
@@ -209,11 +218,7 @@ def test_a_backfill_rebuilds_the_days_it_is_given_though_nothing_changed(runs):
             },
         )
     )
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
-        last = connection.execute(
-            "select window_start, window_end, succeeded from audit.model_builds "
-            "order by finished_at desc limit 1"
-        ).fetchone()
+    last = last_build(settings)
 
     assert result.success
     assert last == (date(2026, 3, 4), date(2026, 3, 6), True)
@@ -233,11 +238,7 @@ def test_a_forced_run_of_one_partition_builds_that_day(runs):
             run_config={"ops": {"dbt_models": {"config": {"force": True}}}},
         )
     )
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
-        last = connection.execute(
-            "select window_start, window_end, succeeded from audit.model_builds "
-            "order by finished_at desc limit 1"
-        ).fetchone()
+    last = last_build(settings)
 
     assert result.success
     assert last == (date(2026, 3, 7), date(2026, 3, 8), True)
