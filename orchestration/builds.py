@@ -31,7 +31,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.sql import create_table_if_missing, transaction
+from orchestration.sql import column_types, create_table_if_missing, transaction
 
 BUILDS_TABLE = "audit.model_builds"
 BUILDS_COLUMNS: tuple[tuple[str, str, str], ...] = (
@@ -76,15 +76,8 @@ def code_fingerprint(project_dir: Path) -> str:
     return digest.hexdigest()
 
 
-def _exists(connection: duckdb.DuckDBPyConnection, qualified_name: str) -> bool:
-    schema, name = qualified_name.split(".")
-    return bool(
-        connection.execute(
-            "select count(*) from duckdb_tables() where database_name = current_database() "
-            "and schema_name = ? and table_name = ?",
-            [schema, name],
-        ).fetchone()[0]
-    )
+def _exists(connection: duckdb.DuckDBPyConnection, table: str) -> bool:
+    return bool(column_types(connection, table))
 
 
 def load_states(connection: duckdb.DuckDBPyConnection) -> dict[date, int]:
@@ -120,15 +113,25 @@ def _adopt_earlier_builds(connection: duckdb.DuckDBPyConnection) -> None:
     last = connection.execute(
         f"select max(started_at) from {BUILDS_TABLE} where succeeded"
     ).fetchone()[0]
-    if last is None or not _exists(connection, "raw.load_manifest"):
+    if last is not None:
+        _keep_load_states(connection, last, loaded_until=last)
+
+
+def _keep_load_states(
+    connection: duckdb.DuckDBPyConnection, built_at: datetime, *, loaded_until: datetime | None
+) -> None:
+    """Keep the load state of every arrival day (of the files loaded until `loaded_until`, if
+    given) as the one a build started at `built_at` saw."""
+    if not _exists(connection, "raw.load_manifest"):
         return
     connection.execute(
         f"""
         insert into {BUILT_DAYS_TABLE}
         select landing_date, {_LOAD_STATE}, ?
-        from raw.load_manifest where loaded_at <= ? group by landing_date
+        from raw.load_manifest where ?::timestamp is null or loaded_at <= ?
+        group by landing_date
         """,
-        [last, last],
+        [built_at, loaded_until, loaded_until],
     )
 
 
@@ -210,15 +213,7 @@ def finish_build(
         )
         if succeeded:
             connection.execute(f"delete from {BUILT_DAYS_TABLE}")
-            if _exists(connection, "raw.load_manifest"):
-                connection.execute(
-                    f"""
-                    insert into {BUILT_DAYS_TABLE}
-                    select landing_date, {_LOAD_STATE}, ?
-                    from raw.load_manifest group by landing_date
-                    """,
-                    [started_at],
-                )
+            _keep_load_states(connection, started_at, loaded_until=None)
 
 
 def discard_build(
