@@ -27,6 +27,7 @@ run: generate
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/warehouse run
 
 test: install
+	scripts/ensure-chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest
