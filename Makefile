@@ -10,7 +10,7 @@ DAYS ?= 7
 EVENTS ?= 150000
 SEED ?= 42
 
-.PHONY: install run test lint format generate ui docs benchmark clean
+.PHONY: install run test lint format generate ui docs benchmark clean superset superset-install
 
 install: $(INSTALLED)
 
@@ -48,6 +48,20 @@ docs: install
 	@echo "\ndbt docs: $(DOCS)/static_index.html (one file: open it in a browser)"
 	@echo "or serve $(DOCS)/index.html: $(BIN)/python -m http.server 8080 -d $(DOCS)"
 	@echo "  (or: cd dbt_project && ../$(BIN)/dbt docs serve --target-path target/docs --port 8080)"
+
+# Superset over the published marts (superset/README.md), in a venv of its own: Superset's
+# dependencies stay out of the project's.
+SUPERSET_VENV := .superset-venv
+SUPERSET_INSTALLED := $(SUPERSET_VENV)/.installed
+superset-install: $(SUPERSET_INSTALLED)
+
+$(SUPERSET_INSTALLED): superset/requirements.txt | $(INSTALLED)
+	$(BIN)/uv venv --quiet --clear --python $(BIN)/python $(SUPERSET_VENV)
+	$(BIN)/uv pip install --quiet --python $(SUPERSET_VENV)/bin/python -r superset/requirements.txt
+	touch $@
+
+superset: superset-install
+	$(SUPERSET_VENV)/bin/python superset/local.py
 
 format: install
 	$(BIN)/ruff check --fix .
