@@ -47,7 +47,9 @@ def landing_fingerprints(settings: Settings) -> dict[str, str]:
     }
 
 
-def build_raw_landing_sensor(settings: Settings) -> SensorDefinition:
+def build_raw_landing_sensor(settings: Settings, first_partition: date) -> SensorDefinition:
+    """The sensor of a code location whose partitions start at `first_partition`."""
+
     @sensor(
         name="raw_landing_sensor",
         job=main_job,
@@ -65,16 +67,30 @@ def build_raw_landing_sensor(settings: Settings) -> SensorDefinition:
         for day, fingerprint in sorted(current.items()):
             if previous.get(day) == fingerprint:
                 continue
-            if date.fromisoformat(day) < settings.partitions_start_date:
-                context.log.warning(
-                    f"raw_landing has files for {day}, before PARTITIONS_START_DATE "
-                    f"{settings.partitions_start_date}: not loaded"
-                )
+            if date.fromisoformat(day) < first_partition:
+                context.log.warning(_before_first_partition(settings, day, first_partition))
+                # Left out of the cursor: requested once the partitions offer it.
+                del current[day]
                 continue
             run_requests.append(RunRequest(run_key=f"{day}:{fingerprint}", partition_key=day))
         return SensorResult(run_requests=run_requests, cursor=json.dumps(current, sort_keys=True))
 
     return raw_landing_sensor
+
+
+def _before_first_partition(settings: Settings, day: str, first_partition: date) -> str:
+    reload = "reload the code location (Deployment > Code locations > Reload in the UI)"
+    if settings.partitions_start_date is not None:
+        return (
+            f"raw_landing has files for {day}, before the first partition, PARTITIONS_START_DATE "
+            f"{first_partition}: not loaded. Set PARTITIONS_START_DATE={day} (or earlier) and "
+            f"{reload} to load it."
+        )
+    return (
+        f"raw_landing has files for {day}, before the first partition, {first_partition}: the "
+        "partitions start at the first landed day as it was when the code location loaded. "
+        f"Not loaded yet: {reload} to offer and load it."
+    )
 
 
 def build_daily_schedule() -> ScheduleDefinition:

@@ -23,6 +23,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -41,6 +42,7 @@ from orchestration.exports import ExportError, ExportStatus, export_mart, parse_
 from orchestration.history_import import DumpFormat, import_history, record_import
 from orchestration.landing.loader import landed_dates
 from orchestration.maintenance import cleanup, forget_person
+from orchestration.partitions import first_partition_day
 from orchestration.publishing import (
     DATABASE_FILE,
     PARQUET_DIR,
@@ -88,9 +90,16 @@ def run_pipeline(
 
     With `full_refresh`, the range's files are validated and loaded again even if unchanged, and
     every dbt model is rebuilt from all raw data instead of from what arrived in the range.
+    Unless PARTITIONS_START_DATE is set, the run's partitions reach back to `start`: a day
+    loaded before whose files are gone (so it is no longer the first landed day) is a partition
+    of the run that unloads it.
     """
     from orchestration.definitions import build_definitions
 
+    if settings.partitions_start_date is None:
+        settings = replace(
+            settings, partitions_start_date=min(start, first_partition_day(settings))
+        )
     instance = instance or dagster_instance()
     dbt_config = {"config": {"full_refresh": full_refresh}}
     landing_config = {"config": {"reload_unchanged": full_refresh}}
@@ -199,15 +208,16 @@ def _run_exclusively(settings: Settings, args: argparse.Namespace) -> int:
 
 def _range_problem(settings: Settings, start: date, end: date) -> str | None:
     """Why the arrival days [start, end] are not daily partitions a run can cover, if they are not:
-    the partitions run from PARTITIONS_START_DATE to today (UTC)."""
+    the partitions run to today (UTC), from PARTITIONS_START_DATE when it is set (else from the
+    run's first day)."""
     today = datetime.now(UTC).date()
     if start > end:
         return "the first day is after the last."
-    if start < settings.partitions_start_date:
+    first = settings.partitions_start_date
+    if first is not None and start < first:
         return (
-            f"{start} is before the first partition, PARTITIONS_START_DATE "
-            f"{settings.partitions_start_date}. Set PARTITIONS_START_DATE={start} (or earlier) "
-            "to load it."
+            f"{start} is before the first partition, PARTITIONS_START_DATE {first}. "
+            f"Set PARTITIONS_START_DATE={start} (or earlier) to load it."
         )
     if end > today:
         return f"{end} is after today ({today}, UTC), the last partition."
@@ -309,6 +319,7 @@ def _import(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    first_partition = first_partition_day(settings)
     try:
         report = import_history(
             args.file,
@@ -339,11 +350,8 @@ def _import(args: argparse.Namespace) -> int:
     if report.days is None:
         return 1 if report.rows_read else 0
     start, end = report.days
-    if start < settings.partitions_start_date:
-        print(
-            f"The dump reaches back to {start}, before PARTITIONS_START_DATE "
-            f"{settings.partitions_start_date}: set PARTITIONS_START_DATE={start} to load it."
-        )
+    if start < first_partition:
+        print(_import_before_first_partition(settings, start, first_partition))
     kept_from = datetime.now(UTC).date() - timedelta(days=settings.raw_retention_days)
     if start < kept_from:
         print(
@@ -357,6 +365,19 @@ def _import(args: argparse.Namespace) -> int:
 
 
 _REJECTED_SHOWN = 20
+
+
+def _import_before_first_partition(settings: Settings, start: date, first: date) -> str:
+    if settings.partitions_start_date is not None:
+        return (
+            f"The dump reaches back to {start}, before the first partition, PARTITIONS_START_DATE "
+            f"{first}: set PARTITIONS_START_DATE={start} (or earlier) to load it."
+        )
+    return (
+        f"The dump reaches back to {start}, before the first partition until now, {first} (the "
+        "first landed day): `warehouse run` loads it; a Dagster UI that is running offers those "
+        "days once its code location is reloaded (Deployment > Code locations > Reload)."
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

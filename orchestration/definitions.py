@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from dagster import Definitions, InitLoggerContext, colored_console_logger, logger
 
@@ -16,6 +17,7 @@ from orchestration.exports import build_export_job
 from orchestration.jobs import backfill_job, cleanup_job, main_job
 from orchestration.landing.assets import build_landing_assets
 from orchestration.maintenance import build_cleanup_asset, build_forget_job
+from orchestration.partitions import first_partition_day
 from orchestration.publishing import build_published_marts
 from orchestration.resources import warehouse_resource
 from orchestration.settings import Settings
@@ -42,7 +44,10 @@ def console(init_context: InitLoggerContext) -> logging.Logger:
 
 
 def build_definitions(settings: Settings) -> Definitions:
-    landing_assets = build_landing_assets(settings)
+    # raw_landing/ is read once, so that every partitioned asset and the sensor agree on the
+    # first partition even while files land.
+    first_partition = first_partition_day(settings)
+    landing_assets = build_landing_assets(replace(settings, partitions_start_date=first_partition))
     dbt_assets = build_dbt_assets(settings)
     manifest_path = dbt_project(settings.dbt_project_dir).manifest_path
     return Definitions(
@@ -63,7 +68,7 @@ def build_definitions(settings: Settings) -> Definitions:
             build_export_job(settings),
             build_forget_job(settings),
         ],
-        sensors=[build_raw_landing_sensor(settings), build_dead_run_sensor()],
+        sensors=[build_raw_landing_sensor(settings, first_partition), build_dead_run_sensor()],
         schedules=[build_daily_schedule()],
         resources={"warehouse": warehouse_resource(settings), "dbt": dbt_resource(settings)},
         loggers={"console": console},

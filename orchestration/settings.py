@@ -21,6 +21,11 @@ def _env_path(name: str, default: Path) -> Path:
     return Path(value).expanduser().resolve() if value else default
 
 
+def _env_date(name: str) -> date | None:
+    value = os.environ.get(name)
+    return date.fromisoformat(value) if value else None
+
+
 @dataclass(frozen=True)
 class Settings:
     """Paths and landing settings of one pipeline deployment."""
@@ -30,8 +35,9 @@ class Settings:
     warehouse_dir: Path
     """Holds the DuckDB warehouse file and the published marts."""
     dbt_project_dir: Path
-    partitions_start_date: date
-    """First arrival date the daily partitions offer (historical imports may need it earlier)."""
+    partitions_start_date: date | None
+    """First arrival date the daily partitions offer, when set on purpose; None (the default):
+    the first landed day (`orchestration/partitions.py`)."""
     future_tolerance_hours: int
     """An event whose event time is this far after its `received_at` is rejected."""
     freshness_warn_hours: int
@@ -59,9 +65,7 @@ class Settings:
             raw_landing_dir=_env_path("RAW_LANDING_DIR", PROJECT_ROOT / "raw_landing"),
             warehouse_dir=_env_path("WAREHOUSE_DIR", PROJECT_ROOT / "warehouse"),
             dbt_project_dir=_env_path("DBT_PROJECT_DIR", PROJECT_ROOT / "dbt_project"),
-            partitions_start_date=date.fromisoformat(
-                os.environ.get("PARTITIONS_START_DATE", "2025-01-01")
-            ),
+            partitions_start_date=_env_date("PARTITIONS_START_DATE"),
             future_tolerance_hours=int(os.environ.get("FUTURE_TOLERANCE_HOURS", "24")),
             freshness_warn_hours=int(os.environ.get("FRESHNESS_WARN_HOURS", "36")),
             duckdb_threads=int(os.environ.get("DUCKDB_THREADS", str(os.cpu_count() or 2))),

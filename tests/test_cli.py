@@ -10,9 +10,11 @@ import pytest
 
 from orchestration.cli import days_to_run, main
 from orchestration.contract import EVENTS, METRICS
+from orchestration.history_import import DumpFormat
 from orchestration.landing.loader import load_partition
 from orchestration.settings import Settings
 from tests.landing_files import DAY_1, DAY_2, DAY_3, event, metric, write_landing_file
+from tests.test_history_import import write_dump
 
 
 @pytest.fixture
@@ -50,6 +52,7 @@ def environment(monkeypatch, settings, tmp_path):
     monkeypatch.setenv("RAW_LANDING_DIR", str(settings.raw_landing_dir))
     monkeypatch.setenv("WAREHOUSE_DIR", str(settings.warehouse_dir))
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    monkeypatch.delenv("PARTITIONS_START_DATE", raising=False)
     (tmp_path / "dagster_home").mkdir()
 
 
@@ -90,3 +93,30 @@ def test_days_outside_the_partitions_get_a_clear_error_and_no_run(
 
     assert main(["run", *arguments]) == 2
     assert capsys.readouterr().err.startswith(message)
+
+
+def test_an_import_before_the_first_landed_day_says_a_running_ui_needs_a_reload(
+    environment, raw_landing, tmp_path, capsys
+):
+    write_landing_file(raw_landing, EVENTS, DAY_3, "part-0.parquet", [event("m1")])
+    dump = write_dump(tmp_path / "old.ndjson", DumpFormat.NDJSON)
+
+    assert main(["import", str(dump)]) == 0
+    assert (
+        "The dump reaches back to 2026-03-01, before the first partition until now, 2026-03-03 "
+        "(the first landed day): `warehouse run` loads it; a Dagster UI that is running offers "
+        "those days once its code location is reloaded (Deployment > Code locations > Reload).\n"
+    ) in capsys.readouterr().out
+
+
+def test_an_import_before_partitions_start_date_says_to_move_it(
+    environment, monkeypatch, tmp_path, capsys
+):
+    monkeypatch.setenv("PARTITIONS_START_DATE", DAY_2.isoformat())
+    dump = write_dump(tmp_path / "old.ndjson", DumpFormat.NDJSON)
+
+    assert main(["import", str(dump)]) == 0
+    assert (
+        "The dump reaches back to 2026-03-01, before the first partition, PARTITIONS_START_DATE "
+        "2026-03-02: set PARTITIONS_START_DATE=2026-03-01 (or earlier) to load it.\n"
+    ) in capsys.readouterr().out
