@@ -131,13 +131,17 @@
     its config (`scope=`); `replaced_scope` turns it into a predicate on the target's rows.
     This is DuckDB's delete+insert of what would be, on an engine with only append and
     partition overwrite, the partitions the scope touches.
+
+    A run without a window builds the model from all rows, so it replaces every row, whatever
+    the model's scope: the same result as a full refresh, in the existing table.
 -#}
 {% macro get_incremental_replace_scope_sql(arg_dict) -%}
     {%- set target = arg_dict['target_relation'] -%}
     {%- set source = arg_dict['temp_relation'] -%}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    {%- set scope = config.get('scope') if has_window() else 'all' -%}
     delete from {{ target }} as target
-    where {{ replaced_scope(config.get('scope'), source) }};
+    where {{ replaced_scope(scope, source) }};
 
     insert into {{ target }} ({{ columns }})
     select {{ columns }} from {{ source }}
