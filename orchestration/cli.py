@@ -28,7 +28,11 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
-from dagster import DagsterInstance, ExecuteInProcessResult
+from dagster import DagsterInstance, JobExecutionResult
+from dagster._core.definitions.job_base import InMemoryJob
+from dagster._core.execution.api import execute_run
+from dagster._core.remote_origin import RemoteJobOrigin, RemoteRepositoryOrigin
+from dagster._core.workspace.load_target import WorkspaceFileTarget
 
 from orchestration.contract import DATASETS
 from orchestration.coordination import (
@@ -50,6 +54,8 @@ from orchestration.publishing import (
     current_publication,
 )
 from orchestration.settings import PROJECT_ROOT, Settings
+
+WORKSPACE_FILE = PROJECT_ROOT / "workspace.yaml"
 
 
 def _loaded_dates(settings: Settings) -> set[date]:
@@ -85,8 +91,9 @@ def run_pipeline(
     *,
     full_refresh: bool = False,
     instance: DagsterInstance | None = None,
-) -> ExecuteInProcessResult:
-    """Run the main job over the arrival days [start, end] as one run.
+) -> JobExecutionResult:
+    """Run the main job over the arrival days [start, end] as one run, recorded as a run
+    launched from the Dagster UI would be (`code_location_job_origin`).
 
     With `full_refresh`, the range's files are validated and loaded again even if unchanged, and
     every dbt model is rebuilt from all raw data instead of from what arrived in the range.
@@ -95,34 +102,46 @@ def run_pipeline(
     of the run that unloads it.
     """
     from orchestration.definitions import build_definitions
+    from orchestration.jobs import main_job
+    from orchestration.transform import DBT_STEP
 
     if settings.partitions_start_date is None:
         settings = replace(
             settings, partitions_start_date=min(start, first_partition_day(settings))
         )
     instance = instance or dagster_instance()
-    dbt_config = {"config": {"full_refresh": full_refresh}}
+    definitions = build_definitions(settings)
+    job = definitions.resolve_job_def(main_job.name)
     landing_config = {"config": {"reload_unchanged": full_refresh}}
-    return (
-        build_definitions(settings)
-        .resolve_job_def("main")
-        .execute_in_process(
-            instance=instance,
-            run_config={
-                "ops": {
-                    "dbt_models": dbt_config,
-                    **{f"raw__{name}": landing_config for name in DATASETS},
-                },
-                "loggers": {"console": {"config": {"log_level": "INFO"}}},
+    run = instance.create_run_for_job(
+        job_def=job,
+        run_config={
+            "ops": {
+                DBT_STEP: {"config": {"full_refresh": full_refresh}},
+                **{f"raw__{name}": landing_config for name in DATASETS},
             },
-            tags={
-                "dagster/asset_partition_range_start": start.isoformat(),
-                "dagster/asset_partition_range_end": end.isoformat(),
-                WORKER_TAG: worker_tag(),
-            },
-            raise_on_error=False,
-        )
+            "loggers": {"console": {"config": {"log_level": "INFO"}}},
+        },
+        tags={
+            **job.run_tags,
+            "dagster/asset_partition_range_start": start.isoformat(),
+            "dagster/asset_partition_range_end": end.isoformat(),
+            WORKER_TAG: worker_tag(),
+        },
+        remote_job_origin=code_location_job_origin(definitions.get_repository_def().name, job.name),
     )
+    # The run executes here, in this process, as `execute_in_process` would run it.
+    return execute_run(InMemoryJob(job), run, instance, raise_on_error=False)
+
+
+def code_location_job_origin(repository_name: str, job_name: str) -> RemoteJobOrigin:
+    """The origin a run of the job has when the Dagster UI launches it: the code location named
+    in workspace.yaml. A run created with it is listed under its job and on the overview's
+    timeline; one executed in process without it is not (dagster-io/dagster#17707). Dagster has
+    no public API to create a run with an origin and execute it in process; these internal names
+    are used here only."""
+    (location,) = WorkspaceFileTarget(paths=[str(WORKSPACE_FILE)]).create_origins()
+    return RemoteJobOrigin(RemoteRepositoryOrigin(location, repository_name), job_name)
 
 
 class _SkippedCheckNotice(logging.Filter):
