@@ -10,7 +10,7 @@ DAYS ?= 7
 EVENTS ?= 150000
 SEED ?= 42
 
-.PHONY: install run test lint format generate ui docs benchmark clean superset superset-install
+.PHONY: install run test lint format generate ui docs benchmark clean dashboard dashboard-screenshot superset superset-install
 
 install: $(INSTALLED)
 
@@ -39,6 +39,16 @@ benchmark: install
 
 ui: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dagster dev -w workspace.yaml
+
+# The dashboard over the published marts (after `make run`): http://127.0.0.1:$(DASHBOARD_PORT)/
+DASHBOARD_PORT ?= 8501
+dashboard: install
+	$(BIN)/python -m dashboard --port $(DASHBOARD_PORT)
+
+# The README's screenshot of the dashboard's overview, drawn by headless Chromium.
+dashboard-screenshot: install
+	scripts/ensure-chromium
+	$(BIN)/python -m scripts.dashboard_screenshot --out docs/images/dashboard-overview.png
 
 # dbt docs of the project and the warehouse's tables (after `make run`, while no run is going:
 # dbt opens the warehouse to read its catalog).
