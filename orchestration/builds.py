@@ -20,12 +20,15 @@ reads. The same hash decides when the project must be parsed again (`transform.d
 
 Each dbt invocation is logged in `audit.model_builds` when it starts and marked succeeded or
 failed when it ends; a build whose process died before it ended stays unfinished, which counts
-as failed.
+as failed. A build of a selection of models ends neither succeeded nor failed. The builds after
+the last successful one are *unsettled* (`unsettled_builds`): the next build covers their
+windows and marks what it re-derives as they did, so that every mart sees what they changed.
 """
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -43,7 +46,12 @@ BUILDS_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("raw_fingerprint", "VARCHAR", "SHA-256 of the load state of every arrival day."),
     ("started_at", "TIMESTAMP", "When the build started (UTC)."),
     ("finished_at", "TIMESTAMP", "When it ended (UTC); NULL while it runs, or if it never ended."),
-    ("succeeded", "BOOLEAN", "Whether dbt finished without error; NULL until it ends."),
+    (
+        "succeeded",
+        "BOOLEAN",
+        "Whether dbt finished without error; NULL until it ends, and for a build of a "
+        "selection of models (its success says nothing of the others).",
+    ),
     ("actor", "VARCHAR", "The run that built: `dagster run <id>`."),
 )
 BUILT_DAYS_TABLE = "audit.built_arrival_days"
@@ -54,6 +62,9 @@ BUILT_DAYS_COLUMNS: tuple[tuple[str, str, str], ...] = (
 )
 _PROJECT_FILES = ("models", "macros", "seeds", "tests", "snapshots", "analyses")
 _PROJECT_CONFIG = ("dbt_project.yml", "profiles.yml", "packages.yml", "dependencies.yml")
+
+_SELECTION = "(finished_at is not null and succeeded is null)"
+"""A logged build of a selection of models: ended, neither succeeded nor failed."""
 
 _LOAD_STATE = "bit_xor(hash(dataset, file_path, loaded_at))"
 """The load state of the manifest rows of a group (an arrival day; one row per file)."""
@@ -158,15 +169,62 @@ def window_of(days: list[date], requested: Window | None = None) -> Window | Non
 
 
 def last_build_code(connection: duckdb.DuckDBPyConnection) -> str | None:
-    """The code fingerprint of the last successful build, if the last build succeeded."""
+    """The code fingerprint of the last build, if it succeeded (a build of a selection of
+    models does not count)."""
     create_builds_tables(connection)
     row = connection.execute(
         f"""
         select succeeded, code_fingerprint from {BUILDS_TABLE}
+        where not {_SELECTION}
         order by coalesce(finished_at, started_at) desc limit 1
         """
     ).fetchone()
     return row[1] if row and row[0] else None
+
+
+@dataclass(frozen=True)
+class Unsettled:
+    """The builds since the last successful one: failed, stopped, or of a selection of models.
+
+    Each may have re-derived rows that the marts it did not reach have not seen. The next build
+    goes on with theirs: it covers their windows (every day if one had none), and marks what it
+    re-derives with `label`, the start of the first of them, as they did, so that the marts see
+    their changes as its own (`window_label` in dbt_project/macros/incremental.sql).
+    """
+
+    label: str
+    days: list[date]
+    every_day: bool
+
+
+def unsettled_builds(connection: duckdb.DuckDBPyConnection) -> Unsettled | None:
+    """The builds since the last successful one, if any (see `Unsettled`)."""
+    create_builds_tables(connection)
+    rows = connection.execute(
+        f"""
+        select started_at, window_start, window_end, full_refresh from {BUILDS_TABLE}
+        where started_at > coalesce(
+            (select max(started_at) from {BUILDS_TABLE} where succeeded and not {_SELECTION}),
+            '-infinity'::timestamp
+        )
+        order by started_at
+        """
+    ).fetchall()
+    if not rows:
+        return None
+    days = [
+        day
+        for _, start, end, _ in rows
+        if start is not None and end is not None and start < end
+        for day in (start, end - timedelta(days=1))
+    ]
+    every_day = any(start is None or end is None or full for _, start, end, full in rows)
+    return Unsettled(label=build_label(rows[0][0]), days=days, every_day=every_day)
+
+
+def build_label(started_at: datetime) -> str:
+    """What a build writes beside the rows it re-derives: its start, to the microsecond."""
+    return f"build {started_at:%Y-%m-%dT%H:%M:%S.%f}"
 
 
 def start_build(
@@ -216,11 +274,15 @@ def finish_build(
             _keep_load_states(connection, started_at, loaded_until=None)
 
 
-def discard_build(
+def finish_selection_build(
     connection: duckdb.DuckDBPyConnection, step: str, started_at: datetime, *, actor: str
 ) -> None:
-    """Take a build off the log (a build of some models says nothing of the others)."""
+    """Mark a build of a selection of models ended, neither succeeded nor failed: its success
+    says nothing of the models it did not build, so the next build goes on from it."""
     connection.execute(
-        f"delete from {BUILDS_TABLE} where step = ? and started_at = ? and actor = ?",
+        f"""
+        update {BUILDS_TABLE} set finished_at = cast(now() as timestamp)
+        where step = ? and started_at = ? and actor = ?
+        """,
         [step, started_at, actor],
     )

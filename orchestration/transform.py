@@ -27,6 +27,7 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetMaterialization,
+    AssetObservation,
     AssetsDefinition,
     Config,
     Output,
@@ -42,16 +43,22 @@ from dagster_dbt import (
 
 from orchestration.builds import (
     Window,
+    build_label,
     code_fingerprint,
-    discard_build,
     finish_build,
+    finish_selection_build,
     last_build_code,
     pending_days,
     start_build,
+    unsettled_builds,
     window_of,
 )
 from orchestration.coordination import file_lock, record_worker, warehouse_lock
-from orchestration.publishing import publication_is_current
+from orchestration.publishing import (
+    PUBLISHED_MARTS_KEY,
+    current_publication,
+    publication_is_current,
+)
 from orchestration.resources import WAREHOUSE_WRITER_POOL
 from orchestration.settings import Settings
 
@@ -188,18 +195,22 @@ def prune_invocation_dirs(target_dir: Path, step: str, keep: int = KEEP_INVOCATI
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def dbt_environment(settings: Settings, window: Window | None) -> dict[str, str]:
+def dbt_environment(
+    settings: Settings, window: Window | None, label: str | None = None
+) -> dict[str, str]:
     """What a dbt invocation is told through the environment rather than `--vars`.
 
     dbt parses the whole project again whenever its vars change, which would be every run (the
     window moves). The warehouse (profiles.yml) and the window (`window_bound` in
     macros/incremental.sql, read only when SQL is compiled for execution) are environment
-    variables instead, so each invocation re-uses the previous one's parse.
+    variables instead, so each invocation re-uses the previous one's parse; so is the label the
+    build marks the rows it re-derives with (`window_label`).
     """
     return {
         "WAREHOUSE_DIR": str(settings.warehouse_dir),
         "WAREHOUSE_MIN_DATE": window[0].isoformat() if window else "",
         "WAREHOUSE_MAX_DATE": window[1].isoformat() if window else "",
+        "WAREHOUSE_BUILD_LABEL": label or "",
     }
 
 
@@ -258,6 +269,30 @@ def _describe(window: Window | None) -> str:
     return f"arrival day {last}" if window[0] == last else f"arrival days {window[0]} to {last}"
 
 
+NOTHING_NEW = (
+    "no arrival day's loads changed since the last successful build, the dbt project is as it "
+    "was, and the current publication holds that build"
+)
+
+
+def _nothing_to_build(
+    context: AssetExecutionContext, settings: Settings, step: str
+) -> Iterator[AssetObservation]:
+    """The step's answer when there is nothing to build: it materializes none of its assets, so
+    Dagster skips the steps after it (publication among them), and an observation of each asset,
+    and of the published marts, says why in its `reason` (the asset's events in the UI)."""
+    context.log.info(
+        f"{step}: {NOTHING_NEW}; nothing to build (run with force or full_refresh to build anyway)."
+    )
+    for key in sorted(context.selected_asset_keys):
+        yield AssetObservation(asset_key=key, metadata={"reason": f"Not built: {NOTHING_NEW}."})
+    version = current_publication(settings).resolve().name
+    yield AssetObservation(
+        asset_key=PUBLISHED_MARTS_KEY,
+        metadata={"reason": f"Not published: nothing new, publication {version} stays."},
+    )
+
+
 def _build(
     context: AssetExecutionContext,
     dbt: DbtCliResource,
@@ -295,16 +330,29 @@ def _build_under_lock(
     with duckdb.connect(str(settings.warehouse_path)) as connection:
         pending = pending_days(connection)
         code_changed = last_build_code(connection) != code
+        unsettled = unsettled_builds(connection)
         published = publication_is_current(connection, settings)
         if config.full_refresh:
             window = None
             context.log.info(f"{step}: rebuilding every model from all raw data (full refresh).")
+        elif unsettled is not None:
+            # What the builds since the last successful one did is settled by covering their
+            # days too (or every day, if one had no window).
+            window = (
+                None if unsettled.every_day else window_of([*pending, *unsettled.days], requested)
+            )
+            context.log.info(
+                f"{step}: building {_describe(window)}: the last build failed, stopped or built "
+                "a selection of models, so this one goes on from it."
+            )
         elif config.force or code_changed or not published or not whole_step:
             # Days the run asks for are built even if unchanged; without any, every day.
             window = window_of(pending, requested) if requested else None
             why = (
                 "asked to (force)"
                 if config.force
+                else "no build has succeeded yet"
+                if last_build_code(connection) is None
                 else "the dbt project changed since the last build"
                 if code_changed
                 else "the current publication does not hold the last build (a run stopped "
@@ -320,15 +368,12 @@ def _build_under_lock(
                 f"{len(pending)} arrival day(s) since the last build."
             )
         else:
-            context.log.info(
-                f"{step}: no arrival day's loads changed since the last successful build, the "
-                "dbt project is as it was, and the current publication holds that build; nothing "
-                "to build (run with force or full_refresh to build anyway)."
-            )
+            yield from _nothing_to_build(context, settings, step)
             return
         started_at = start_build(
             connection, step, window, full_refresh=config.full_refresh, code=code, actor=actor
         )
+        label = unsettled.label if unsettled is not None else build_label(started_at)
     args = [*BUILD, "--full-refresh"] if config.full_refresh else BUILD
     # Room for this invocation's folder among the newest KEEP_INVOCATIONS.
     project = dbt_project(settings.dbt_project_dir)
@@ -337,7 +382,7 @@ def _build_under_lock(
     target_path = invocation_target(target_dir, step, context.run_id)
     succeeded = False
     try:
-        with _environment(dbt_environment(settings, window)):
+        with _environment(dbt_environment(settings, window, label)):
             invocation = dbt.cli(args, context=context, target_path=target_path)
         yield from _with_row_counts(context, invocation, settings.warehouse_path, relations)
         succeeded = True
@@ -346,8 +391,7 @@ def _build_under_lock(
             if whole_step or not succeeded:
                 finish_build(connection, step, started_at, succeeded=succeeded, actor=actor)
             else:
-                # The success of a build of some of the models says nothing of the others.
-                discard_build(connection, step, started_at, actor=actor)
+                finish_selection_build(connection, step, started_at, actor=actor)
 
 
 def build_dbt_assets(settings: Settings) -> list[AssetsDefinition]:

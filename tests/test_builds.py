@@ -8,11 +8,14 @@ from datetime import date, datetime
 from pathlib import Path
 
 from orchestration.builds import (
+    build_label,
     code_fingerprint,
     finish_build,
+    finish_selection_build,
     last_build_code,
     pending_days,
     start_build,
+    unsettled_builds,
     window_of,
 )
 from orchestration.contract import EVENTS
@@ -23,13 +26,17 @@ from orchestration.transform import prune_invocation_dirs
 from tests.landing_files import DAY_1, DAY_2, DAY_3, event, write_landing_file
 
 
-def build(connection, *, succeeded=True, code="code-1", window=None):
-    """Log a build; `succeeded=None` leaves it unfinished, as a build whose process died."""
+def build(connection, *, succeeded=True, code="code-1", window=None, selection=False):
+    """Log a build; `succeeded=None` leaves it unfinished, as a build whose process died;
+    `selection` ends it as a build of a selection of models."""
     started_at = start_build(
         connection, "dbt_models", window, full_refresh=False, code=code, actor="test"
     )
-    if succeeded is not None:
+    if selection:
+        finish_selection_build(connection, "dbt_models", started_at, actor="test")
+    elif succeeded is not None:
         finish_build(connection, "dbt_models", started_at, succeeded=succeeded, actor="test")
+    return started_at
 
 
 def land(connection, raw_landing, day, *message_ids, name="part-0.parquet"):
@@ -188,3 +195,35 @@ def test_only_the_newest_invocation_folders_of_a_step_are_kept(tmp_path: Path):
         "dbt_models-bbbbbbb-2",
         "manifest.json",
     ]
+
+
+def test_the_builds_since_the_last_successful_one_are_unsettled_until_one_succeeds(warehouse):
+    assert unsettled_builds(warehouse) is None
+    build(warehouse, window=(DAY_1, DAY_2))
+    assert unsettled_builds(warehouse) is None
+
+    failed = build(warehouse, succeeded=False, window=(DAY_2, DAY_3))
+    build(warehouse, selection=True, window=(DAY_3, date(2026, 3, 4)))
+    build(warehouse, succeeded=None, window=(DAY_2, DAY_3))
+    unsettled = unsettled_builds(warehouse)
+
+    assert unsettled is not None
+    assert unsettled.label == build_label(failed) == f"build {failed:%Y-%m-%dT%H:%M:%S.%f}"
+    assert sorted(set(unsettled.days)) == [DAY_2, DAY_3]
+    assert not unsettled.every_day
+    # A build of a selection is neither success nor failure: the last one that counts stopped.
+    assert last_build_code(warehouse) is None
+
+    build(warehouse, succeeded=False)
+    assert unsettled_builds(warehouse).every_day
+
+    build(warehouse)
+    assert unsettled_builds(warehouse) is None
+
+
+def test_a_build_of_a_selection_does_not_hide_the_last_successful_build(warehouse):
+    build(warehouse, code="code-1")
+    build(warehouse, code="code-1", selection=True)
+
+    assert last_build_code(warehouse) == "code-1"
+    assert unsettled_builds(warehouse).label.startswith("build ")

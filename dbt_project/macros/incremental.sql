@@ -56,13 +56,20 @@
 {%- endmacro %}
 
 {#-
-    The window as a string literal, e.g. '2025-03-01..2025-03-02': what `int_event_sessions`
-    and `int_anonymous_id_persons` write beside the rows a windowed run re-derived, so that
-    every later model of the same window (in this invocation, or in a re-run after a failure)
-    finds them. A build of all rows writes '..'.
+    What a windowed run writes beside the rows it re-derived (`rederived_for`, `changed_for`),
+    so that every later model of the same build (in this invocation, or in a re-run after a
+    failure) finds them: the build's label (var `build_label`, or the environment variable
+    WAREHOUSE_BUILD_LABEL, which the Dagster step sets: a build after a failed one carries the
+    failed one's label, so its marts also see what that one changed), else the window, e.g.
+    '2025-03-01..2025-03-02'. A build of all rows writes '..'.
 -#}
 {% macro window_label() -%}
+    {%- set label = window_bound('build_label') -%}
+    {%- if label -%}
+    '{{ label }}'
+    {%- else -%}
     '{{ window_bound('min_date') or '' }}..{{ window_bound('max_date') or '' }}'
+    {%- endif -%}
 {%- endmacro %}
 
 {#-
