@@ -138,10 +138,10 @@ def wait_until_up(base_url: str, server: subprocess.Popen) -> None:
         if server.poll() is not None:
             sys.exit(f"Superset stopped while starting (exit code {server.returncode})")
         try:
-            if requests.get(f"{base_url}/health", timeout=2).status_code == 200:
+            if requests.get(f"{base_url}/health", timeout=10).status_code == 200:
                 return
-        except requests.ConnectionError:
-            pass
+        except (requests.ConnectionError, requests.Timeout):
+            pass  # not listening yet, or still loading the app
         time.sleep(0.5)
     sys.exit(f"Superset did not answer on {base_url} within {STARTUP_SECONDS} s")
 
@@ -158,7 +158,7 @@ def api_session(base_url: str, password: str) -> requests.Session:
     session.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
     response = session.get(f"{base_url}/api/v1/security/csrf_token/", timeout=30)
     response.raise_for_status()
-    session.headers |= {"X-CSRFToken": response.json()["result"], "Referer": base_url}
+    session.headers.update({"X-CSRFToken": response.json()["result"], "Referer": base_url})
     return session
 
 

@@ -457,8 +457,8 @@ def _form_data(chart: Chart) -> dict[str, Any]:
             "sort_by_metric": True,
             "show_labels": True,
             "label_type": "key_percent",
-            "show_legend": True,
-            "legendOrientation": "top",
+            "labels_outside": True,
+            "show_legend": False,
         }
     raise ValueError(f"chart {chart.title!r}: unknown kind {chart.kind!r}")
 

@@ -34,10 +34,11 @@ def DB_CONNECTION_MUTATOR(
 ) -> tuple[URL, dict[str, Any]]:
     """Open the DuckDB file `current` points at now, not the path through the link.
 
-    DuckDB keeps one instance per file path in a process and hands it to every connection that
-    opens the same path while one is open, so a query through `.../current/analytics.duckdb`
-    could still read the version `current` pointed at before a publication swapped it. The
-    resolved path is the version's own file: a new version is a new path.
+    DuckDB 1.4 keeps one instance per file path text in a process and hands it to every
+    connection that opens the same path while one is open, so a query through
+    `.../current/analytics.duckdb` could read the version `current` pointed at before a
+    publication swapped it (measured with 1.4.5; 2.0.0 resolves the link itself). The resolved
+    path is the version's own file, whatever DuckDB the venv has.
     """
     if url.get_backend_name() == "duckdb" and url.database and url.database != ":memory:":
         url = url.set(database=os.path.realpath(url.database))
