@@ -92,6 +92,21 @@ class Warehouse:
 
     def dbt(self, *args: str, variables: dict[str, Any] | None = None) -> str:
         """Run a dbt command; fail the test with dbt's output when it fails."""
+        result = self._run_dbt(args, variables)
+        if result.returncode != 0:
+            pytest.fail(f"dbt {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+        return result.stdout
+
+    def dbt_failing(self, *args: str, variables: dict[str, Any] | None = None) -> str:
+        """Run a dbt command that must fail; its output, or fail the test when it succeeds."""
+        result = self._run_dbt(args, variables)
+        if result.returncode == 0:
+            pytest.fail(f"dbt {' '.join(args)} succeeded:\n{result.stdout}")
+        return result.stdout
+
+    def _run_dbt(
+        self, args: tuple[str, ...], variables: dict[str, Any] | None
+    ) -> subprocess.CompletedProcess[str]:
         command = [
             str(DBT_EXECUTABLE),
             *args,
@@ -107,12 +122,9 @@ class Warehouse:
         if variables:
             command += ["--vars", _vars_yaml(variables)]
         environment = {**os.environ, "WAREHOUSE_DIR": str(self.directory)}
-        result = subprocess.run(
+        return subprocess.run(
             command, cwd=DBT_PROJECT_DIR, env=environment, capture_output=True, text=True
         )
-        if result.returncode != 0:
-            pytest.fail(f"dbt {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-        return result.stdout
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
         with duckdb.connect(str(self.path), read_only=True) as connection:

@@ -1,22 +1,29 @@
 {#-
     Funnel attempts, one row per step an attempt reached (ACTIVE funnels, persons, bots excluded).
 
-    Per person and funnel, an attempt starts at a step-1 event that is not inside an open
-    attempt; step k is the earliest step-k event at or after step k-1's time (equal timestamps
-    count, other events in between are allowed) and at most the window after step 1 (inclusive).
-    An attempt is open from its start until it completes, or until its window ends when it does
-    not; a step-1 event at or before that moment is inside it.
-
-    Because a step-1 event can only start an attempt after the previous attempt closed, and an
-    attempt only looks at events from its start on, the attempt a step-1 event would start does
-    not depend on earlier attempts. So:
-    1. `candidate_steps` walks, for every distinct step-1 time, the greedy path through the steps
-       (a recursive CTE over step numbers, for any number of steps).
-    2. `attempt_chain` keeps the first candidate, then repeatedly the first candidate starting
-       after the previous attempt closed (a recursive CTE over attempts).
+    For each person and funnel, the events the funnel reads (its steps' and exclusions' events)
+    are walked in event order (event time, received_at, message_id) by a fold, one event at a
+    time, as the spec states the rules; no recursion, and the fold is one dialect macro
+    (`fold_list`: DuckDB's list_reduce, Spark's aggregate).
+    - An attempt is open from its first event until it completes, or while events are at most
+      its window end (step 1's time plus the window, inclusive) when it does not. An event that
+      can start an attempt (a step-1 event; any step's event in any_order mode) starts one when
+      no attempt is open; inside an open attempt it does not restart it.
+    - Inside an open attempt an event fills the next step when its name is that step's
+      (ordered), when it is moreover the person's very next event after the previous step
+      (strict: positions among all the person's events), or fills the first unfilled step of
+      its name (any_order). An event fills at most one step of one attempt, so a repeated step
+      name needs an event per step. The steps filled are bits of an integer (bit 0: step 1).
+    - An exclusion event inside an open attempt ends its progress: it reaches no further step
+      and stays open until its window is over.
+    The breakdown value comes from the step-1 event: a column of its session, or a property.
 -#}
+{%- set session_breakdowns = [
+    'channel_type', 'referrer_host', 'utm_source', 'utm_medium', 'utm_campaign', 'device_type',
+    'country_code',
+] %}
 
-with recursive
+with
 
 events as (
 
@@ -24,8 +31,12 @@ events as (
         tenant_id,
         project_id,
         person_id,
+        message_id,
         event_name,
-        event_time
+        event_time,
+        received_at,
+        session_key,
+        properties
     from {{ ref('int_events') }}
 
 ),
@@ -34,7 +45,10 @@ funnel_steps as (
 
     select
         funnel_id,
-        conversion_window_days,
+        order_mode,
+        conversion_window_minutes,
+        exclusion_events,
+        breakdown,
         step_number,
         step_event_name,
         step_count
@@ -43,344 +57,377 @@ funnel_steps as (
 
 ),
 
-step_times as (
+funnels as (
 
     select distinct
+        funnel_id,
+        order_mode,
+        conversion_window_minutes,
+        exclusion_events,
+        breakdown,
+        step_count
+    from funnel_steps
+
+),
+
+funnels_with_exclusions as (
+
+    select
+        funnel_id,
+        exclusion_events
+    from funnels
+    where exclusion_events is not null
+
+),
+
+exclusions as (
+
+    {{ split_into_rows('funnels_with_exclusions', ['funnel_id'], 'exclusion_events', '|') }}
+
+),
+
+step_names as (
+
+    select
+        funnel_id,
+        step_event_name as event_name,
+        cast(sum(power(2, step_number - 1)) as bigint) as step_bits
+    from funnel_steps
+    group by
+        funnel_id,
+        step_event_name
+
+),
+
+{#-
+    Every event name a funnel reads: its steps', with a bit per step the name fills (bit 0 for
+    step 1, ...), and its exclusions'.
+-#}
+funnel_event_names as (
+
+    select
+        step_names.funnel_id,
+        step_names.event_name,
+        step_names.step_bits,
+        false as is_exclusion
+    from step_names
+
+    union all
+
+    select distinct
+        exclusions.funnel_id,
+        exclusions.item as event_name,
+        cast(0 as bigint) as step_bits,
+        true as is_exclusion
+    from exclusions
+    where exclusions.item <> ''
+
+),
+
+funnel_events as (
+
+    select
         events.tenant_id,
         events.project_id,
         events.person_id,
-        funnel_steps.funnel_id,
-        funnel_steps.step_number,
-        funnel_steps.step_count,
-        funnel_steps.conversion_window_days,
-        events.event_time
+        funnels.funnel_id,
+        funnels.order_mode,
+        funnels.step_count,
+        events.message_id,
+        events.event_name,
+        events.event_time,
+        events.received_at,
+        events.session_key,
+        case
+            when funnels.breakdown like 'property:%'
+                then {{ json_get_string_at('events.properties', "substr(funnels.breakdown, 10)") }}
+        end as breakdown_property,
+        {{ add_minutes('events.event_time', 'funnels.conversion_window_minutes') }} as window_end,
+        funnel_event_names.step_bits,
+        funnel_event_names.is_exclusion,
+        case
+            when funnels.order_mode = 'any_order' then funnel_event_names.step_bits & -funnel_event_names.step_bits
+            else funnel_event_names.step_bits & 1
+        end as start_bit
     from events
-    inner join funnel_steps
-        on events.event_name = funnel_steps.step_event_name
+    inner join funnel_event_names
+        on events.event_name = funnel_event_names.event_name
+    inner join funnels
+        on funnel_event_names.funnel_id = funnels.funnel_id
 
 ),
 
 {#-
-    For every step-k time, the earliest step-(k+1) time at or after it: in one ordered window
-    per person, funnel and step pair, where a step-(k+1) row sorts after a step-k row of the
-    same time so that equal timestamps count.
+    Strict mode needs each event's position among all the person's events, not only those the
+    funnel reads: taken from the narrow event-to-session table, for the persons who can start
+    a strict attempt. The person of an event is that of its anonymous id, as in int_events.
 -#}
-step_pairs as (
+strict_persons as (
 
-    select
+    select distinct
         tenant_id,
         project_id,
-        person_id,
-        funnel_id,
-        step_number as pair_step_number,
-        step_number,
-        step_count,
-        conversion_window_days,
-        event_time,
-        0 as is_next_step
-    from step_times
-    where step_number < step_count
-
-    union all
-
-    select
-        tenant_id,
-        project_id,
-        person_id,
-        funnel_id,
-        step_number - 1 as pair_step_number,
-        step_number,
-        step_count,
-        conversion_window_days,
-        event_time,
-        1 as is_next_step
-    from step_times
-    where step_number > 1
+        person_id
+    from funnel_events
+    where order_mode = 'strict'
+        and start_bit <> 0
 
 ),
 
-step_pair_links as (
+strict_event_positions as (
 
     select
-        tenant_id,
-        project_id,
-        person_id,
-        funnel_id,
-        step_number,
-        step_count,
-        conversion_window_days,
-        event_time,
-        is_next_step,
-        min(case when is_next_step = 1 then event_time end) over (
-            partition by tenant_id, project_id, person_id, funnel_id, pair_step_number
-            order by event_time, is_next_step
-            rows between current row and unbounded following
-        ) as next_step_time
-    from step_pairs
+        event_sessions.tenant_id,
+        event_sessions.message_id,
+        row_number() over (
+            partition by event_sessions.tenant_id, event_sessions.project_id, strict_persons.person_id
+            order by event_sessions.event_time, event_sessions.received_at, event_sessions.message_id
+        ) as event_position
+    from {{ ref('int_event_sessions') }} as event_sessions
+    left join {{ ref('int_anonymous_id_persons') }} as persons
+        on event_sessions.tenant_id = persons.tenant_id
+        and event_sessions.project_id = persons.project_id
+        and event_sessions.anonymous_id = persons.anonymous_id
+    inner join strict_persons
+        on event_sessions.tenant_id = strict_persons.tenant_id
+        and event_sessions.project_id = strict_persons.project_id
+        and coalesce(persons.person_id, event_sessions.anonymous_id) = strict_persons.person_id
+    where not event_sessions.is_superseded
 
 ),
 
-step_links as (
+positioned_funnel_events as (
 
     select
-        tenant_id,
-        project_id,
-        person_id,
-        funnel_id,
-        step_number,
-        step_count,
-        conversion_window_days,
-        event_time,
-        next_step_time
-    from step_pair_links
-    where is_next_step = 0
-
-    union all
-
-    select
-        tenant_id,
-        project_id,
-        person_id,
-        funnel_id,
-        step_number,
-        step_count,
-        conversion_window_days,
-        event_time,
-        cast(null as timestamp) as next_step_time
-    from step_times
-    where step_number = step_count
+        funnel_events.tenant_id,
+        funnel_events.project_id,
+        funnel_events.person_id,
+        funnel_events.funnel_id,
+        funnel_events.order_mode,
+        funnel_events.step_count,
+        funnel_events.message_id,
+        funnel_events.event_name,
+        funnel_events.event_time,
+        funnel_events.received_at,
+        funnel_events.session_key,
+        funnel_events.breakdown_property,
+        funnel_events.window_end,
+        funnel_events.step_bits,
+        funnel_events.is_exclusion,
+        funnel_events.start_bit,
+        strict_event_positions.event_position
+    from funnel_events
+    left join strict_event_positions
+        on funnel_events.order_mode = 'strict'
+        and funnel_events.tenant_id = strict_event_positions.tenant_id
+        and funnel_events.message_id = strict_event_positions.message_id
 
 ),
 
-candidate_steps as (
+person_funnel_events as (
 
     select
         tenant_id,
         project_id,
         person_id,
         funnel_id,
+        order_mode,
         step_count,
-        event_time as started_at,
-        {{ dbt.dateadd('day', 'conversion_window_days', 'event_time') }} as window_end,
-        step_number,
-        event_time as reached_at,
-        next_step_time
-    from step_links
-    where step_number = 1
-
-    union all
-
-    select
-        candidate_steps.tenant_id,
-        candidate_steps.project_id,
-        candidate_steps.person_id,
-        candidate_steps.funnel_id,
-        candidate_steps.step_count,
-        candidate_steps.started_at,
-        candidate_steps.window_end,
-        step_links.step_number,
-        step_links.event_time as reached_at,
-        step_links.next_step_time
-    from candidate_steps
-    inner join step_links
-        on candidate_steps.tenant_id = step_links.tenant_id
-        and candidate_steps.project_id = step_links.project_id
-        and candidate_steps.person_id = step_links.person_id
-        and candidate_steps.funnel_id = step_links.funnel_id
-        and step_links.step_number = candidate_steps.step_number + 1
-        and step_links.event_time = candidate_steps.next_step_time
-    where candidate_steps.next_step_time <= candidate_steps.window_end
-
-),
-
-candidates as (
-
-    select
-        tenant_id,
-        project_id,
-        person_id,
-        funnel_id,
-        started_at,
-        coalesce(
-            max(case when step_number = step_count then reached_at end),
-            max(window_end)
-        ) as closed_at
-    from candidate_steps
+        cast(power(2, step_count) - 1 as bigint) as all_steps,
+        {{ ordered_list(
+            record([
+                'message_id', 'event_name', 'event_time', 'window_end', 'session_key',
+                'breakdown_property', 'step_bits', 'is_exclusion', 'start_bit', 'event_position',
+            ]),
+            'event_time, received_at, message_id',
+        ) }} as funnel_events
+    from positioned_funnel_events
     group by
         tenant_id,
         project_id,
         person_id,
         funnel_id,
-        started_at
+        order_mode,
+        step_count
 
 ),
 
 {#-
-    For every candidate, the first candidate starting strictly after it closed: one ordered
-    window per person and funnel over start times and close times, where a close sorts after
-    starts of the same time so that those are not "after" it.
+    The walk's state: the current attempt (its number, window end, a bit per definition step
+    filled, whether an exclusion ended its progress, the position of its last step's event)
+    and, for every event walked, the attempt and step it filled (step 0: none).
 -#}
-candidate_boundaries as (
+{%- set is_open -%}
+    (walk.attempt_number > 0 and walk.filled_steps <> all_steps and event.event_time <= walk.window_end)
+{%- endset %}
+{%- set starts -%}
+    (event.start_bit <> 0 and not {{ is_open }})
+{%- endset %}
+{#- The steps the event may fill: the next one (ordered, strict), or any unfilled one (any_order). -#}
+{%- set fillable_steps -%}
+    (event.step_bits & case when order_mode = 'any_order' then ~walk.filled_steps else walk.filled_steps + 1 end)
+{%- endset %}
+{%- set advances -%}
+    ({{ fillable_steps }} <> 0 and not walk.stopped and {{ is_open }}
+        and (order_mode <> 'strict' or event.event_position = walk.last_position + 1))
+{%- endset %}
+walks as (
 
     select
         tenant_id,
         project_id,
         person_id,
         funnel_id,
-        started_at,
-        started_at as boundary_time,
-        0 as is_close
-    from candidates
-
-    union all
-
-    select
-        tenant_id,
-        project_id,
-        person_id,
-        funnel_id,
-        started_at,
-        closed_at as boundary_time,
-        1 as is_close
-    from candidates
+        step_count,
+        funnel_events,
+        {{ fold_list(
+            'funnel_events',
+            named_record([
+                ('attempt_number', 'cast(0 as integer)'),
+                ('window_end', 'cast(null as timestamp)'),
+                ('filled_steps', 'cast(0 as bigint)'),
+                ('stopped', 'false'),
+                ('last_position', 'cast(null as bigint)'),
+                ('event_steps', empty_list_of(named_record([
+                    ('attempt_number', 'cast(0 as integer)'),
+                    ('step_number', 'cast(0 as integer)'),
+                ]))),
+            ]),
+            'walk',
+            'event',
+            'case when ' ~ starts ~ ' then ' ~ named_record([
+                ('attempt_number', 'walk.attempt_number + 1'),
+                ('window_end', 'event.window_end'),
+                ('filled_steps', 'event.start_bit'),
+                ('stopped', 'false'),
+                ('last_position', 'event.event_position'),
+                ('event_steps', append_to_list('walk.event_steps', named_record([
+                    ('attempt_number', 'walk.attempt_number + 1'),
+                    ('step_number', 'cast(1 as integer)'),
+                ]))),
+            ]) ~ ' when ' ~ advances ~ ' then ' ~ named_record([
+                ('attempt_number', 'walk.attempt_number'),
+                ('window_end', 'walk.window_end'),
+                ('filled_steps', 'walk.filled_steps | (' ~ fillable_steps ~ ' & -' ~ fillable_steps ~ ')'),
+                ('stopped', 'false'),
+                ('last_position', 'event.event_position'),
+                ('event_steps', append_to_list('walk.event_steps', named_record([
+                    ('attempt_number', 'walk.attempt_number'),
+                    ('step_number', 'cast(' ~ bit_count('walk.filled_steps') ~ ' + 1 as integer)'),
+                ]))),
+            ]) ~ ' else ' ~ named_record([
+                ('attempt_number', 'walk.attempt_number'),
+                ('window_end', 'walk.window_end'),
+                ('filled_steps', 'walk.filled_steps'),
+                ('stopped', 'walk.stopped or (event.is_exclusion and ' ~ is_open ~ ')'),
+                ('last_position', 'walk.last_position'),
+                ('event_steps', append_to_list('walk.event_steps', named_record([
+                    ('attempt_number', 'walk.attempt_number'),
+                    ('step_number', 'cast(0 as integer)'),
+                ]))),
+            ]) ~ ' end',
+        ) }} as walk
+    from person_funnel_events
 
 ),
 
-candidate_successors as (
+walked_events as (
 
     select
         tenant_id,
         project_id,
         person_id,
         funnel_id,
-        started_at,
-        next_attempt_start
-    from (
-        select
-            tenant_id,
-            project_id,
-            person_id,
-            funnel_id,
-            started_at,
-            is_close,
-            min(case when is_close = 0 then boundary_time end) over (
-                partition by tenant_id, project_id, person_id, funnel_id
-                order by boundary_time, is_close
-                rows between current row and unbounded following
-            ) as next_attempt_start
-        from candidate_boundaries
-    ) as boundaries
-    where is_close = 1
-
-),
-
-first_candidates as (
-
-    select
-        tenant_id,
-        project_id,
-        person_id,
-        funnel_id,
-        min(started_at) as started_at
-    from candidates
-    group by
-        tenant_id,
-        project_id,
-        person_id,
-        funnel_id
-
-),
-
-attempt_chain as (
-
-    select
-        candidate_successors.tenant_id,
-        candidate_successors.project_id,
-        candidate_successors.person_id,
-        candidate_successors.funnel_id,
-        1 as attempt_number,
-        candidate_successors.started_at,
-        candidate_successors.next_attempt_start
-    from candidate_successors
-    inner join first_candidates
-        on candidate_successors.tenant_id = first_candidates.tenant_id
-        and candidate_successors.project_id = first_candidates.project_id
-        and candidate_successors.person_id = first_candidates.person_id
-        and candidate_successors.funnel_id = first_candidates.funnel_id
-        and candidate_successors.started_at = first_candidates.started_at
-
-    union all
-
-    select
-        candidate_successors.tenant_id,
-        candidate_successors.project_id,
-        candidate_successors.person_id,
-        candidate_successors.funnel_id,
-        attempt_chain.attempt_number + 1 as attempt_number,
-        candidate_successors.started_at,
-        candidate_successors.next_attempt_start
-    from attempt_chain
-    inner join candidate_successors
-        on attempt_chain.tenant_id = candidate_successors.tenant_id
-        and attempt_chain.project_id = candidate_successors.project_id
-        and attempt_chain.person_id = candidate_successors.person_id
-        and attempt_chain.funnel_id = candidate_successors.funnel_id
-        and attempt_chain.next_attempt_start = candidate_successors.started_at
+        step_count,
+        {{ explode_zipped('funnel_events', 'walks.walk.event_steps', 'event', 'event_step') }}
+    from walks
 
 ),
 
 attempt_steps as (
 
     select
-        attempt_chain.tenant_id,
-        attempt_chain.project_id,
-        attempt_chain.funnel_id,
-        attempt_chain.person_id,
-        attempt_chain.attempt_number,
-        attempt_chain.started_at,
-        candidate_steps.window_end,
-        candidate_steps.step_count,
-        candidate_steps.step_number,
-        candidate_steps.reached_at,
-        lag(candidate_steps.reached_at) over (
-            partition by
-                attempt_chain.tenant_id,
-                attempt_chain.project_id,
-                attempt_chain.funnel_id,
-                attempt_chain.person_id,
-                attempt_chain.attempt_number
-            order by candidate_steps.step_number
-        ) as previous_step_reached_at
-    from attempt_chain
-    inner join candidate_steps
-        on attempt_chain.tenant_id = candidate_steps.tenant_id
-        and attempt_chain.project_id = candidate_steps.project_id
-        and attempt_chain.person_id = candidate_steps.person_id
-        and attempt_chain.funnel_id = candidate_steps.funnel_id
-        and attempt_chain.started_at = candidate_steps.started_at
+        tenant_id,
+        project_id,
+        funnel_id,
+        person_id,
+        event_step.attempt_number,
+        step_count,
+        event_step.step_number,
+        event.event_name as step_event_name,
+        event.event_time as reached_at,
+        event.message_id,
+        event.window_end as window_end_if_started,
+        event.session_key,
+        event.breakdown_property
+    from walked_events
+    where event_step.step_number > 0
+
+),
+
+attempt_steps_with_start as (
+
+    select
+        tenant_id,
+        project_id,
+        funnel_id,
+        person_id,
+        attempt_number,
+        first_value(reached_at) over attempt as started_at,
+        first_value(window_end_if_started) over attempt as window_end,
+        step_count,
+        step_number,
+        step_event_name,
+        reached_at,
+        message_id,
+        {{ seconds_between('lag(reached_at) over attempt', 'reached_at') }} as seconds_from_previous_step,
+        first_value(session_key) over attempt as start_session_key,
+        first_value(breakdown_property) over attempt as start_breakdown_property
+    from attempt_steps
+    window attempt as (
+        partition by tenant_id, project_id, funnel_id, person_id, attempt_number
+        order by step_number
+        rows between unbounded preceding and current row
+    )
+
+),
+
+sessions as (
+
+    select
+        session_key,
+        {{ session_breakdowns | join(',\n        ') }}
+    from {{ ref('sessions') }}
 
 ),
 
 final as (
 
     select
-        attempt_steps.tenant_id,
-        attempt_steps.project_id,
-        attempt_steps.funnel_id,
-        attempt_steps.person_id,
-        attempt_steps.attempt_number,
-        attempt_steps.started_at,
-        attempt_steps.window_end,
-        attempt_steps.step_count,
-        attempt_steps.step_number,
-        funnel_steps.step_event_name,
-        attempt_steps.reached_at,
-        {{ seconds_between('attempt_steps.previous_step_reached_at', 'attempt_steps.reached_at') }}
-            as seconds_from_previous_step
-    from attempt_steps
-    inner join funnel_steps
-        on attempt_steps.funnel_id = funnel_steps.funnel_id
-        and attempt_steps.step_number = funnel_steps.step_number
+        attempt_steps_with_start.tenant_id,
+        attempt_steps_with_start.project_id,
+        attempt_steps_with_start.funnel_id,
+        attempt_steps_with_start.person_id,
+        attempt_steps_with_start.attempt_number,
+        attempt_steps_with_start.started_at,
+        attempt_steps_with_start.window_end,
+        attempt_steps_with_start.step_count,
+        attempt_steps_with_start.step_number,
+        attempt_steps_with_start.step_event_name,
+        attempt_steps_with_start.reached_at,
+        attempt_steps_with_start.message_id,
+        attempt_steps_with_start.seconds_from_previous_step,
+        case funnels.breakdown
+            {%- for column in session_breakdowns %}
+            when '{{ column }}' then sessions.{{ column }}
+            {%- endfor %}
+            else attempt_steps_with_start.start_breakdown_property
+        end as breakdown_value
+    from attempt_steps_with_start
+    inner join funnels
+        on attempt_steps_with_start.funnel_id = funnels.funnel_id
+    left join sessions
+        on attempt_steps_with_start.start_session_key = sessions.session_key
 
 )
 
@@ -396,5 +443,7 @@ select
     step_number,
     step_event_name,
     reached_at,
-    seconds_from_previous_step
+    message_id,
+    seconds_from_previous_step,
+    breakdown_value
 from final

@@ -13,7 +13,8 @@ attempt_steps as (
         step_count,
         step_number,
         step_event_name,
-        reached_at
+        reached_at,
+        breakdown_value
     from {{ ref('funnel_attempt_steps') }}
 
 ),
@@ -38,6 +39,7 @@ attempts as (
         started_at,
         window_end,
         step_count,
+        breakdown_value,
         max(step_number) as furthest_step,
         max(case when step_number = step_count then reached_at end) as completed_at,
         {{ ordered_list('reached_at', 'step_number') }} as step_reached_at
@@ -50,7 +52,8 @@ attempts as (
         attempt_number,
         started_at,
         window_end,
-        step_count
+        step_count,
+        breakdown_value
 
 ),
 
@@ -70,7 +73,8 @@ final as (
         attempts.furthest_step,
         furthest_steps.step_event_name as furthest_step_event_name,
         attempts.step_count,
-        attempts.step_reached_at
+        attempts.step_reached_at,
+        attempts.breakdown_value
     from attempts
     inner join funnels
         on attempts.funnel_id = funnels.funnel_id
@@ -98,5 +102,6 @@ select
     furthest_step,
     furthest_step_event_name,
     step_count,
-    step_reached_at
+    step_reached_at,
+    breakdown_value
 from final

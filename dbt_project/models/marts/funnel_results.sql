@@ -1,4 +1,12 @@
+{#-
+    Funnel results per period of attempt start, for all attempts (breakdown_value '(all)') and,
+    for a funnel with a breakdown, per breakdown value ('(none)' when it is missing).
+-#}
 {%- set period_types = ['daily', 'weekly'] %}
+{%- set groupings = {
+    'all': "'(all)'",
+    'breakdown': "coalesce(attempt_steps.breakdown_value, '(none)')",
+} %}
 
 with
 
@@ -12,7 +20,8 @@ attempt_steps as (
         attempt_number,
         started_at,
         step_number,
-        seconds_from_previous_step
+        seconds_from_previous_step,
+        breakdown_value
     from {{ ref('funnel_attempt_steps') }}
 
 ),
@@ -22,24 +31,45 @@ funnel_steps as (
     select
         funnel_id,
         funnel_name,
+        breakdown,
         step_number,
         step_event_name
     from {{ ref('funnel_steps') }}
 
 ),
 
+funnels as (
+
+    select distinct
+        funnel_id,
+        breakdown
+    from funnel_steps
+
+),
+
 attempt_step_periods as (
 
     {%- for period_type in period_types %}
+    {%- for grouping, breakdown_value in groupings.items() %}
     select
-        tenant_id,
-        project_id,
-        funnel_id,
+        attempt_steps.tenant_id,
+        attempt_steps.project_id,
+        attempt_steps.funnel_id,
         '{{ period_type }}' as period_type,
-        cast({{ truncate_to_period(period_type, 'started_at') }} as date) as period_start,
-        step_number,
-        seconds_from_previous_step
+        cast({{ truncate_to_period(period_type, 'attempt_steps.started_at') }} as date) as period_start,
+        {{ breakdown_value }} as breakdown_value,
+        attempt_steps.step_number,
+        attempt_steps.seconds_from_previous_step
     from attempt_steps
+    {%- if grouping == 'breakdown' %}
+    inner join funnels
+        on attempt_steps.funnel_id = funnels.funnel_id
+    where funnels.breakdown is not null
+    {%- endif %}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
     {%- if not loop.last %}
     union all
     {%- endif %}
@@ -55,6 +85,7 @@ step_totals as (
         funnel_id,
         period_type,
         period_start,
+        breakdown_value,
         step_number,
         count(*) as attempts_reached,
         {{ quantile_cont('seconds_from_previous_step', 0.5) }} as median_seconds_from_previous_step
@@ -65,6 +96,7 @@ step_totals as (
         funnel_id,
         period_type,
         period_start,
+        breakdown_value,
         step_number
 
 ),
@@ -76,7 +108,8 @@ periods as (
         project_id,
         funnel_id,
         period_type,
-        period_start
+        period_start,
+        breakdown_value
     from step_totals
 
 ),
@@ -90,6 +123,8 @@ all_steps as (
         funnel_steps.funnel_name,
         periods.period_type,
         periods.period_start,
+        funnel_steps.breakdown,
+        periods.breakdown_value,
         funnel_steps.step_number,
         funnel_steps.step_event_name,
         coalesce(step_totals.attempts_reached, 0) as attempts_reached,
@@ -103,6 +138,7 @@ all_steps as (
         and periods.funnel_id = step_totals.funnel_id
         and periods.period_type = step_totals.period_type
         and periods.period_start = step_totals.period_start
+        and periods.breakdown_value = step_totals.breakdown_value
         and funnel_steps.step_number = step_totals.step_number
 
 ),
@@ -116,6 +152,8 @@ with_rates as (
         funnel_name,
         period_type,
         period_start,
+        breakdown,
+        breakdown_value,
         step_number,
         step_event_name,
         attempts_reached,
@@ -124,7 +162,7 @@ with_rates as (
         median_seconds_from_previous_step
     from all_steps
     window funnel_period as (
-        partition by tenant_id, project_id, funnel_id, period_type, period_start
+        partition by tenant_id, project_id, funnel_id, period_type, period_start, breakdown_value
         order by step_number
         rows between unbounded preceding and current row
     )
@@ -138,6 +176,8 @@ select
     funnel_name,
     period_type,
     period_start,
+    breakdown,
+    breakdown_value,
     step_number,
     step_event_name,
     attempts_started,
