@@ -253,6 +253,29 @@ def test_show_tables_lists_every_mart_and_each_reads_without_a_schema_prefix(fir
     assert unprefixed == prefixed
 
 
+def test_the_duckdb_command_line_the_project_installs_reads_the_published_copy(first_run):
+    # The README's `.venv/bin/duckdb -readonly ...`: a DuckDB 1.5 command line, not the
+    # Python package's 2.0, so it also shows that a client older than 2.0 opens the copy.
+    command_line = Path(sys.executable).parent / "duckdb"
+    result = subprocess.run(
+        [
+            str(command_line),
+            "-readonly",
+            "-json",
+            "-c",
+            "select version() as version, count(*) as sessions from sessions",
+            str(published_database(first_run)),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    [row] = json.loads(result.stdout)
+
+    assert row["version"].startswith("v1.5.")
+    assert row["sessions"] == sessions(published_database(first_run))
+
+
 def test_the_unprefixed_marts_read_from_the_file_under_whatever_name_it_is_attached(first_run):
     with duckdb.connect() as connection:
         connection.execute(f"attach '{published_database(first_run)}' as analytics (read_only)")
