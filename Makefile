@@ -10,7 +10,7 @@ DAYS ?= 7
 EVENTS ?= 150000
 SEED ?= 42
 
-.PHONY: install run test lint format generate ui docs benchmark clean dashboard dashboard-screenshot superset superset-install
+.PHONY: install run test lint format generate ui docs benchmark clean dashboard dashboard-screenshot ui-screenshots superset superset-install
 
 install: $(INSTALLED)
 
@@ -49,6 +49,12 @@ dashboard: install
 dashboard-screenshot: install
 	scripts/ensure-chromium
 	$(BIN)/python -m scripts.dashboard_screenshot --out docs/images/dashboard-overview.png
+
+# The README's screenshots of the Dagster UI (docs/images/ui-*.png), over the warehouse of
+# `make run` (built first if there is none), with one more run that has nothing new.
+ui-screenshots: install
+	scripts/ensure-chromium
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m scripts.ui_screenshots --out docs/images
 
 # dbt docs of the project and the warehouse's tables (after `make run`, while no run is going:
 # dbt opens the warehouse to read its catalog).
