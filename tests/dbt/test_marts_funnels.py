@@ -16,7 +16,7 @@ import json
 import random
 import statistics
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -190,13 +190,15 @@ def walk_person(funnel: Funnel, person: str, events: list[dict[str, Any]]) -> li
     return reached
 
 
-def reference_attempt_steps(rows: list[dict[str, Any]]) -> list[ReachedStep]:
+def reference_attempt_steps(
+    rows: list[dict[str, Any]], funnels: list[Funnel] = ACTIVE_FUNNELS
+) -> list[ReachedStep]:
     by_person: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         by_person[row["anonymous_id"]].append(row)
     return [
         step
-        for funnel in ACTIVE_FUNNELS
+        for funnel in funnels
         for person, events in sorted(by_person.items())
         for step in walk_person(funnel, person, events)
     ]
@@ -247,8 +249,8 @@ def generated_journeys() -> list[dict[str, Any]]:
     rng = random.Random(20261205)
     rows = []
     for person in range(60):
-        for number in range(rng.randint(1, 25)):
-            at = START + timedelta(minutes=5 * rng.randint(0, 12 * 24))
+        for number in range(rng.randint(1, 30)):
+            at = START + timedelta(minutes=5 * rng.randint(0, 12 * 8))
             plan = rng.choice(["free", "pro", None])
             rows.append(
                 event_row(
@@ -264,20 +266,23 @@ def generated_journeys() -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def funnel_warehouse(tmp_path_factory: pytest.TempPathFactory) -> tuple[Warehouse, list]:
+def funnel_warehouse(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Warehouse, list[dict[str, Any]]]:
     rows = generated_journeys()
     warehouse = make_warehouse(tmp_path_factory.mktemp("funnels"))
     warehouse.insert_events(rows)
     warehouse.dbt("seed", "--select", "funnel_definitions")
     write_funnel_definitions(warehouse, FUNNEL_DEFINITIONS)
     warehouse.dbt("run", "--select", "+funnel_results", "+funnel_conversions")
-    return warehouse, reference_attempt_steps(rows)
+    return warehouse, rows
 
 
 def test_attempt_steps_equal_the_reference_walk_in_every_mode(
-    funnel_warehouse: tuple[Warehouse, list[ReachedStep]],
+    funnel_warehouse: tuple[Warehouse, list[dict[str, Any]]],
 ) -> None:
-    warehouse, reached = funnel_warehouse
+    warehouse, rows = funnel_warehouse
+    reached = reference_attempt_steps(rows)
     actual = warehouse.query(
         "select funnel_id, person_id, attempt_number, started_at, step_number, step_event_name, "
         "reached_at, message_id, breakdown_value from marts.funnel_attempt_steps"
@@ -292,9 +297,10 @@ def _step_key(step: ReachedStep) -> tuple[Any, ...]:
 
 
 def test_the_generated_journeys_exercise_every_rule(
-    funnel_warehouse: tuple[Warehouse, list[ReachedStep]],
+    funnel_warehouse: tuple[Warehouse, list[dict[str, Any]]],
 ) -> None:
-    _, reached = funnel_warehouse
+    _, rows = funnel_warehouse
+    reached = reference_attempt_steps(rows)
     step_counts = {funnel.funnel_id: len(funnel.steps) for funnel in ACTIVE_FUNNELS}
     completed = {
         step.funnel_id for step in reached if step.step_number == step_counts[step.funnel_id]
@@ -310,12 +316,34 @@ def test_the_generated_journeys_exercise_every_rule(
         "pro",
         None,
     }
+    relaxed_rules = {
+        "strict as ordered": [
+            replace(funnel, order_mode="ordered") if funnel.order_mode == "strict" else funnel
+            for funnel in ACTIVE_FUNNELS
+        ],
+        "any_order as ordered": [
+            replace(funnel, order_mode="ordered") if funnel.order_mode == "any_order" else funnel
+            for funnel in ACTIVE_FUNNELS
+        ],
+        "no exclusions": [replace(funnel, exclusions=frozenset()) for funnel in ACTIVE_FUNNELS],
+        "window end exclusive": [
+            replace(funnel, window=funnel.window - timedelta(seconds=1))
+            for funnel in ACTIVE_FUNNELS
+        ],
+    }
+    unchanged = [
+        rule
+        for rule, funnels in relaxed_rules.items()
+        if reference_attempt_steps(rows, funnels) == reached
+    ]
+    assert unchanged == []
 
 
 def test_results_per_period_and_breakdown_value_equal_the_reference(
-    funnel_warehouse: tuple[Warehouse, list[ReachedStep]],
+    funnel_warehouse: tuple[Warehouse, list[dict[str, Any]]],
 ) -> None:
-    warehouse, reached = funnel_warehouse
+    warehouse, rows = funnel_warehouse
+    reached = reference_attempt_steps(rows)
     actual = warehouse.query(
         "select funnel_id, period_type, period_start, breakdown_value, step_number, "
         "attempts_started, attempts_reached, round(median_seconds_from_previous_step, 3) "
@@ -326,9 +354,10 @@ def test_results_per_period_and_breakdown_value_equal_the_reference(
 
 
 def test_every_attempt_is_summarized_once_with_its_furthest_step(
-    funnel_warehouse: tuple[Warehouse, list[ReachedStep]],
+    funnel_warehouse: tuple[Warehouse, list[dict[str, Any]]],
 ) -> None:
-    warehouse, reached = funnel_warehouse
+    warehouse, rows = funnel_warehouse
+    reached = reference_attempt_steps(rows)
     furthest: dict[tuple[str, str, int], int] = {}
     for step in reached:
         furthest[(step.funnel_id, step.person_id, step.attempt_number)] = step.step_number
