@@ -24,8 +24,8 @@ definitions as (
         steps,
         conversion_window_days,
         conversion_window,
-        lower(trim(conversion_window_unit)) as conversion_window_unit,
-        coalesce(lower(trim(order_mode)), 'ordered') as order_mode,
+        nullif(lower(trim(conversion_window_unit)), '') as conversion_window_unit,
+        coalesce(nullif(lower(trim(order_mode)), ''), 'ordered') as order_mode,
         nullif(trim(exclusion_events), '') as exclusion_events,
         nullif(trim(breakdown), '') as breakdown
     from {{ ref('funnel_definitions') }}
