@@ -2,9 +2,10 @@
 
 Materializing a partition (or a range, in one run) loads its files from raw_landing/ with
 `load_partitions`. Each partition's materialization carries what a data engineer looks for about
-its load: the manifest numbers and rows of its files, rejected files and examples of rejected
-rows; and, from the run, the table's row count and schema, a preview and the files in no
-partition (also logged as a warning). The log has one message per batch of days loaded.
+its load: its rows in the table (`dagster/row_count`), the manifest numbers and rows of its
+files, rejected files and examples of rejected rows; and, from the run, the table's size
+(`table_rows`) and schema, a preview and the files in no partition (also logged as a
+warning). The log has one message per batch of days loaded.
 """
 
 import warnings
@@ -91,9 +92,9 @@ def _materialization_metadata(
 ) -> dict[str, object]:
     """What every partition's materialization of the run shows: the table and the run."""
     dates = [load.landing_date for load in loads if not load.nothing_landed]
-    row_count = connection.execute(f"select count(*) from {dataset.table}").fetchone()[0]
+    table_rows = connection.execute(f"select count(*) from {dataset.table}").fetchone()[0]
     return {
-        "dagster/row_count": row_count,
+        "table_rows": table_rows,
         "dagster/column_schema": contract_table_schema(dataset),
         "partitions_loaded": len(loads),
         "partitions_unchanged": sum(load.unchanged for load in loads),
@@ -124,8 +125,20 @@ def _materialization_metadata(
 def _partition_metadata(
     connection: duckdb.DuckDBPyConnection, dataset: Dataset, loads: list[PartitionLoad]
 ) -> dict[str, dict[str, object]]:
-    """What each partition's materialization shows of its own load, by partition key: the
-    manifest numbers, its rejected files and rows, and its manifest rows (one query for all)."""
+    """What each partition's materialization shows of its own load, by partition key: the rows
+    of its arrival day in the table (`dagster/row_count`), the manifest numbers, its rejected
+    files and rows, and its manifest rows (one query for each)."""
+    days = [load.landing_date for load in loads]
+    day_rows = dict(
+        connection.execute(
+            f"""
+            select _landing_date, count(*) from {dataset.table}
+            where _landing_date in (select unnest(?::date[]))
+            group by _landing_date
+            """,
+            [days],
+        ).fetchall()
+    )
     manifest = connection.execute(
         f"""
         select landing_date, file_path, status, rows_read, rows_loaded, rows_rejected,
@@ -144,6 +157,7 @@ def _partition_metadata(
         manifest_rows.setdefault(day, []).append(tuple(row))
     return {
         load.landing_date.isoformat(): {
+            "dagster/row_count": day_rows.get(load.landing_date, 0),
             "files": len(load.files),
             "files_rejected": len(load.files_rejected),
             "rows_read": load.rows_read,

@@ -61,10 +61,14 @@ def test_each_partition_of_a_range_shows_its_own_load(settings, raw_landing):
     assert [r.data["file_path"] for r in by_day["2026-03-03"]["load_manifest"].records] == [
         "events/date=2026-03-03/part-0.parquet"
     ]
-    # What the run did as a whole is on every partition's materialization.
+    # Each partition's row count is its own day's rows in the table; what the run did as a
+    # whole, and the table's size, is on every partition's materialization.
     assert {day: metadata["dagster/row_count"] for day, metadata in by_day.items()} == {
-        day: 2 for day in by_day
+        "2026-03-01": 1,
+        "2026-03-02": 0,
+        "2026-03-03": 1,
     }
+    assert {metadata["table_rows"] for metadata in by_day.values()} == {2}
     assert by_day["2026-03-02"]["partitions_without_files"] == 1
     assert len(by_day["2026-03-02"]["preview"].records) == 2
     messages = [
