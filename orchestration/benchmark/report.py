@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from orchestration.benchmark.dashboard import PageTiming
 from orchestration.benchmark.pipeline import COUNTED_TABLES, RunMeasure
 from orchestration.benchmark.run import (
+    DASHBOARD_TARGET,
     DBT_BUILD_TARGET,
     FULL_BUILD_TARGET,
     NO_OP_TARGET,
@@ -51,6 +53,23 @@ def _runs_table(runs: list[RunMeasure]) -> list[str]:
             ]
         )
     return _rows(header, rows)
+
+
+def render_dashboard_pages(pages: list[PageTiming]) -> list[str]:
+    """One line per page: its DuckDB time, its queries and the time of the whole render."""
+    return _rows(
+        ["page", "query s", "queries", "slowest query s", "render s"],
+        [
+            [
+                page.page,
+                f"{page.query_seconds:.2f}",
+                str(page.queries),
+                f"{page.slowest_query_seconds:.2f}",
+                f"{page.render_seconds:.2f}",
+            ]
+            for page in pages
+        ],
+    )
 
 
 def render_sparse(result: SparseResult) -> str:
@@ -128,6 +147,9 @@ def render(result: BenchmarkResult) -> str:
         f"Warehouse file after the full build: {_mib(full.warehouse_bytes)}; "
         f"published marts: {_mib(full.published_bytes)}",
     ]
+    if result.dashboard_pages is not None:
+        lines += ["", "Dashboard pages on the last publication (default filters, nothing cached):"]
+        lines += render_dashboard_pages(result.dashboard_pages)
     targets = result.targets
     if targets is None:
         return "\n".join([*lines, "", "Incomplete: no targets."])
@@ -146,6 +168,11 @@ def render(result: BenchmarkResult) -> str:
         ONE_DAY_TARGET: f"{targets.one_day_share_of_full_build:.1%} of the full build",
         NO_OP_TARGET: f"{targets.no_op_seconds:.1f} s",
         PEAK_MEMORY_TARGET: f"{targets.peak_memory_gib:.2f} GiB",
+        DASHBOARD_TARGET: (
+            f"{targets.slowest_dashboard_page_query_seconds:.2f} s on the slowest page"
+            if targets.slowest_dashboard_page_query_seconds is not None
+            else ""
+        ),
     }
     for target, met in targets.met.items():
         lines.append(f"  {'met   ' if met else 'MISSED'}  {target}: {values[target]}")

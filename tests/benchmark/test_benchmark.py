@@ -10,6 +10,7 @@ from datetime import date
 
 import pytest
 
+from dashboard import PAGES
 from orchestration.benchmark import run, sparse
 from orchestration.benchmark.cli import count, main
 from orchestration.benchmark.memory import PeakMemory, process_tree_rss
@@ -99,7 +100,13 @@ def test_smoke_reports_machine_versions_and_targets(smoke):
         "one new day at most 10% of a full build",
         "a run with nothing new at most 15 s",
         "peak memory at most 12 GiB",
+        "each dashboard page <= 1 s of query time",
     }
+
+
+def test_smoke_times_every_dashboard_page_on_its_publication(smoke):
+    assert [page["page"] for page in smoke["dashboard_pages"]] == [title for _, title, _ in PAGES]
+    assert all(page["queries"] > 0 for page in smoke["dashboard_pages"])
 
 
 def test_smoke_writes_what_it_measured_after_each_run(smoke):
