@@ -5,7 +5,8 @@ DAGSTER_HOME; by default the project's, as `make run` leaves them):
 
 1. if nothing has been published yet, `warehouse run` builds it (after `warehouse-generate`
    writes the sample `make run` uses, if nothing has landed either);
-2. `warehouse run` once more: with no new file, it is a run with nothing new;
+2. `warehouse run` twice more: the first builds what changed since the publication, if
+   anything (new files, a changed project); the second is a run with nothing new;
 3. `dagster dev` starts on a free port, and Chromium saves, under docs/images/, the lineage of
    the asset groups, the asset graph around marts/sessions, the partitions of raw/events and the
    run with nothing new;
@@ -180,12 +181,13 @@ def _wait_for_code_location(url: str, process: subprocess.Popen[bytes], log: Pat
 def capture(page: Page, url: str, screenshot: Screenshot, out: Path) -> Path:
     page.navigate(url + screenshot.path)
     page.wait_for(screenshot.ready, timeout=120)
-    # The UI's first visit opens an invitation to its community over the page.
+    # Layout and fonts settle a moment after the content is there; and the UI's first visit
+    # opens an invitation to its community over the page, a moment after it loaded.
+    time.sleep(2)
     page.evaluate(
         "[...document.querySelectorAll('button')].find(b => b.innerText.trim() === 'Skip')?.click()"
     )
-    # Layout and fonts settle a moment after the content is there.
-    time.sleep(2)
+    time.sleep(0.5)
     return page.save_png(out / screenshot.name)
 
 
@@ -198,6 +200,9 @@ def main(argv: list[str] | None = None) -> int:
     instance = dagster_instance()
     environment = {**os.environ, "DAGSTER_HOME": str(instance.root_directory)}
     ensure_published(settings, environment)
+    # The first run builds what changed since the publication (new files, a changed project),
+    # if anything; the second then has nothing new.
+    warehouse("run", environment=environment)
     warehouse("run", environment=environment)
     run_id = newest_run_id(instance)
     _, last_landed = days_to_run(settings)

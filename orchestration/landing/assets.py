@@ -242,11 +242,11 @@ def build_landing_asset(dataset: Dataset, settings: Settings) -> AssetsDefinitio
                     f"{dataset.name}: no files on {without_files} of the days, and none loaded "
                     "before: nothing to do"
                 )
+            # Each partition's own numbers first, then the run's and the table's.
+            run_metadata = _materialization_metadata(connection, dataset, loads, strays)
             for key, metadata in _partition_metadata(connection, dataset, loads).items():
-                context.add_asset_metadata(metadata, partition_key=key)
-            return MaterializeResult(
-                metadata=_materialization_metadata(connection, dataset, loads, strays)
-            )
+                context.add_asset_metadata({**metadata, **run_metadata}, partition_key=key)
+            return MaterializeResult()
 
     return landing
 
