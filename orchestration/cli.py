@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shlex
 import signal
 import sys
 import threading
@@ -216,9 +217,9 @@ def _run_exclusively(settings: Settings, args: argparse.Namespace) -> int:
         f"  Warehouse:   {settings.warehouse_path}\n"
         f"  Published:   {published / DATABASE_FILE}   (read-only copy of the marts)\n"
         f"  Parquet:     {published / PARQUET_DIR}/<mart>.parquet\n"
-        f'  Query it:    .venv/bin/python -c "import duckdb; '
-        f"print(duckdb.connect('{published / DATABASE_FILE}', read_only=True)"
-        ".sql('from marts.dashboard_metrics'))\"\n"
+        f"  Query it:    .venv/bin/duckdb -readonly {shlex.quote(str(published / DATABASE_FILE))} "
+        '-c "from dashboard_metrics"\n'
+        "  Dashboard:   make dashboard, then open http://127.0.0.1:8501\n"
         "  Dagster UI:  make ui   (or: DAGSTER_HOME=dagster_home .venv/bin/dagster dev "
         "-w workspace.yaml), then open http://127.0.0.1:3000"
     )
