@@ -6,7 +6,6 @@ under Automation); and a sensor, on by default, that marks failed the runs whose
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import date, timedelta
 
 from dagster import (
@@ -26,25 +25,24 @@ from dagster import (
 from orchestration.contract import DATASETS
 from orchestration.coordination import release_dead_runs
 from orchestration.jobs import main_job
+from orchestration.landing.loaded_files import read_loaded, stamp
 from orchestration.landing.loader import landed_dates, landing_files
 from orchestration.settings import Settings
 
 
-def landing_fingerprints(settings: Settings) -> dict[str, str]:
-    """A fingerprint per arrival day of every file in its folders (name, size, modification
-    time), so that a new, re-delivered or removed file changes its day's fingerprint."""
+def landed_files(settings: Settings) -> dict[str, list[str]]:
+    """The stamp (name, size, modification time) of every file in raw_landing/, per arrival
+    day, sorted."""
     files_by_day: dict[str, list[str]] = {}
     for dataset in DATASETS.values():
         for day in landed_dates(settings.raw_landing_dir, dataset):
             for path in landing_files(settings.raw_landing_dir, dataset, day):
-                stat = path.stat()
-                files_by_day.setdefault(day.isoformat(), []).append(
-                    f"{dataset.name}/{path.name}:{stat.st_size}:{stat.st_mtime_ns}"
-                )
-    return {
-        day: hashlib.sha256("\n".join(sorted(files)).encode()).hexdigest()
-        for day, files in files_by_day.items()
-    }
+                files_by_day.setdefault(day.isoformat(), []).append(stamp(dataset.name, path))
+    return {day: sorted(files) for day, files in files_by_day.items()}
+
+
+def _fingerprint(stamps: list[str]) -> str:
+    return hashlib.sha256("\n".join(stamps).encode()).hexdigest()
 
 
 def build_raw_landing_sensor(settings: Settings, first_partition: date) -> SensorDefinition:
@@ -57,23 +55,26 @@ def build_raw_landing_sensor(settings: Settings, first_partition: date) -> Senso
         default_status=DefaultSensorStatus.STOPPED,
         description=(
             "Requests a run of the main job for every arrival day whose files in raw_landing/ "
-            "are new or changed since the last evaluation, and only for those days."
+            "differ from those the last load of the day saw (new, re-delivered, touched or "
+            "removed files), and only for those days."
         ),
     )
     def raw_landing_sensor(context: SensorEvaluationContext) -> SensorResult:
-        previous: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
-        current = landing_fingerprints(settings)
+        # What the loads saw, as they recorded it beside the warehouse: readable while a run
+        # holds the warehouse (orchestration/landing/loaded_files.py).
+        loaded = read_loaded(settings.warehouse_path)
         run_requests = []
-        for day, fingerprint in sorted(current.items()):
-            if previous.get(day) == fingerprint:
+        for day, stamps in sorted(landed_files(settings).items()):
+            if loaded.get(day) == stamps:
                 continue
             if date.fromisoformat(day) < first_partition:
                 context.log.warning(_before_first_partition(settings, day, first_partition))
-                # Left out of the cursor: requested once the partitions offer it.
-                del current[day]
                 continue
-            run_requests.append(RunRequest(run_key=f"{day}:{fingerprint}", partition_key=day))
-        return SensorResult(run_requests=run_requests, cursor=json.dumps(current, sort_keys=True))
+            # The same files ask once: Dagster skips a run key it has requested before.
+            run_requests.append(
+                RunRequest(run_key=f"{day}:{_fingerprint(stamps)}", partition_key=day)
+            )
+        return SensorResult(run_requests=run_requests)
 
     return raw_landing_sensor
 

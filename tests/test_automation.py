@@ -7,11 +7,14 @@ import logging
 import os
 from datetime import UTC, datetime
 
+import duckdb
 import pytest
 from dagster import SensorEvaluationContext, build_schedule_context, build_sensor_context
 
 from orchestration.automation import build_daily_schedule, build_raw_landing_sensor
 from orchestration.contract import EVENTS, METRICS
+from orchestration.landing import loaded_files
+from orchestration.landing.loader import load_partitions
 from orchestration.settings import Settings
 from tests.landing_files import DAY_1, DAY_2, event, metric, write_landing_file
 
@@ -26,45 +29,88 @@ def settings(tmp_path, raw_landing) -> Settings:
     )
 
 
-def evaluate(sensor, cursor):
-    result = sensor(build_sensor_context(cursor=cursor))
-    return [request.partition_key for request in result.run_requests], result.cursor
+def requested(sensor) -> list[str]:
+    return [request.partition_key for request in sensor(build_sensor_context()).run_requests]
 
 
-def test_a_new_file_requests_a_run_for_its_arrival_day_only(settings, raw_landing):
+def load(settings: Settings, *days) -> None:
+    """What a run of those days records: its loads of both datasets."""
+    settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(settings.warehouse_path)) as connection:
+        for dataset in (EVENTS, METRICS):
+            load_partitions(connection, dataset, settings.raw_landing_dir, list(days))
+
+
+def test_a_day_is_requested_until_a_load_has_seen_its_files(settings, raw_landing):
     sensor = build_raw_landing_sensor(settings, DAY_1)
     write_landing_file(raw_landing, EVENTS, DAY_1, "part-0.parquet", [event("m1")])
-    _, cursor = evaluate(sensor, None)
+    before_any_load = requested(sensor)
+    load(settings, DAY_1)
+    after_the_load = requested(sensor)
 
     write_landing_file(raw_landing, METRICS, DAY_2, "part-0.parquet", [metric("x")])
-    partitions, cursor = evaluate(sensor, cursor)
 
-    assert partitions == ["2026-03-02"]
-    assert evaluate(sensor, cursor)[0] == []
+    assert before_any_load == ["2026-03-01"]
+    assert after_the_load == []
+    assert requested(sensor) == ["2026-03-02"]
+    assert loaded_files.read_loaded(settings.warehouse_path) == {
+        "2026-03-01": [
+            loaded_files.stamp("events", raw_landing / "events/date=2026-03-01/part-0.parquet")
+        ]
+    }
+
+
+def test_the_same_files_ask_with_the_same_run_key(settings, raw_landing):
+    sensor = build_raw_landing_sensor(settings, DAY_1)
+    write_landing_file(raw_landing, EVENTS, DAY_1, "part-0.parquet", [event("m1")])
+    keys = [sensor(build_sensor_context()).run_requests[0].run_key for _ in range(2)]
+
+    write_landing_file(raw_landing, EVENTS, DAY_1, "part-1.parquet", [event("m2")])
+    [request] = sensor(build_sensor_context()).run_requests
+
+    assert keys[0] == keys[1]
+    assert request.run_key != keys[0]
 
 
 def test_a_redelivered_file_requests_its_day_again(settings, raw_landing):
     sensor = build_raw_landing_sensor(settings, DAY_1)
     path = write_landing_file(raw_landing, EVENTS, DAY_1, "part-0.parquet", [event("m1")])
     write_landing_file(raw_landing, EVENTS, DAY_2, "part-0.parquet", [event("m2")])
-    first, cursor = evaluate(sensor, None)
+    load(settings, DAY_1, DAY_2)
 
     write_landing_file(raw_landing, EVENTS, DAY_1, "part-0.parquet", [event("m1"), event("m3")])
     os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000))
 
-    assert first == ["2026-03-01", "2026-03-02"]
-    assert evaluate(sensor, cursor)[0] == ["2026-03-01"]
+    assert requested(sensor) == ["2026-03-01"]
 
 
-def test_a_removed_file_requests_its_day_again(settings, raw_landing):
+def test_a_removed_file_requests_its_day_again_until_it_is_unloaded(settings, raw_landing):
     sensor = build_raw_landing_sensor(settings, DAY_1)
     write_landing_file(raw_landing, EVENTS, DAY_1, "part-0.parquet", [event("m1")])
     extra = write_landing_file(raw_landing, EVENTS, DAY_1, "part-1.parquet", [event("m2")])
-    _, cursor = evaluate(sensor, None)
+    load(settings, DAY_1)
 
     extra.unlink()
+    before_the_load = requested(sensor)
+    load(settings, DAY_1)
 
-    assert evaluate(sensor, cursor)[0] == ["2026-03-01"]
+    assert before_the_load == ["2026-03-01"]
+    assert requested(sensor) == []
+
+
+def test_a_touched_file_asks_once_and_its_load_finds_it_unchanged(settings, raw_landing):
+    sensor = build_raw_landing_sensor(settings, DAY_1)
+    path = write_landing_file(raw_landing, EVENTS, DAY_1, "part-0.parquet", [event("m1")])
+    load(settings, DAY_1)
+
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000))
+    touched = requested(sensor)
+    with duckdb.connect(str(settings.warehouse_path)) as connection:
+        [reload] = load_partitions(connection, EVENTS, raw_landing, [DAY_1])
+
+    assert touched == ["2026-03-01"]
+    assert reload.unchanged
+    assert requested(sensor) == []
 
 
 def test_days_before_partitions_start_date_are_not_requested(settings, raw_landing):
@@ -102,11 +148,13 @@ def test_a_day_before_the_first_partition_is_requested_once_the_code_location_re
 ):
     write_landing_file(raw_landing, EVENTS, DAY_2, "part-0.parquet", [event("m1")])
     write_landing_file(raw_landing, EVENTS, DAY_1, "part-0.parquet", [event("m2")])
-    _, cursor = evaluate(build_raw_landing_sensor(settings, DAY_2), None)
+    before_the_reload = requested(build_raw_landing_sensor(settings, DAY_2))
+    load(settings, DAY_2)
 
     reloaded = build_raw_landing_sensor(settings, DAY_1)
 
-    assert evaluate(reloaded, cursor)[0] == ["2026-03-01"]
+    assert before_the_reload == ["2026-03-02"]
+    assert requested(reloaded) == ["2026-03-01"]
 
 
 class Collected(logging.Handler):

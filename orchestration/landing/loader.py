@@ -47,6 +47,7 @@ import pyarrow.parquet as pq
 from orchestration.audit import record_action
 from orchestration.contract import Dataset
 from orchestration.landing.fingerprints import record_fingerprints
+from orchestration.landing.loaded_files import record_loaded, stamp
 from orchestration.landing.privacy import register_anonymize_ip
 from orchestration.landing.tables import create_landing_tables
 from orchestration.landing.validation import staging_select
@@ -542,6 +543,9 @@ def _load_batch(
     actor: str | None,
     force: bool,
 ) -> list[PartitionLoad]:
+    # The files as found before anything reads them: a file re-delivered during the load then
+    # differs from what is recorded, and the sensor asks for its day again.
+    stamps = {day: [stamp(dataset.name, path) for path in paths] for day, paths in batch}
     hashes: dict[Path, str] = {}
 
     def sha256(path: Path) -> str:
@@ -593,6 +597,7 @@ def _load_batch(
                 },
             )
             loads.append(partition_load)
+    record_loaded(connection, dataset.name, stamps)
     examples = _rejected_examples(connection, dataset, [load.landing_date for load in loads])
     for partition_load in loads:
         partition_load.rejected_examples = examples.get(partition_load.landing_date, [])

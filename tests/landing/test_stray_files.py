@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from orchestration.automation import landing_fingerprints
+from orchestration.automation import landed_files
 from orchestration.cli import days_to_run
 from orchestration.contract import EVENTS
 from orchestration.landing import loader
@@ -113,5 +113,5 @@ def test_the_sensor_and_the_run_range_see_only_loadable_days(tmp_path, raw_landi
         if "date=2026-03-01/" not in path:
             land_at(raw_landing, path)
 
-    assert list(landing_fingerprints(settings)) == [DAY_2.isoformat()]
+    assert list(landed_files(settings)) == [DAY_2.isoformat()]
     assert days_to_run(settings) == (DAY_2, DAY_2)
