@@ -26,11 +26,14 @@ generate: install
 run: generate
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/warehouse run
 
+# Test files run in TEST_WORKERS processes (a file's tests stay together in one): most tests
+# wait on subprocesses, servers and DuckDB, so two overlap well even on two cores.
+TEST_WORKERS ?= 2
 test: install
 	scripts/ensure-chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 # The benchmark (README, Benchmark): BENCHMARK_EVENTS=1M, 10M (default) or 100M.
 BENCHMARK_EVENTS ?= 10M
