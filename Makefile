@@ -28,6 +28,7 @@ run: generate
 
 # Test files run in TEST_WORKERS processes (a file's tests stay together in one): most tests
 # wait on subprocesses, servers and DuckDB, so two overlap well even on two cores.
+# TEST_WORKERS=0 runs them in this process, one after the other.
 TEST_WORKERS ?= 2
 test: install
 	scripts/ensure-chromium

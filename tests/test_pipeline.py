@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import shutil
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -34,10 +35,13 @@ def raw_days(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return raw
 
 
-def settings_for(raw: Path, warehouse_dir: Path) -> Settings:
-    return dataclasses.replace(
+def settings_for(raw: Path, warehouse_dir: Path, dbt_project_dir: Path | None = None) -> Settings:
+    settings = dataclasses.replace(
         Settings.from_env(), raw_landing_dir=raw, warehouse_dir=warehouse_dir
     )
+    if dbt_project_dir is not None:
+        settings = dataclasses.replace(settings, dbt_project_dir=dbt_project_dir)
+    return settings
 
 
 def mart_tables(warehouse_path: Path) -> dict[str, list[tuple]]:
@@ -84,9 +88,17 @@ def runs(raw_days: Path, tmp_path_factory: pytest.TempPathFactory) -> Runs:
     """Two days, then a seven-day backfill as one run, in one process and one instance; and a
     full refresh of all nine days in another warehouse."""
     root = tmp_path_factory.mktemp("warehouses")
+    # A dbt project of their own: its target/ (partial parses, invocation folders) then holds
+    # only these runs', whatever else runs dbt meanwhile.
+    project = root / "dbt_project"
+    shutil.copytree(
+        Settings.from_env().dbt_project_dir,
+        project,
+        ignore=shutil.ignore_patterns("target", "logs"),
+    )
     arriving, full = (
-        settings_for(raw_days, root / "arriving"),
-        settings_for(raw_days, root / "full"),
+        settings_for(raw_days, root / "arriving", project),
+        settings_for(raw_days, root / "full", project),
     )
     instance = DagsterInstance.ephemeral()
     first = run_pipeline(arriving, FIRST_DAY, date(2026, 3, 2), instance=instance)
