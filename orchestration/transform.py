@@ -329,7 +329,8 @@ def _build_under_lock(
     code = code_fingerprint(settings.dbt_project_dir)
     with duckdb.connect(str(settings.warehouse_path)) as connection:
         pending = pending_days(connection)
-        code_changed = last_build_code(connection) != code
+        last_code = last_build_code(connection)
+        code_changed = last_code != code
         unsettled = unsettled_builds(connection)
         published = publication_is_current(connection, settings)
         if config.full_refresh:
@@ -352,7 +353,7 @@ def _build_under_lock(
                 "asked to (force)"
                 if config.force
                 else "no build has succeeded yet"
-                if last_build_code(connection) is None
+                if last_code is None
                 else "the dbt project changed since the last build"
                 if code_changed
                 else "the current publication does not hold the last build (a run stopped "

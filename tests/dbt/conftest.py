@@ -156,6 +156,14 @@ def rows_only_in_one(incremental: Warehouse, full: Warehouse, table: str) -> tup
     return counts[0], counts[1]
 
 
+def differing_marts(built: Warehouse, expected: Warehouse) -> dict[str, tuple[int, int]]:
+    """The marts whose rows differ: (rows only in `built`, rows only in `expected`) of each."""
+    tables = mart_tables(expected.path)
+    assert mart_tables(built.path) == tables
+    differences = {table: rows_only_in_one(built, expected, table) for table in tables}
+    return {table: counts for table, counts in differences.items() if counts != (0, 0)}
+
+
 def _vars_yaml(variables: dict[str, Any]) -> str:
     items = ", ".join(f"{key}: {_yaml_value(value)}" for key, value in variables.items())
     return "{" + items + "}"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.dbt.conftest import Warehouse, make_warehouse, mart_tables, rows_only_in_one
+from tests.dbt.conftest import Warehouse, differing_marts, make_warehouse
 from tests.dbt.sample_events import ARRIVAL_DAYS, SAMPLE_EVENTS, events_received_on
 
 pytestmark = pytest.mark.slow
@@ -45,15 +45,6 @@ def _after_a_failed_build(directory: Path, retry_label: str) -> Warehouse:
     return warehouse
 
 
-def _differences(warehouse: Warehouse, full: Warehouse) -> dict[str, tuple[int, int]]:
-    differences = {}
-    for table in mart_tables(full.path):
-        only_here, only_full = rows_only_in_one(warehouse, full, table)
-        if only_here or only_full:
-            differences[table] = (only_here, only_full)
-    return differences
-
-
 @pytest.fixture(scope="module")
 def full(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     warehouse = make_warehouse(tmp_path_factory.mktemp("full"))
@@ -68,7 +59,7 @@ def test_a_build_with_the_failed_builds_label_equals_a_full_refresh(
 ) -> None:
     warehouse = _after_a_failed_build(tmp_path / "retry", retry_label="build failed")
 
-    assert _differences(warehouse, full) == {}
+    assert differing_marts(warehouse, full) == {}
 
 
 def test_under_a_label_of_its_own_the_marts_would_miss_the_failed_builds_changes(
@@ -76,4 +67,4 @@ def test_under_a_label_of_its_own_the_marts_would_miss_the_failed_builds_changes
 ) -> None:
     warehouse = _after_a_failed_build(tmp_path / "new-label", retry_label="build retry")
 
-    assert "hourly_rollups" in _differences(warehouse, full)
+    assert "hourly_rollups" in differing_marts(warehouse, full)

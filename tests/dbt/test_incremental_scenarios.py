@@ -34,7 +34,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from tests.dbt.conftest import Warehouse, event_row, make_warehouse, mart_tables, rows_only_in_one
+from tests.dbt.conftest import Warehouse, differing_marts, event_row, make_warehouse
 
 pytestmark = pytest.mark.slow
 
@@ -308,14 +308,6 @@ def build_fully(seeded: Warehouse, rows: list[dict[str, Any]], directory: Path) 
     warehouse.insert_events(rows)
     warehouse.dbt("run", "--full-refresh")
     return warehouse
-
-
-def differing_marts(built: Warehouse, expected: Warehouse) -> dict[str, tuple[int, int]]:
-    """The marts whose rows differ: (rows only in `built`, rows only in `expected`) of each."""
-    tables = mart_tables(expected.path)
-    assert mart_tables(built.path) == tables
-    differences = {table: rows_only_in_one(built, expected, table) for table in tables}
-    return {table: counts for table, counts in differences.items() if counts != (0, 0)}
 
 
 def sessions(warehouse: Warehouse, anonymous_id: str, columns: str) -> list[tuple[Any, ...]]:
