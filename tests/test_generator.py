@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import duckdb
 import pyarrow.parquet as pq
@@ -112,6 +113,16 @@ def landing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Landing]:
     """A clean landing: the default messiness, but no rows that break the contract."""
     root = tmp_path_factory.mktemp("landing")
     opened = _open(root, generate(_config(root)))
+    yield opened
+    opened.sql.close()
+
+
+@pytest.fixture(scope="module")
+def acquisition(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Landing]:
+    """A larger landing of two days, so that even the rarest sources of sessions show up."""
+    root = tmp_path_factory.mktemp("acquisition")
+    config = _config(root, days=2, events=300_000, metrics=1_000, files_per_day=1)
+    opened = _open(root, generate(config))
     yield opened
     opened.sql.close()
 
@@ -535,7 +546,7 @@ def test_page_views_are_followed_by_pings_and_leaves_on_the_same_page(landing: L
             count(*) filter (where not viewed),
             count(*),
             count(*) filter (where (properties ->> '$.scroll_depth')::int between 0 and 100
-                and (properties ->> '$.engaged_ms')::int >= 0)
+                and coalesce((properties ->> '$.engaged_ms')::int, 0) >= 0)
         from (
             select *, max(event_name = 'page_view') over (
                 partition by session_id, page_path order by "timestamp"
@@ -573,6 +584,113 @@ def test_scroll_depth_grows_with_each_ping_of_a_page_view(landing: Landing) -> N
     )[0]
     assert followed > 500
     assert shrinking == 0
+
+
+def test_engaged_ms_never_exceeds_the_time_since_the_previous_ping_or_the_view(
+    landing: Landing,
+) -> None:
+    too_long, measured, pings, median_ping, pages_over, pages = landing.rows(
+        """
+        with numbered as (
+            select *,
+                count(*) filter (where event_name = 'page_view') over (
+                    partition by session_id order by "timestamp", message_id
+                ) as page_view_number
+            from event_times
+            where session_id is not null
+                and event_name in ('page_view', 'page_ping', 'page_leave')
+        ),
+        steps as (
+            select session_id, page_view_number, event_name,
+                (properties ->> '$.engaged_ms')::bigint as engaged_ms,
+                epoch_ms("timestamp") - lag(epoch_ms("timestamp")) over (
+                    partition by session_id, page_view_number order by "timestamp", message_id
+                ) as since_previous,
+                epoch_ms("timestamp") - first_value(epoch_ms("timestamp")) over (
+                    partition by session_id, page_view_number order by "timestamp", message_id
+                ) as since_view
+            from numbered
+        ),
+        page_views as (
+            select sum(engaged_ms) as engaged_ms, max(since_view) as on_page
+            from steps where engaged_ms is not null
+            group by session_id, page_view_number
+        )
+        select
+            (select count(*) from steps where engaged_ms > since_previous),
+            (select count(*) from steps where engaged_ms is not null),
+            (select count(*) from steps where event_name = 'page_ping' and engaged_ms is not null),
+            (select median(engaged_ms) from steps where event_name = 'page_ping'),
+            (select count(*) from page_views where engaged_ms > on_page),
+            (select count(*) from page_views)
+        """
+    )[0]
+    assert measured > 1_000
+    assert pings > 500
+    assert pages > 500
+    assert too_long == 0
+    assert pages_over == 0
+    # Each ping reports about its 10 s interval, not the time since the page view.
+    assert 7_000 <= median_ping <= 10_000
+
+
+def test_about_a_quarter_of_web_devices_send_pings_without_engaged_ms(landing: Landing) -> None:
+    devices = landing.rows(
+        """
+        select anonymous_id, any_value(sdk_version),
+            bool_and(properties ->> '$.engaged_ms' is not null),
+            bool_or(properties ->> '$.engaged_ms' is not null),
+            bool_and(json_keys(properties) = ['scroll_depth']
+                or properties ->> '$.engaged_ms' is not null)
+        from events where event_name in ('page_ping', 'page_leave')
+        group by anonymous_id
+        """
+    )
+    without = [device for device in devices if not device[3]]
+    assert 0.15 < len(without) / len(devices) < 0.35
+    # A device's SDK either measures engaged time on every ping and leave or on none.
+    assert all(always == ever for _, _, always, ever, _ in devices)
+    assert {sdk for _, sdk, *_ in without} == set(catalog.SDKS_WITHOUT_ENGAGED_MS)
+    # Without engaged time a ping or leave carries its scroll depth alone.
+    assert all(scroll_depth_alone for *_, scroll_depth_alone in devices)
+
+
+def test_every_source_of_sessions_shows_up_on_first_visits(acquisition: Landing) -> None:
+    # A visitor's first page view always starts a session (a page after a long break never
+    # comes first), so its referrer and UTM parameters are those of the session's source.
+    first_visits = dict(
+        acquisition.rows(
+            """
+            with first_visits as (
+                select * from event_times where event_name = 'page_view' and page_url is not null
+                qualify row_number() over (
+                    partition by anonymous_id order by "timestamp", message_id
+                ) = 1
+            )
+            select
+                case when page_referrer = regexp_extract(page_url, '^https?://[^/]+') || '/'
+                    then 'own site' else coalesce(page_referrer, '') end
+                || ' ' || coalesce(regexp_extract(page_url, '[?].*$'), ''),
+                count(*)
+            from first_visits group by all
+            """
+        )
+    )
+    sources = {}
+    for source in catalog.SOURCES:
+        referrer = source.referrer or ""
+        if catalog.OWN_SITE in referrer:
+            referrer = "own site"
+        sources[source] = f"{referrer} {'?' + urlencode(source.utm) if source.utm else ''}"
+    missing = [source for source, key in sources.items() if key not in first_visits]
+    assert missing == []
+    # The rare sources (video, display, shopping, webmail, affiliates, SMS, push ...) stay a few
+    # percent of the visits, as their weights say.
+    rare = [source for source in catalog.SOURCES if source.weight < 0.6]
+    expected = sum(source.weight for source in rare) / sum(s.weight for s in catalog.SOURCES)
+    share = sum(first_visits[sources[source]] for source in rare) / sum(first_visits.values())
+    assert expected < 0.07
+    assert 0.7 * expected < share < 1.3 * expected
 
 
 def test_campaign_entry_pages_carry_utm_parameters(landing: Landing) -> None:
@@ -707,7 +825,7 @@ def test_preference_updates_carry_every_preference(landing: Landing) -> None:
 
 
 def test_properties_hold_the_fields_the_contract_lists_for_each_event(landing: Landing) -> None:
-    optional = {"rollback_of"}
+    optional = {"rollback_of", "engaged_ms"}
     names = landing.rows("select distinct event_name from events")
     assert {name for (name,) in names} >= set(EVENT_PROPERTIES)
     for name, fields in EVENT_PROPERTIES.items():

@@ -764,6 +764,10 @@ IPV6_PREFIXES = ("2a02:8109", "2600:1700", "2a01:cb00", "2401:4900", "2804:14c",
 IPV6_SHARE = 0.28
 
 
+OWN_SITE = "{site}"
+"""In a source's referrer, the base URL of the site being visited (a self-referral)."""
+
+
 @dataclass(frozen=True)
 class Source:
     """Where a session came from: a referrer URL (None: direct) and maybe a campaign."""
@@ -856,7 +860,59 @@ SOURCES: tuple[Source, ...] = (
             ("utm_content", "ugc_1"),
         ),
     ),
+    # Rarer sources, a few percent together, so that every channel of the grouping shows up:
+    # video, display, shopping, webmail, affiliates, SMS, push, a referral by UTM, a UTM source
+    # no list knows (Unassigned) and a self-referral from the site's own home page (Direct).
+    Source("https://www.youtube.com/", 0.5),
+    Source(
+        "https://www.youtube.com/",
+        0.3,
+        (
+            ("utm_source", "youtube"),
+            ("utm_medium", "cpv"),
+            ("utm_campaign", "product_demo"),
+            ("utm_content", "preroll_15s"),
+        ),
+    ),
+    Source(
+        "https://www.theguardian.com/",
+        0.4,
+        (("utm_source", "gdn"), ("utm_medium", "display"), ("utm_campaign", "remarketing")),
+    ),
+    Source("https://www.amazon.com/", 0.3),
+    Source(
+        "https://www.amazon.com/",
+        0.25,
+        (
+            ("utm_source", "amazon"),
+            ("utm_medium", "cpc"),
+            ("utm_campaign", "sponsored_products"),
+        ),
+    ),
+    Source("https://mail.google.com/", 0.4),
+    Source(
+        "https://www.techradar.com/",
+        0.3,
+        (("utm_source", "techradar"), ("utm_medium", "affiliate"), ("utm_campaign", "best_of")),
+    ),
+    Source(
+        None,
+        0.2,
+        (("utm_source", "sms"), ("utm_medium", "text"), ("utm_campaign", "reminder")),
+    ),
+    Source(
+        None,
+        0.25,
+        (("utm_source", "onesignal"), ("utm_medium", "push"), ("utm_campaign", "back_in_stock")),
+    ),
+    Source(None, 0.2, (("utm_source", "partner_blog"), ("utm_medium", "referral"))),
+    Source(None, 0.2, (("utm_source", "partner_widget"),)),
+    Source(f"{OWN_SITE}/", 0.4),
 )
+
+SDKS_WITHOUT_ENGAGED_MS = ("js/2.9.1", "js/3.0.4")
+"""Web SDK versions from before engaged time: their page pings and leaves carry `scroll_depth`
+only, so the warehouse counts heartbeats instead (about a quarter of the web devices)."""
 
 FIRST_NAMES = (
     "Ana",

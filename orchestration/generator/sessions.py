@@ -58,6 +58,7 @@ BROWSE_ACTION_SHARE = 0.12
 APP_PAGE_SHARE = 0.40
 APP_PREFERENCES_SHARE = 0.06
 PINGS_PER_PAGE = 1.2
+PING_INTERVAL_MS = 10_000
 PAGE_LEAVE_SHARE = 0.45
 LONG_BREAK_SHARE = 0.03
 """Share of page views after a break of more than 30 minutes: the client starts a new session."""
@@ -289,7 +290,7 @@ def human_events(
         [
             rng.integers(31 * MINUTE_MS, 240 * MINUTE_MS, events),
             lognormal_ms(rng, events, 20_000, 1.1, 1_000, 20 * MINUTE_MS),
-            rng.integers(9_000, 11_001, events),
+            rng.integers(PING_INTERVAL_MS - 1_000, PING_INTERVAL_MS + 1_001, events),
             rng.integers(500, 30_000, events),
         ],
         lognormal_ms(rng, events, 6_000, 1.0, 200, 10 * MINUTE_MS),
@@ -318,7 +319,10 @@ def human_events(
     campaign = pc.if_else(pa.array(entry), take(world.utm_query, source[page_session]), "")
     url = concat(take(world.pages.url, page[page_steps]), campaign)
     previous_url = url.take(pa.array(np.maximum(np.arange(len(page_steps)) - 1, 0)))
-    referrer = pc.if_else(pa.array(entry), take(world.referrer, source[page_session]), previous_url)
+    source_referrer = take(
+        world.referrer, project[page_session] * len(world.sources.values) + source[page_session]
+    )
+    referrer = pc.if_else(pa.array(entry), source_referrer, previous_url)
     page_row = np.cumsum(is_page) - 1
 
     rows = np.flatnonzero(times.received_at <= delivery.horizon_ms)[:limit]
@@ -334,6 +338,8 @@ def human_events(
     no_page = whatsapp[ev_session]
     no_device = ~device_fields[ev_session] | (ua < 0)
     user = population.user[v]
+    sdk_names = world.sdk_version.to_pylist()
+    engaged_sdk = ~np.isin(sdk_names, catalog.SDKS_WITHOUT_ENGAGED_MS)
     devices = world.devices
     session_ids = random_uuids(rng, int(client_session[-1]) + 1 if r else 0)
     columns = {
@@ -370,6 +376,8 @@ def human_events(
             page=page[current_page],
             ping=ev_position,
             pings=pings[ev_step],
+            since_previous=gap[rows],
+            sends_engaged=engaged_sdk[population.sdk[v]],
             deepest_scroll=deepest_scroll[ev_step],
             checkout_product=page[np.minimum(step_start + lead, steps - 1)][ev_session],
         ),
@@ -392,13 +400,18 @@ def _properties(
     page: np.ndarray,
     ping: np.ndarray,
     pings: np.ndarray,
+    since_previous: np.ndarray,
+    sends_engaged: np.ndarray,
     deepest_scroll: np.ndarray,
     checkout_product: np.ndarray,
 ) -> pa.Array:
     """The `properties` JSON of each event (null for page views and steps without any).
 
     Pings of a page scroll further each time up to the page's deepest scroll, which its page
-    leave reports; engaged time grows by about the 10 s ping interval.
+    leave reports. Each ping and leave carries the engaged time since the previous ping (or since
+    the page view), never more than the time that passed since then (`since_previous`), so that
+    their sum is the page view's engaged time; devices whose SDK does not measure it
+    (`sends_engaged` false) send the scroll depth alone.
     """
     pieces: list[tuple[np.ndarray, pa.Array]] = []
 
@@ -411,10 +424,16 @@ def _properties(
     at = rows_of(Event.PAGE_PING, Event.PAGE_LEAVE)
     is_ping = code[at] == Event.PAGE_PING
     share = np.where(is_ping, ping[at] / np.maximum(pings[at], 1), 1.0)
+    # A ping reports its ~10 s interval less some idle time; a leave, part of the time since.
+    elapsed = since_previous[at]
     engaged = np.where(
         is_ping,
-        ping[at] * 10_000 - rng.integers(0, 2_500, len(at)),
-        pings[at] * 10_000 + rng.integers(0, 9_000, len(at)),
+        np.minimum(elapsed, PING_INTERVAL_MS) - rng.integers(0, 2_500, len(at)),
+        (elapsed * rng.uniform(0.3, 1.0, len(at))).astype(np.int64),
+    )
+    engaged = np.clip(engaged, 0, elapsed)
+    engaged_json = pc.if_else(
+        pa.array(sends_engaged[at]), concat(',"engaged_ms":', numbers(engaged)), ""
     )
     pieces.append(
         (
@@ -422,8 +441,7 @@ def _properties(
             concat(
                 '{"scroll_depth":',
                 numbers(np.round(deepest_scroll[at] * share).astype(np.int64)),
-                ',"engaged_ms":',
-                numbers(engaged),
+                engaged_json,
                 "}",
             ),
         )

@@ -122,6 +122,7 @@ class World:
     cities: GroupedChoice
     """Per project: cities, leaning to the project's home country."""
     referrer: pa.Array
+    """Referrer URL of a source on a project's pages, at row project * len(SOURCES) + source."""
     utm_query: pa.Array
     """`?utm_source=...` for campaign sources, empty otherwise."""
     sources: Choice
@@ -176,6 +177,15 @@ def _pages(products_out: list[catalog.Product]) -> Pages:
         crawlable=GroupedChoice.of(crawlable),
         by_role=by_role,
     )
+
+
+def _referrer(source: catalog.Source, spec: catalog.Project) -> str | None:
+    """The source's referrer, with a self-referral's site filled in (none for native apps)."""
+    if source.referrer is None or catalog.OWN_SITE not in source.referrer:
+        return source.referrer
+    if spec.base_url is None:
+        return None
+    return source.referrer.replace(catalog.OWN_SITE, spec.base_url)
 
 
 def _journeys() -> Journeys:
@@ -356,7 +366,7 @@ def world() -> World:
         country_code=country_code,
         city=city,
         cities=cities,
-        referrer=strings([s.referrer for s in sources]),
+        referrer=strings([_referrer(s, spec) for spec in PROJECTS for s in sources]),
         utm_query=strings([f"?{urlencode(s.utm)}" if s.utm else "" for s in sources]),
         sources=Choice.of([s.weight for s in sources]),
         event_type=strings([EVENT_NAMES[e][0] for e in Event]),
