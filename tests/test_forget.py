@@ -367,6 +367,7 @@ def test_the_next_run_recounts_without_them_the_aggregates_the_readme_names(reco
         "retention_cohorts",
         "feature_usage_daily",
         "funnel_results",
+        "channels_daily",
         "hourly_rollups",
     }
     one_day = {"as_of_date": DAY_1, "period_days": 1}
@@ -400,7 +401,11 @@ def test_the_aggregates_the_readme_says_count_them_until_a_full_refresh_do(recou
     runs = ("next_run", "full_refresh")
 
     assert recount.changed(*runs) == still_counting
-    assert still_counting == {"page_analytics_daily", "hourly_rollups"}
+    assert still_counting == {
+        "page_analytics_daily",
+        "page_analytics_channels_daily",
+        "hourly_rollups",
+    }
     assert recount.aggregates - recount.changed("forgotten", "next_run") - still_counting == (
         never_changed
     )

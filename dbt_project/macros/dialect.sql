@@ -170,3 +170,12 @@
 {% macro duckdb__record(columns) -%}
     struct_pack({{ columns | join(', ') }})
 {%- endmacro %}
+
+{#- Whether the whole text matches a regular expression (RE2 syntax, no anchors needed). -#}
+{% macro matches_pattern(text_column, pattern) -%}
+    {{ return(adapter.dispatch('matches_pattern')(text_column, pattern)) }}
+{%- endmacro %}
+
+{% macro duckdb__matches_pattern(text_column, pattern) -%}
+    regexp_full_match({{ text_column }}, '{{ pattern }}')
+{%- endmacro %}

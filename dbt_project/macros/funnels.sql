@@ -105,3 +105,11 @@
 {% macro duckdb__bit_count(integer_expression) -%}
     bit_count({{ integer_expression }})
 {%- endmacro %}
+
+{#- The columns of the step-1 event's session a funnel can be broken down by. -#}
+{% macro funnel_session_breakdowns() -%}
+    {{ return([
+        'channel', 'channel_type', 'referrer_host', 'utm_source', 'utm_medium', 'utm_campaign',
+        'device_type', 'country_code',
+    ]) }}
+{%- endmacro %}

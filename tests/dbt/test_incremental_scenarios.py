@@ -19,6 +19,8 @@ of `LATER_EVENTS`, on anonymous ids of their own:
    the id's next session arrived;
 9. a duplicate in a later day's file that wins, received earlier, and moves its event;
 10. a late event that becomes a session's first event, and its window run again.
+Scenario 11 is in the shared dataset: a purchase arrives three weeks late into a direct session
+of a visitor who came from search and from an email before; its attribution credits them.
 Every build starts from a copy of one seeded warehouse; copies taken after each run show what
 that run changed.
 """
@@ -156,6 +158,33 @@ EVENTS = [
     event("redelivered-2", "page_view", "redelivered_visitor", "2025-03-02 10:05"),
     purchase("redelivered-3", "redelivered_visitor", "2025-03-02 10:10"),
     event("redelivered-4", "page_view", "redelivered_visitor", "2025-03-02 10:20"),
+    # 11. Sessions from a search engine on 2025-02-01, an email on 2025-02-15 and a direct visit
+    # on 2025-02-20, whose purchase arrives on 2025-03-02.
+    event(
+        "attributed-1",
+        "page_view",
+        "attributed_visitor",
+        "2025-02-01 12:00",
+        page_url="https://shop.example.com/",
+        page_referrer="https://www.google.com/",
+    ),
+    event(
+        "attributed-2",
+        "page_view",
+        "attributed_visitor",
+        "2025-02-15 12:00",
+        page_url="https://shop.example.com/?utm_source=newsletter&utm_medium=email",
+    ),
+    event(
+        "attributed-3",
+        "page_view",
+        "attributed_visitor",
+        "2025-02-20 12:00",
+        page_url="https://shop.example.com/",
+    ),
+    purchase(
+        "attributed-4", "attributed_visitor", "2025-02-20 12:05", **sent_late("2025-03-02 09:00")
+    ),
 ]
 WINDOWS = [HISTORY, MARCH_1, MARCH_2]
 
@@ -467,6 +496,29 @@ def test_a_purchase_three_weeks_late_changes_no_later_session(
         [date(2025, 2, 8), date(2025, 3, 1)],
     )
     assert len(sessions(after, "daily_visitor", "session_key")) == 22
+
+
+def test_a_purchase_three_weeks_late_credits_the_sessions_before_it(
+    day_by_day: IncrementalBuild,
+) -> None:
+    query = (
+        "select attribution.attribution_model, attribution.channel, attribution.credit "
+        "from marts.conversion_attribution as attribution "
+        "where attribution.message_id = 'attributed-4' "
+        "order by attribution.attribution_model, attribution.touch_number"
+    )
+    assert day_by_day.after[MARCH_1].query(query) == []
+    assert day_by_day.after[MARCH_2].query(query) == [
+        ("first_touch", "Organic Search", 1.0),
+        ("last_non_direct", "Email", 1.0),
+        ("last_touch", "Direct", 1.0),
+        ("linear", "Organic Search", 1 / 3),
+        ("linear", "Email", 1 / 3),
+        ("linear", "Direct", 1 / 3),
+        ("position_based", "Organic Search", 0.4),
+        ("position_based", "Email", 0.2),
+        ("position_based", "Direct", 0.4),
+    ]
 
 
 def test_a_late_event_between_two_sessions_merges_them(day_by_day: IncrementalBuild) -> None:

@@ -272,7 +272,7 @@ def funnel_warehouse(
     rows = generated_journeys()
     warehouse = make_warehouse(tmp_path_factory.mktemp("funnels"))
     warehouse.insert_events(rows)
-    warehouse.dbt("seed", "--select", "funnel_definitions")
+    warehouse.dbt("seed")
     write_funnel_definitions(warehouse, FUNNEL_DEFINITIONS)
     warehouse.dbt("run", "--select", "+funnel_results", "+funnel_conversions")
     return warehouse, rows

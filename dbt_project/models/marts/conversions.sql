@@ -31,8 +31,20 @@ sessions as (
         utm_medium,
         utm_campaign,
         utm_term,
-        utm_content
+        utm_content,
+        channel
     from {{ ref('sessions') }}
+
+),
+
+users as (
+
+    select
+        tenant_id,
+        project_id,
+        person_id,
+        first_touch_channel
+    from {{ ref('users') }}
 
 ),
 
@@ -83,10 +95,16 @@ final as (
         sessions.utm_medium,
         sessions.utm_campaign,
         sessions.utm_term,
-        sessions.utm_content
+        sessions.utm_content,
+        sessions.channel,
+        users.first_touch_channel
     from parsed
     left join sessions
         on parsed.session_key = sessions.session_key
+    left join users
+        on parsed.tenant_id = users.tenant_id
+        and parsed.project_id = users.project_id
+        and parsed.person_id = users.person_id
 
 )
 
@@ -112,5 +130,7 @@ select
     utm_medium,
     utm_campaign,
     utm_term,
-    utm_content
+    utm_content,
+    channel,
+    first_touch_channel
 from final

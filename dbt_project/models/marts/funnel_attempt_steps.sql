@@ -18,10 +18,7 @@
       and stays open until its window is over.
     The breakdown value comes from the step-1 event: a column of its session, or a property.
 -#}
-{%- set session_breakdowns = [
-    'channel_type', 'referrer_host', 'utm_source', 'utm_medium', 'utm_campaign', 'device_type',
-    'country_code',
-] %}
+{%- set session_breakdowns = funnel_session_breakdowns() %}
 
 with
 

@@ -8,10 +8,7 @@
 -#}
 {%- set order_modes = ['ordered', 'strict', 'any_order'] %}
 {%- set window_unit_minutes = {'minutes': 1, 'hours': 60, 'days': 1440, 'weeks': 10080} %}
-{%- set session_breakdowns = [
-    'channel_type', 'referrer_host', 'utm_source', 'utm_medium', 'utm_campaign', 'device_type',
-    'country_code',
-] %}
+{%- set session_breakdowns = funnel_session_breakdowns() %}
 
 with
 

@@ -4,7 +4,10 @@
     time_on_page_seconds: time to the next event of the session that is not a page ping/leave;
     for the last page of the session, time to the last ping/leave of that page; NULL when
     nothing follows. scroll_depth: the highest scroll_depth of the pings/leave between the page
-    view and the next page view, clamped to 0..100.
+    view and the next page view, clamped to 0..100. engaged_time_seconds: the sum of the
+    `engaged_ms` those pings/leave carry when any carries it; else heartbeat counting, the
+    number of distinct `engaged_heartbeat_seconds` intervals after the view holding at least
+    one `heartbeat_events` event, times the interval; never more than time_on_page_seconds.
 
     Incremental (strategy replace_scope, scope rederived_page_views): a run re-derives the page
     views of the sessions int_event_sessions re-sessionized (those of each re-derived partition
@@ -30,7 +33,7 @@
     'anonymous_id', 'viewed_at', 'view_date', 'page_url', 'page_path', 'page_title',
     'page_referrer', 'referrer_host', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_term',
     'utm_content', 'device_type', 'country_code', 'page_view_number', 'is_entrance', 'is_exit',
-    'time_on_page_seconds', 'scroll_depth',
+    'time_on_page_seconds', 'scroll_depth', 'engaged_time_seconds',
 ] %}
 
 {#
@@ -53,7 +56,12 @@ classified_events as (
         case
             when event_name in {{ names_list('page_ping_events') }}
                 then {{ json_get_double('properties', '$.scroll_depth') }}
-        end as ping_scroll_depth
+        end as ping_scroll_depth,
+        case
+            when event_name in {{ names_list('page_ping_events') }}
+                then {{ json_get_double('properties', '$.engaged_ms') }}
+        end as ping_engaged_ms,
+        event_name in {{ names_list('heartbeat_events') }} as is_heartbeat
     from {{ events_to_rederive() }} as events
 
 ),
@@ -83,19 +91,6 @@ with_page_view_group as (
 
 ),
 
-page_pings as (
-
-    select
-        session_key,
-        page_view_group,
-        max(event_time) as last_ping_time,
-        max(ping_scroll_depth) as max_scroll_depth
-    from with_page_view_group
-    where is_ping
-    group by session_key, page_view_group
-
-),
-
 page_view_events as (
 
     select
@@ -110,7 +105,34 @@ page_view_events as (
 
 ),
 
-final as (
+{%- set heartbeat = var('engaged_heartbeat_seconds') %}
+
+page_pings as (
+
+    select
+        pings.session_key,
+        pings.page_view_group,
+        max(pings.event_time) as last_ping_time,
+        max(pings.ping_scroll_depth) as max_scroll_depth,
+        count(pings.ping_engaged_ms) as engaged_ms_count,
+        {#- Negative values count as 0, and none as more than a day (a session's limit). #}
+        {{ fixed_point_sum(
+            'case when pings.ping_engaged_ms < 0 then 0 when pings.ping_engaged_ms > 86400000 then 86400000 else pings.ping_engaged_ms end'
+        ) }} as engaged_ms,
+        count(distinct case
+            when pings.is_heartbeat
+                then floor({{ seconds_between('views.event_time', 'pings.event_time') }} / {{ heartbeat }})
+        end) as heartbeat_intervals
+    from with_page_view_group as pings
+    inner join page_view_events as views
+        on pings.session_key = views.session_key
+        and pings.page_view_group = views.page_view_group
+    where pings.is_ping
+    group by pings.session_key, pings.page_view_group
+
+),
+
+with_time_on_page as (
 
     select
         page_view_events.tenant_id,
@@ -147,7 +169,11 @@ final as (
             when page_pings.max_scroll_depth > 100 then 100.0
             when page_pings.max_scroll_depth < 0 then 0.0
             else page_pings.max_scroll_depth
-        end as scroll_depth
+        end as scroll_depth,
+        case
+            when page_pings.engaged_ms_count > 0 then page_pings.engaged_ms / 1000.0
+            else coalesce(page_pings.heartbeat_intervals, 0) * cast({{ heartbeat }} as double)
+        end as counted_engaged_seconds
     from page_view_events
     inner join page_view_columns
         on page_view_events.tenant_id = page_view_columns.tenant_id
@@ -155,6 +181,18 @@ final as (
     left join page_pings
         on page_view_events.session_key = page_pings.session_key
         and page_view_events.page_view_group = page_pings.page_view_group
+
+),
+
+final as (
+
+    select
+        *,
+        case
+            when time_on_page_seconds < counted_engaged_seconds then time_on_page_seconds
+            else counted_engaged_seconds
+        end as engaged_time_seconds
+    from with_time_on_page
 
 )
 

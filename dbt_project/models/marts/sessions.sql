@@ -1,7 +1,9 @@
 {#-
     One row per session (bots excluded). A session belongs to the day it started. Entry page,
     referrer and UTM come from the session's first page view (its first event when it has
-    none); device, OS, browser and country from its first event.
+    none); device, OS, browser and country from its first event. The channel is the default
+    channel grouping (macros/channels.sql) of the entry page's UTM source and medium and the
+    referrer; engaged time is the sum of its page views' (page_views).
 
     Incremental (strategy replace_scope, scope rederived_sessions): a run re-derives the
     sessions of the partitions int_event_sessions re-sessionized, from their rederived_from
@@ -20,14 +22,16 @@
 -- depends_on: {{ ref('int_event_sessions') }}
 -- depends_on: {{ ref('int_events') }}
 -- depends_on: {{ ref('int_anonymous_id_persons') }}
+-- depends_on: {{ ref('source_categories') }}
 
 {%- set columns = [
     'session_key', 'tenant_id', 'project_id', 'person_id', 'anonymous_id', 'session_id',
     'session_start', 'session_end', 'session_date', 'duration_seconds', 'event_count',
     'page_view_count', 'entry_page', 'exit_page', 'referrer', 'referrer_host', 'utm_source',
     'utm_medium', 'utm_campaign', 'utm_term', 'utm_content', 'channel_type', 'device_type',
-    'os_name', 'browser_name', 'country_code', 'is_bounce', 'is_engaged', 'converted',
-    'first_conversion_event', 'first_conversion_at', 'conversion_value',
+    'os_name', 'browser_name', 'country_code', 'source_category', 'channel', 'is_bounce',
+    'is_engaged', 'converted', 'first_conversion_event', 'first_conversion_at',
+    'conversion_value', 'engaged_time_seconds',
 ] %}
 
 with
@@ -70,13 +74,13 @@ sessions as (
             0
         ) as conversion_value,
         {{ first_by(record([
-            'tenant_id', 'project_id', 'person_id', 'anonymous_id', 'session_id',
+            'tenant_id', 'project_id', 'person_id', 'anonymous_id', 'session_id', 'page_url',
             'page_referrer', 'referrer_host', 'utm_source', 'utm_medium', 'utm_campaign',
             'utm_term', 'utm_content', 'channel_type', 'device_type', 'os_name', 'browser_name',
             'country_code',
         ]), event_order) }} as first_event,
         {{ first_by(record([
-            'page_path', 'page_referrer', 'referrer_host', 'utm_source', 'utm_medium',
+            'page_path', 'page_url', 'page_referrer', 'referrer_host', 'utm_source', 'utm_medium',
             'utm_campaign', 'utm_term', 'utm_content',
         ]), event_order) }} filter (where is_page_view) as entry_page_view,
         {{ last_by('page_path', event_order) }} filter (where is_page_view) as exit_page,
@@ -87,7 +91,7 @@ sessions as (
 
 ),
 
-final as (
+with_entry as (
 
     select
         session_key,
@@ -130,8 +134,73 @@ final as (
         conversion_count > 0 as converted,
         first_conversion.event_name as first_conversion_event,
         first_conversion.event_time as first_conversion_at,
-        conversion_value
+        conversion_value,
+        {{ url_host('coalesce(entry_page_view.page_url, first_event.page_url)') }} as entry_host
     from sessions
+
+),
+
+{#-
+    The session's source: its UTM source, else the host of a referrer on another host than the
+    entry page's (a referrer on the page's own host is no source: a self-referral).
+-#}
+with_source as (
+
+    select
+        *,
+        nullif(lower(trim(utm_source)), '') as source,
+        nullif(lower(trim(utm_medium)), '') as medium,
+        coalesce(referrer_host <> entry_host, referrer_host is not null) as external_referrer
+    from with_entry
+
+),
+
+with_session_source as (
+
+    select
+        *,
+        coalesce(source, case when external_referrer then referrer_host end) as session_source
+    from with_source
+
+),
+
+source_categories as (
+
+    {{ source_category_lookup('with_session_source', 'session_source') }}
+
+),
+
+page_view_engagement as (
+
+    select
+        session_key,
+        {{ fixed_point_sum('engaged_time_seconds') }} as engaged_time_seconds
+    from {{ ref('page_views') }}
+    where session_key in (select session_key from sessions)
+    group by session_key
+
+),
+
+final as (
+
+    select
+        with_session_source.*,
+        source_categories.category as source_category,
+        {{ default_channel(
+            'with_session_source.source',
+            'with_session_source.medium',
+            'source_categories.category',
+            'with_session_source.external_referrer'
+        ) }} as channel,
+        case
+            when with_session_source.page_view_count > 0
+                then coalesce(page_view_engagement.engaged_time_seconds, 0)
+        end as engaged_time_seconds
+    from with_session_source
+    left join source_categories
+        on with_session_source.session_source = source_categories.source
+    left join page_view_engagement
+        on with_session_source.session_key = page_view_engagement.session_key
 
 ){% if is_windowed_run() %},
 

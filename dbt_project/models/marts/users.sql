@@ -1,6 +1,6 @@
 {#-
     One row per person (bots excluded): first and last seen, sessions, events, first-touch
-    referrer and UTM (of the first session), the latest identify traits, and the country and
+    referrer, UTM and channel (of the first session), the latest identify traits, and the country and
     device of the latest session.
 
     Built from the person's days (user_activity_daily), sessions and identify events, not from
@@ -104,7 +104,7 @@ session_totals as (
         count(distinct anonymous_id) as anonymous_id_count,
         {{ first_by(record([
             'referrer', 'referrer_host', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_term',
-            'utm_content',
+            'utm_content', 'channel',
         ]), session_order) }} as first_session,
         {{ last_by(record(['country_code', 'device_type', 'os_name', 'browser_name']), session_order) }}
             as latest_session
@@ -148,6 +148,7 @@ final as (
         session_totals.first_session.utm_campaign as first_utm_campaign,
         session_totals.first_session.utm_term as first_utm_term,
         session_totals.first_session.utm_content as first_utm_content,
+        session_totals.first_session.channel as first_touch_channel,
         latest_identifies.traits as latest_traits,
         session_totals.latest_session.country_code,
         session_totals.latest_session.device_type,
