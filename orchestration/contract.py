@@ -236,8 +236,9 @@ LINEAGE_COLUMNS = (
 
 DATASETS: dict[str, Dataset] = {dataset.name: dataset for dataset in (EVENTS, METRICS)}
 
-# Event-specific fields inside `properties`, as the spec describes them. The loader only checks
-# that `properties` is a JSON object; the generator writes these and staging extracts them.
+# Event-specific fields inside `properties`, as the spec describes them, optional ones included
+# (`engaged_ms`, `rollback_of`). The loader only checks that `properties` is a JSON object; the
+# generator writes these and the models extract them.
 CONVERSION_EVENTS_DEFAULT = ("signup", "purchase", "appointment_booked")
 EVENT_PROPERTIES: dict[str, tuple[str, ...]] = {
     "page_view": (),
