@@ -17,10 +17,12 @@ from dashboard.publication import current_database
 from tests.test_dashboard_publication import D1, D2, D3, MART_ROWS, OTHER, kpi, publish
 
 APP = Path(__file__).parent.parent / "dashboard" / "app.py"
+# The tables of the acquisition page, in page order.
+CHANNELS, CREDITED, MODELS_COMPARED, REFERRERS, CAMPAIGNS = range(5)
 CHARTS_PER_PAGE = {
     "overview.py": 1,
-    "pages.py": 2,
-    "acquisition.py": 3,
+    "pages.py": 3,
+    "acquisition.py": 6,
     "audience.py": 4,
     "funnels.py": 2,
     "retention.py": 1,
@@ -141,6 +143,139 @@ def test_the_pages_table_adds_up_the_days_and_devices_of_each_page(database):
     assert home["avg_scroll_depth"] == 50.0  # the mobile day reported none
 
 
+def test_the_pages_table_shows_engaged_time_beside_time_on_page(database):
+    shown = table(run_page("pages.py"))
+    columns = shown.columns
+    assert (
+        columns.index("avg_engaged_time_seconds") == columns.index("avg_time_on_page_seconds") + 1
+    )
+    # /home: (5 x 6 + 1 x 12) / 6; /pricing reported no time on page, but engaged time.
+    assert shown.select("page_path", "avg_engaged_time_seconds").rows() == [
+        ("/home", 7.0),
+        ("/pricing", 20.0),
+    ]
+
+
+def test_the_channels_of_a_page_add_up_its_days_and_recompute_the_rates(database):
+    shown = table(run_page("pages.py"), 1)
+    assert shown.select("channel", "page_views", "entrances", "exits").rows() == [
+        ("Organic Search", 4, 3, 2),
+        ("Email", 2, 1, 1),
+    ]
+    organic = shown.row(0, named=True)
+    assert organic["bounce_rate"] == 1 / 3  # 0 of 2 entrances on D1, 1 of 1 on D3
+    assert organic["avg_time_on_page_seconds"] == 17.5  # (3 x 10 + 1 x 40) / 4
+    assert organic["avg_engaged_time_seconds"] == 9.0  # (3 x 8 + 1 x 12) / 4
+
+
+def test_the_channels_of_the_page_chosen_are_shown(database):
+    app = run_page("pages.py")
+    assert app.selectbox(key="channels_page").options == ["/home", "/pricing"]
+    app.selectbox(key="channels_page").set_value("/pricing").run()
+    assert table(app, 1).select("channel", "page_views").rows() == [("Direct", 2)]
+
+
+def test_the_channels_table_adds_up_the_days_of_each_channel(database):
+    shown = table(run_page("acquisition.py"), CHANNELS)
+    assert shown.select(
+        "channel", "sessions", "engaged_sessions", "conversions", "revenue"
+    ).rows() == [
+        ("Organic Search", 3, 2, 3, 60.0),
+        ("Direct", 1, 1, 1, 40.0),
+        ("Email", 1, 0, 0, 0.0),
+        ("Referral", 1, 1, 1, 10.0),
+    ]
+
+
+def test_channel_rates_are_recomputed_from_the_sums_of_the_days(database):
+    organic = table(run_page("acquisition.py"), CHANNELS).row(0, named=True)
+    # Organic Search: 1 of 2 sessions converting on D1, 1 of 1 on D2 (their mean is 0.75), and
+    # 3 conversion events in the 2 converting sessions.
+    assert organic["conversion_rate"] == pytest.approx(2 / 3)
+    assert organic["engagement_rate"] == pytest.approx(2 / 3)
+    assert organic["bounce_rate"] == pytest.approx(1 / 3)  # the daily rates: 0.5 and 0
+    assert organic["avg_engaged_time_seconds"] == pytest.approx((60 + 4 + 30) / 3)
+
+
+def test_channel_visitors_are_distinct_persons_over_the_dates(database):
+    shown = table(run_page("acquisition.py"), CHANNELS)
+    # Organic Search: p2 and p3 on D1, p2 again on D2 - 3 daily visitors, 2 persons.
+    assert shown.select("channel", "visitors").rows() == [
+        ("Organic Search", 2),
+        ("Direct", 1),
+        ("Email", 1),
+        ("Referral", 1),
+    ]
+
+
+def test_a_channel_without_page_views_has_no_bounce_rate_or_engaged_time(database):
+    shown = table(run_page("acquisition.py"), CHANNELS)
+    direct = shown.filter(pl.col("channel") == "Direct").row(0, named=True)
+    assert (direct["bounce_rate"], direct["avg_engaged_time_seconds"]) == (None, None)
+
+
+def test_sessions_by_channel_over_time_are_stacked_largest_channel_first(database):
+    over_time = chart_data(charts(run_page("acquisition.py"))[1])
+    assert over_time.select("session_date", "channel", "sessions", "channel_rank").rows() == [
+        (D1, "Direct", 1, 1),
+        (D1, "Email", 1, 2),
+        (D1, "Organic Search", 2, 0),
+        (D2, "Organic Search", 1, 0),
+        (D2, "Referral", 1, 3),
+    ]
+
+
+def test_attribution_credits_the_channels_last_non_direct_by_default(database):
+    app = run_page("acquisition.py")
+    assert app.selectbox(key="attribution_model").value == "last_non_direct"
+    # c1, c5, c2 (in a Direct session after an Organic Search one) and c4, worth 20 + 10 + 40
+    # + 30; c3 in Referral.
+    assert table(app, CREDITED).rows() == [
+        ("Organic Search", 4.0, 0.8, 100.0),
+        ("Referral", 1.0, 0.2, 10.0),
+    ]
+
+
+def test_another_attribution_model_shares_the_credit_its_way(database):
+    app = run_page("acquisition.py")
+    app.selectbox(key="attribution_model").set_value("linear").run()
+    shown = table(app, CREDITED)
+    assert shown["channel"].to_list() == ["Organic Search", "Direct", "Email", "Referral"]
+    # Organic Search: c1 and c5 whole, half of c2, two thirds of c4.
+    assert shown["conversions"].to_list() == pytest.approx([1 + 1 + 1 / 2 + 2 / 3, 5 / 6, 0.5, 0.5])
+    assert shown["attributed_value"].to_list() == pytest.approx([70.0, 30.0, 5.0, 5.0])
+
+
+def test_the_models_compared_have_a_column_each_and_credit_every_conversion_once(database):
+    shown = table(run_page("acquisition.py"), MODELS_COMPARED)
+    assert shown.columns == [
+        "channel",
+        "first_touch",
+        "last_touch",
+        "last_non_direct",
+        "linear",
+        "position_based",
+    ]
+    # In the order of the model chosen (last non-direct); 0 where a model credits nothing.
+    assert shown.with_columns(pl.selectors.float().round(4)).rows() == [
+        ("Organic Search", 4.0, 3.0, 4.0, 3.1667, 3.3),
+        ("Referral", 0.0, 1.0, 1.0, 0.5, 0.5),
+        ("Direct", 0.0, 1.0, 0.0, 0.8333, 0.7),
+        ("Email", 1.0, 0.0, 0.0, 0.5, 0.5),
+    ]
+    assert shown.drop("channel").sum().row(0) == pytest.approx((5.0,) * 5)
+
+
+def test_attribution_reads_the_conversions_of_the_dates(database):
+    app = run_page("acquisition.py")
+    app.sidebar.date_input(key="filter_dates").set_value((D2, D3)).run()
+    # c3 and c4 happened on D2; c1, c2 and c5 on D1.
+    assert table(app, CREDITED).select("channel", "conversions").rows() == [
+        ("Organic Search", 1.0),
+        ("Referral", 1.0),
+    ]
+
+
 def test_referrers_are_the_sessions_by_referrer_host(database):
     expected = sql(
         database,
@@ -151,13 +286,13 @@ def test_referrers_are_the_sessions_by_referrer_host(database):
         group by all order by sessions desc, referrer
         """,
     )
-    assert table(run_page("acquisition.py"), 0).rows() == expected.rows()
+    assert table(run_page("acquisition.py"), REFERRERS).rows() == expected.rows()
 
 
 def test_utm_campaigns_join_source_medium_and_campaign(database):
-    shown = table(run_page("acquisition.py"), 1)
+    shown = table(run_page("acquisition.py"), CAMPAIGNS)
     assert shown.select("source_medium_campaign", "sessions").rows() == [
-        ("(none)", 3),
+        ("(none)", 5),
         ("newsletter / email / spring", 1),
     ]
 
@@ -267,4 +402,6 @@ def test_queries_read_the_file_current_points_at_and_hold_no_connection_open(dat
     assert current_database() == database
     # DuckDB refuses a read-write connection to a file this process still has open read-only.
     with duckdb.connect(str(database)) as writer:
-        assert writer.execute("select count(*) from marts.sessions").fetchone() == (5,)
+        assert writer.execute("select count(*) from marts.sessions").fetchone() == (
+            len(MART_ROWS["sessions"]),
+        )

@@ -43,6 +43,47 @@ def session(key: str, person: str, day: date, **columns: Any) -> dict[str, Any]:
     return {**SCOPE, "session_key": key, "person_id": person, "session_date": day, **columns}
 
 
+def table_rows(columns: str, *rows: tuple[Any, ...]) -> list[dict[str, Any]]:
+    """Rows of the project SCOPE, each a tuple of the values of `columns` (names, spaced)."""
+    return [{**SCOPE, **dict(zip(columns.split(), row, strict=True))} for row in rows]
+
+
+ATTRIBUTION_MODELS = ("first_touch", "last_touch", "last_non_direct", "linear", "position_based")
+# The conversions of the sessions below, as conversion_attribution credits them: conversion, its
+# day and value, model, credited session, that session's channel, credit.
+CREDITS = [
+    # c1 and c5 in s2, the first session of p2: one touch, all the credit under every model.
+    *(("c1", D1, 20.0, model, "s2", "Organic Search", 1.0) for model in ATTRIBUTION_MODELS),
+    *(("c5", D1, 10.0, model, "s2", "Organic Search", 1.0) for model in ATTRIBUTION_MODELS),
+    # c2 in s3 (Direct), after s2 (Organic Search).
+    ("c2", D1, 40.0, "first_touch", "s2", "Organic Search", 1.0),
+    ("c2", D1, 40.0, "last_touch", "s3", "Direct", 1.0),
+    ("c2", D1, 40.0, "last_non_direct", "s2", "Organic Search", 1.0),
+    ("c2", D1, 40.0, "linear", "s2", "Organic Search", 0.5),
+    ("c2", D1, 40.0, "linear", "s3", "Direct", 0.5),
+    ("c2", D1, 40.0, "position_based", "s2", "Organic Search", 0.5),
+    ("c2", D1, 40.0, "position_based", "s3", "Direct", 0.5),
+    # c3 in s4 (Referral), after s1 (Email), both of p1.
+    ("c3", D2, 10.0, "first_touch", "s1", "Email", 1.0),
+    ("c3", D2, 10.0, "last_touch", "s4", "Referral", 1.0),
+    ("c3", D2, 10.0, "last_non_direct", "s4", "Referral", 1.0),
+    ("c3", D2, 10.0, "linear", "s1", "Email", 0.5),
+    ("c3", D2, 10.0, "linear", "s4", "Referral", 0.5),
+    ("c3", D2, 10.0, "position_based", "s1", "Email", 0.5),
+    ("c3", D2, 10.0, "position_based", "s4", "Referral", 0.5),
+    # c4 in s6 (Organic Search), after s2 and s3.
+    ("c4", D2, 30.0, "first_touch", "s2", "Organic Search", 1.0),
+    ("c4", D2, 30.0, "last_touch", "s6", "Organic Search", 1.0),
+    ("c4", D2, 30.0, "last_non_direct", "s6", "Organic Search", 1.0),
+    ("c4", D2, 30.0, "linear", "s2", "Organic Search", 1 / 3),
+    ("c4", D2, 30.0, "linear", "s3", "Direct", 1 / 3),
+    ("c4", D2, 30.0, "linear", "s6", "Organic Search", 1 / 3),
+    ("c4", D2, 30.0, "position_based", "s2", "Organic Search", 0.4),
+    ("c4", D2, 30.0, "position_based", "s3", "Direct", 0.2),
+    ("c4", D2, 30.0, "position_based", "s6", "Organic Search", 0.4),
+]
+
+
 MART_ROWS: dict[str, list[dict[str, Any]]] = {
     "dashboard_metrics": [
         kpi("dau", 1, 3, 2, 50.0),
@@ -69,6 +110,7 @@ MART_ROWS: dict[str, list[dict[str, Any]]] = {
             "exits": 2,
             "bounces": 1,
             "avg_time_on_page_seconds": 10.0,
+            "avg_engaged_time_seconds": 6.0,
             "avg_scroll_depth": 50.0,
         },
         {
@@ -81,6 +123,7 @@ MART_ROWS: dict[str, list[dict[str, Any]]] = {
             "exits": 1,
             "bounces": 1,
             "avg_time_on_page_seconds": 40.0,
+            "avg_engaged_time_seconds": 12.0,
             "avg_scroll_depth": None,
         },
         {
@@ -93,9 +136,22 @@ MART_ROWS: dict[str, list[dict[str, Any]]] = {
             "exits": 1,
             "bounces": 0,
             "avg_time_on_page_seconds": None,
+            "avg_engaged_time_seconds": 20.0,
             "avg_scroll_depth": 80.0,
         },
         {**OTHER, "view_date": D1, "page_path": "/cart", "device_type": "mobile", "page_views": 50},
+    ],
+    # The page views of page_analytics_daily, by channel: /home on D1 is 3 + 2 of its 5 views.
+    "page_analytics_channels_daily": [
+        *table_rows(
+            "view_date page_path channel page_views entrances exits bounces "
+            "avg_time_on_page_seconds avg_engaged_time_seconds avg_scroll_depth",
+            (D1, "/home", "Organic Search", 3, 2, 1, 0, 10.0, 8.0, 50.0),
+            (D1, "/home", "Email", 2, 1, 1, 1, 10.0, 3.0, 50.0),
+            (D3, "/home", "Organic Search", 1, 1, 1, 1, 40.0, 12.0, None),
+            (D1, "/pricing", "Direct", 2, 0, 1, 0, None, 20.0, 80.0),
+        ),
+        {**OTHER, "view_date": D1, "page_path": "/cart", "channel": "Direct", "page_views": 50},
     ],
     "sessions": [
         session(
@@ -107,12 +163,14 @@ MART_ROWS: dict[str, list[dict[str, Any]]] = {
             utm_medium="email",
             utm_campaign="spring",
             channel_type="web",
+            channel="Email",
             device_type="desktop",
             os_name="Linux",
             browser_name="Firefox",
             country_code="DE",
             is_bounce=True,
             converted=False,
+            engaged_time_seconds=5.0,
         ),
         session(
             "s2",
@@ -120,25 +178,30 @@ MART_ROWS: dict[str, list[dict[str, Any]]] = {
             D1,
             referrer_host="google.com",
             channel_type="web",
+            channel="Organic Search",
             device_type="mobile",
             os_name="Android",
             browser_name="Chrome",
             country_code="FR",
             is_bounce=False,
             converted=True,
+            engaged_time_seconds=60.0,
         ),
+        # In the app: no page views, so neither a bounce nor engaged time.
         session(
             "s3",
             "p2",
             D1,
             referrer_host=None,
             channel_type="mobile",
+            channel="Direct",
             device_type="mobile",
             os_name="Android",
             browser_name="Chrome",
             country_code="FR",
-            is_bounce=False,
-            converted=False,
+            is_bounce=None,
+            converted=True,
+            engaged_time_seconds=None,
         ),
         session(
             "s4",
@@ -146,16 +209,87 @@ MART_ROWS: dict[str, list[dict[str, Any]]] = {
             D2,
             referrer_host="news.ycombinator.com",
             channel_type="web",
+            channel="Referral",
             device_type="desktop",
             os_name="Linux",
             browser_name="Firefox",
             country_code="DE",
             is_bounce=False,
             converted=True,
+            engaged_time_seconds=45.0,
+        ),
+        session(
+            "s5",
+            "p3",
+            D1,
+            referrer_host="bing.com",
+            channel_type="web",
+            channel="Organic Search",
+            device_type="desktop",
+            os_name="Windows",
+            browser_name="Edge",
+            country_code="US",
+            is_bounce=True,
+            converted=False,
+            engaged_time_seconds=4.0,
+        ),
+        session(
+            "s6",
+            "p2",
+            D2,
+            referrer_host="google.com",
+            channel_type="web",
+            channel="Organic Search",
+            device_type="mobile",
+            os_name="Android",
+            browser_name="Chrome",
+            country_code="FR",
+            is_bounce=False,
+            converted=True,
+            engaged_time_seconds=30.0,
         ),
         {
-            **session("x1", "q1", D1, referrer_host="bing.com", device_type="tablet"),
+            **session(
+                "x1",
+                "q1",
+                D1,
+                referrer_host="bing.com",
+                channel="Organic Search",
+                device_type="tablet",
+            ),
             **OTHER,
+        },
+    ],
+    # The sessions above by day and channel, with the conversions of CREDITS.
+    "channels_daily": [
+        *table_rows(
+            "session_date channel sessions visitors engaged_sessions bounces bounce_rate "
+            "avg_engaged_time_seconds conversions converting_sessions conversion_rate revenue",
+            (D1, "Email", 1, 1, 0, 1, 1.0, 5.0, 0, 0, 0.0, 0.0),  # s1
+            (D1, "Organic Search", 2, 2, 1, 1, 0.5, 32.0, 2, 1, 0.5, 30.0),  # s2 (c1, c5), s5
+            (D1, "Direct", 1, 1, 1, 0, None, None, 1, 1, 1.0, 40.0),  # s3 (c2)
+            (D2, "Organic Search", 1, 1, 1, 0, 0.0, 30.0, 1, 1, 1.0, 30.0),  # s6 (c4)
+            (D2, "Referral", 1, 1, 1, 0, 0.0, 45.0, 1, 1, 1.0, 10.0),  # s4 (c3)
+        ),
+        {**OTHER, "session_date": D1, "channel": "Organic Search", "sessions": 1, "visitors": 1},
+    ],
+    "conversion_attribution": [
+        *(
+            {**credit, "attributed_value": credit["credit"] * credit["conversion_value"]}
+            for credit in table_rows(
+                "message_id conversion_date conversion_value attribution_model session_key "
+                "channel credit",
+                *CREDITS,
+            )
+        ),
+        {
+            **OTHER,
+            "message_id": "g1",
+            "conversion_date": D1,
+            "attribution_model": "last_non_direct",
+            "session_key": "x1",
+            "channel": "Organic Search",
+            "credit": 1.0,
         },
     ],
     "funnel_results": [
@@ -297,3 +431,18 @@ def test_the_small_publication_holds_every_mart_of_the_contracts_in_main_and_mar
     assert {name for schema, name in tables if schema == "main"} == set(mart_columns())
     assert sessions == (len(MART_ROWS["sessions"]),)
     assert (tmp_path / "published" / "current").resolve() == database.parent
+
+
+def test_the_small_publication_credits_each_conversion_once_under_every_model(tmp_path):
+    with duckdb.connect(str(publish(tmp_path, "v1", MART_ROWS)), read_only=True) as connection:
+        credits = connection.execute(
+            "select message_id, attribution_model, sum(credit) from marts.conversion_attribution "
+            "where tenant_id = 'acme' group by all having abs(sum(credit) - 1) > 1e-9"
+        ).fetchall()
+        models = connection.execute(
+            "select distinct message_id, attribution_model from marts.conversion_attribution "
+            "where tenant_id = 'acme'"
+        ).fetchall()
+    assert credits == []
+    conversions = {conversion for conversion, *_ in CREDITS}
+    assert len(models) == len(conversions) * len(ATTRIBUTION_MODELS)

@@ -1,4 +1,5 @@
-"""Pages: the most viewed pages, where sessions enter and leave, time on page, scroll depth."""
+"""Pages: the most viewed pages, where sessions enter and leave, time on page, engaged time,
+scroll depth, and the channels a page's views come from."""
 
 from __future__ import annotations
 
@@ -10,25 +11,42 @@ from dashboard.charts import chart, empty, heading, table
 from dashboard.publication import query
 
 TOP = 20
+# The measures of a page over the dates, from the daily rows of a page analytics mart: counts
+# add up, rates are recomputed from the sums, averages are weighted by page views.
+MEASURES = """
+    sum(page_views) as page_views,
+    sum(entrances) as entrances,
+    sum(exits) as exits,
+    sum(bounces) / nullif(sum(entrances), 0) as bounce_rate,
+    sum(exits) / nullif(sum(page_views), 0) as exit_rate,
+    sum(avg_time_on_page_seconds * page_views)
+        / nullif(sum(page_views) filter (where avg_time_on_page_seconds is not null), 0)
+        as avg_time_on_page_seconds,
+    sum(avg_engaged_time_seconds * page_views)
+        / nullif(sum(page_views) filter (where avg_engaged_time_seconds is not null), 0)
+        as avg_engaged_time_seconds,
+    sum(avg_scroll_depth * page_views)
+        / nullif(sum(page_views) filter (where avg_scroll_depth is not null), 0)
+        as avg_scroll_depth
+"""
+COLUMNS = {
+    "bounce_rate": st.column_config.NumberColumn("bounce rate", format="percent"),
+    "exit_rate": st.column_config.NumberColumn("exit rate", format="percent"),
+    "avg_time_on_page_seconds": st.column_config.NumberColumn(
+        "avg time on page (s)", format="%.1f"
+    ),
+    "avg_engaged_time_seconds": st.column_config.NumberColumn(
+        "avg engaged time (s)", format="%.1f"
+    ),
+    "avg_scroll_depth": st.column_config.NumberColumn("avg scroll depth (%)", format="%.1f"),
+}
 
 selected = filters.current()
 st.title("Pages")
 
 pages = query(
-    """
-    select
-        page_path,
-        sum(page_views) as page_views,
-        sum(entrances) as entrances,
-        sum(exits) as exits,
-        sum(bounces) / nullif(sum(entrances), 0) as bounce_rate,
-        sum(exits) / nullif(sum(page_views), 0) as exit_rate,
-        sum(avg_time_on_page_seconds * page_views)
-            / nullif(sum(page_views) filter (where avg_time_on_page_seconds is not null), 0)
-            as avg_time_on_page_seconds,
-        sum(avg_scroll_depth * page_views)
-            / nullif(sum(page_views) filter (where avg_scroll_depth is not null), 0)
-            as avg_scroll_depth
+    f"""
+    select page_path, {MEASURES}
     from marts.page_analytics_daily
     where tenant_id = ? and project_id = ? and view_date >= ? and view_date < ?
     group by page_path
@@ -69,7 +87,9 @@ if not empty(pages):
     heading(
         "Time on page and scroll depth",
         "Average seconds on the page and average scroll depth of the top pages (daily averages "
-        "weighted by page views); the bubble's size is page views.",
+        "weighted by page views); the bubble's size is page views. Engaged time (the seconds "
+        "the page's pings report as engaged, at most the time on page) is in the tooltip and "
+        "the table.",
         "page_analytics_daily",
     )
     chart(
@@ -82,6 +102,7 @@ if not empty(pages):
             tooltip=[
                 "page_path:N",
                 alt.Tooltip("avg_time_on_page_seconds:Q", format=".1f"),
+                alt.Tooltip("avg_engaged_time_seconds:Q", format=".1f"),
                 alt.Tooltip("avg_scroll_depth:Q", format=".1f"),
                 alt.Tooltip("page_views:Q", format=","),
             ],
@@ -90,12 +111,42 @@ if not empty(pages):
     )
 
     heading("Pages table", "The numbers of the charts above.", "page_analytics_daily")
-    table(
-        pages,
-        bounce_rate=st.column_config.NumberColumn("bounce rate", format="percent"),
-        exit_rate=st.column_config.NumberColumn("exit rate", format="percent"),
-        avg_time_on_page_seconds=st.column_config.NumberColumn(
-            "avg time on page (s)", format="%.1f"
-        ),
-        avg_scroll_depth=st.column_config.NumberColumn("avg scroll depth (%)", format="%.1f"),
+    table(pages, **COLUMNS)
+
+    heading(
+        "Channels of a page",
+        "The page views of the page chosen by the channel of their session, with the same "
+        "measures as the pages table.",
+        "page_analytics_channels_daily",
     )
+    page_path = st.selectbox("Page", pages["page_path"].to_list(), key="channels_page")
+    channels = query(
+        f"""
+        select channel, {MEASURES}
+        from marts.page_analytics_channels_daily
+        where tenant_id = ? and project_id = ? and view_date >= ? and view_date < ?
+            and page_path = ?
+        group by channel
+        order by page_views desc, channel
+        """,
+        [*selected.scope_and_dates, page_path],
+    )
+    if not empty(channels):
+        chart(
+            alt.Chart(channels)
+            .mark_bar()
+            .encode(
+                y=alt.Y("channel:N", title=None, sort=channels["channel"].to_list()),
+                x=alt.X("page_views:Q", title="Page views"),
+                tooltip=[
+                    "channel:N",
+                    alt.Tooltip("page_views:Q", format=","),
+                    alt.Tooltip("entrances:Q", format=","),
+                    alt.Tooltip("bounce_rate:Q", format=".1%"),
+                    alt.Tooltip("avg_time_on_page_seconds:Q", format=".1f"),
+                    alt.Tooltip("avg_engaged_time_seconds:Q", format=".1f"),
+                ],
+            )
+            .properties(height=alt.Step(24))
+        )
+        table(channels, channel=st.column_config.TextColumn("channel", width="medium"), **COLUMNS)
