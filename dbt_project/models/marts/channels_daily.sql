@@ -70,6 +70,7 @@ final as (
         sessions,
         visitors,
         engaged_sessions,
+        sessions_with_page_views,
         bounces,
         cast(bounces as double) / nullif(sessions_with_page_views, 0) as bounce_rate,
         avg_session_duration_seconds,
