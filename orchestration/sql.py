@@ -94,6 +94,8 @@ class DeclaredTable:
     """`schema.table`."""
     columns: tuple[tuple[str, str, str], ...]
     required: frozenset[str] = frozenset()
+    primary_key: tuple[str, ...] = ()
+    """Columns whose values identify a row: DuckDB keeps them unique and never NULL."""
 
 
 def create_tables_if_missing(
@@ -142,10 +144,12 @@ def create_tables_if_missing(
         if not existing[table.name]:
             schema = table.name.split(".", 1)[0]
             connection.execute(f"create schema if not exists {quote_identifier(schema)}")
-            definitions = ",\n    ".join(
-                f"{quote_identifier(name)} {type_}" for name, type_, _ in table.columns
-            )
-            connection.execute(f"create table if not exists {table.name} (\n    {definitions}\n)")
+            definitions = [f"{quote_identifier(name)} {type_}" for name, type_, _ in table.columns]
+            if table.primary_key:
+                key = ", ".join(quote_identifier(name) for name in table.primary_key)
+                definitions.append(f"primary key ({key})")
+            columns = ",\n    ".join(definitions)
+            connection.execute(f"create table if not exists {table.name} (\n    {columns}\n)")
     if additions:
         _add_columns(connection, additions, actor)
     return additions

@@ -85,7 +85,9 @@ class DbtBuildConfig(Config):
 
 class WarehouseDbtTranslator(DagsterDbtTranslator):
     """dbt nodes as assets keyed `<schema>/<name>` (the relation), grouped by layer; owners
-    are dagster-dbt's default, `meta.dagster.owners` (declared in dbt_project.yml)."""
+    are dagster-dbt's default, `meta.dagster.owners` (declared in dbt_project.yml). A source is
+    keyed `raw/<table>`, the landing asset that writes it, unless its YAML names the asset that
+    does (`meta.dagster.asset_key`): `raw.user_agents` is written by the events landing."""
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
         if dbt_resource_props["resource_type"] == "source":
@@ -96,7 +98,13 @@ class WarehouseDbtTranslator(DagsterDbtTranslator):
         return dbt_resource_props["schema"]
 
 
-TRANSLATOR = WarehouseDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+# Several sources may name one landing asset: `raw.events` and `raw.user_agents` are both
+# written by `raw/events`.
+TRANSLATOR = WarehouseDbtTranslator(
+    settings=DagsterDbtTranslatorSettings(
+        enable_asset_checks=True, enable_duplicate_source_asset_keys=True
+    )
+)
 
 
 def dbt_executable() -> str:

@@ -6,6 +6,7 @@ import pyarrow as pa
 import yaml
 
 from orchestration.contract import DATASETS, EVENTS, METRICS, ColumnType
+from orchestration.landing.user_agents import USER_AGENT_COLUMNS
 from orchestration.settings import PROJECT_ROOT
 
 SOURCES_YAML = PROJECT_ROOT / "dbt_project" / "models" / "staging" / "_sources.yml"
@@ -27,13 +28,29 @@ def test_dbt_sources_declare_the_contract_columns_and_types_in_order():
         assert tables[dataset.name] == [(c.name, c.type.duckdb) for c in dataset.table_columns()]
 
 
-def test_every_dbt_source_column_has_the_contract_description():
+def dbt_source_descriptions() -> dict[str, dict[str, str]]:
     sources = yaml.safe_load(SOURCES_YAML.read_text())["sources"]
     [raw] = [source for source in sources if source["name"] == "raw"]
-    for table in raw["tables"]:
-        dataset = DATASETS[table["name"]]
-        descriptions = {c.name: c.description for c in dataset.table_columns()}
-        assert {c["name"]: c["description"] for c in table["columns"]} == descriptions
+    return {
+        table["name"]: {c["name"]: c["description"] for c in table["columns"]}
+        for table in raw["tables"]
+    }
+
+
+def test_every_dbt_source_column_has_the_contract_description():
+    descriptions = dbt_source_descriptions()
+
+    for dataset in DATASETS.values():
+        assert descriptions[dataset.name] == {
+            c.name: c.description for c in dataset.table_columns()
+        }
+
+
+def test_the_dbt_source_of_the_parsed_user_agents_declares_the_landing_table():
+    assert dbt_source_tables()["user_agents"] == [(name, t) for name, t, _ in USER_AGENT_COLUMNS]
+    assert dbt_source_descriptions()["user_agents"] == {
+        name: description for name, _, description in USER_AGENT_COLUMNS
+    }
 
 
 def test_required_columns_are_not_nullable_in_the_landing_file_schema():

@@ -77,6 +77,19 @@ def test_lineage_runs_from_landing_through_staging_and_intermediate_to_marts():
     assert "intermediate" in upstream_groups(AssetKey(["marts", "sessions"]))
 
 
+def test_the_parsed_user_agents_map_to_the_events_landing_that_writes_them():
+    # The events landing parses raw.user_agents in each load's transaction: the dbt source
+    # names raw/events as its asset, so stg_events depends on it and no external asset appears.
+    graph = defs.resolve_asset_graph()
+    keys = graph.get_all_asset_keys()
+
+    assert AssetKey(["raw", "user_agents"]) not in keys
+    assert graph.get(AssetKey(["staging", "stg_events"])).parent_keys == {
+        AssetKey(["raw", "events"])
+    }
+    assert [key.to_user_string() for key in keys if not graph.get(key).is_materializable] == []
+
+
 def test_no_asset_is_an_orphan():
     graph = defs.resolve_asset_graph()
 

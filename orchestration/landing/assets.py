@@ -4,8 +4,9 @@ Materializing a partition (or a range, in one run) loads its files from raw_land
 `load_partitions`. Each partition's materialization carries what a data engineer looks for about
 its load: its rows in the table (`dagster/row_count`), the manifest numbers and rows of its
 files, rejected files and examples of rejected rows; and, from the run, the table's size
-(`table_rows`) and schema, a preview and the files in no partition (also logged as a
-warning). The log has one message per batch of days loaded.
+(`table_rows`) and schema, a preview, the files in no partition (also logged as a warning) and,
+for events, the user agents it parsed into `raw.user_agents`. The log has one message per batch
+of days loaded.
 """
 
 import warnings
@@ -30,6 +31,7 @@ from dagster_duckdb import DuckDBResource
 from orchestration.contract import DATASETS, Dataset
 from orchestration.landing.loader import PartitionLoad, StrayFile, load_partitions, stray_files
 from orchestration.landing.tables import create_landing_tables
+from orchestration.landing.user_agents import USER_AGENTS_TABLE, parses_user_agents
 from orchestration.metadata import query_table, rows_table
 from orchestration.owners import SOURCE_OWNERS
 from orchestration.partitions import daily_partitions
@@ -93,8 +95,14 @@ def _materialization_metadata(
     """What every partition's materialization of the run shows: the table and the run."""
     dates = [load.landing_date for load in loads if not load.nothing_landed]
     table_rows = connection.execute(f"select count(*) from {dataset.table}").fetchone()[0]
+    user_agents = (
+        {"user_agents_parsed": sum(load.user_agents_parsed for load in loads)}
+        if parses_user_agents(dataset)
+        else {}
+    )
     return {
         "table_rows": table_rows,
+        **user_agents,
         "dagster/column_schema": contract_table_schema(dataset),
         "partitions_loaded": len(loads),
         "partitions_unchanged": sum(load.unchanged for load in loads),
@@ -185,6 +193,11 @@ def build_landing_asset(dataset: Dataset, settings: Settings) -> AssetsDefinitio
             "validated against the landing contract, deduplicated across files and days; bad "
             f"rows go to `{dataset.rejected_table}`, other deliveries to "
             f"`{dataset.duplicates_table}`, every file to `raw.load_manifest`."
+            + (
+                f" Each user agent new to the warehouse is parsed into `{USER_AGENTS_TABLE}`."
+                if parses_user_agents(dataset)
+                else ""
+            )
         ),
         group_name=LANDING_GROUP,
         partitions_def=daily_partitions(settings),
@@ -207,6 +220,9 @@ def build_landing_asset(dataset: Dataset, settings: Settings) -> AssetsDefinitio
                 for load in partition_loads
                 if not load.nothing_landed
             ]
+            if lines and parses_user_agents(dataset):
+                parsed = sum(load.user_agents_parsed for load in partition_loads)
+                lines.append(f"{dataset.name}: {parsed} new user agents parsed")
             if lines:
                 context.log.info("\n".join(lines))
             rejected = [f for load in partition_loads for f in load.files_rejected]

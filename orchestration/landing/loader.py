@@ -14,7 +14,9 @@ one transaction replaces them all. For each day:
 - files that cannot be used at all (unreadable, missing a required column) are recorded as
   rejected in `raw.load_manifest`, and their readable rows in the rejected table;
 - the manifest gets one row per file with its counts, and the counts of files in other
-  partitions whose rows won or lost against this partition are brought up to date.
+  partitions whose rows won or lost against this partition are brought up to date;
+- events: the user agents `raw.user_agents` does not hold yet are parsed into it
+  (`landing.user_agents`), so that every loaded event's user agent is parsed.
 
 The wide rows are copied once into the batch's staging table and once into the raw tables.
 The dedup ranks narrow columns only (key, dedup order, source file and row): the staged valid
@@ -50,6 +52,7 @@ from orchestration.landing.fingerprints import record_fingerprints
 from orchestration.landing.loaded_files import record_loaded, stamp
 from orchestration.landing.privacy import register_anonymize_ip
 from orchestration.landing.tables import create_landing_tables
+from orchestration.landing.user_agents import parses_user_agents, record_user_agents
 from orchestration.landing.validation import staging_select
 from orchestration.sql import quote_identifier, sql_string, transaction
 
@@ -87,6 +90,9 @@ class PartitionLoad:
     """Up to ten rejected rows as `file row N: reason`, for logs and metadata."""
     unchanged: bool = False
     """The files were those loaded before, byte for byte, so the tables were left as they were."""
+    user_agents_parsed: int = 0
+    """User agents new to `raw.user_agents`, parsed in the transaction that loaded the day. A
+    batch of several days parses them once, for all its days, and counts them on its last day."""
 
     @property
     def nothing_landed(self) -> bool:
@@ -577,6 +583,9 @@ def _load_batch(
         if changed:
             loaded_before, competing = _replace_partitions(connection, dataset, changed)
             record_fingerprints(connection, dataset, changed, competing)
+        # Also when every day was unchanged: the events of a warehouse that held them before
+        # raw.user_agents existed get their user agents parsed by its next load.
+        user_agents_parsed = record_user_agents(connection) if parses_user_agents(dataset) else 0
         for landing_date, _ in batch:
             files = unchanged.get(landing_date) or changed[landing_date]
             partition_load = PartitionLoad(dataset.name, landing_date, files, [])
@@ -597,6 +606,7 @@ def _load_batch(
                 },
             )
             loads.append(partition_load)
+        loads[-1].user_agents_parsed = user_agents_parsed
     record_loaded(connection, dataset.name, stamps)
     examples = _rejected_examples(connection, dataset, [load.landing_date for load in loads])
     for partition_load in loads:

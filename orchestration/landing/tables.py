@@ -4,9 +4,10 @@ For every dataset (`events`, `metrics`):
 - `raw.<dataset>`: one row per key, the contract's columns and the lineage columns.
 - `raw.<dataset>_duplicates`: every other delivery of a key, with the winner it lost to.
 - `raw.<dataset>_rejected`: rows that broke the contract, with the reason and the row as it was.
-And `raw.load_manifest`: one row per landing file and load, with its counts; and, for the
-blocking checks, `raw.landing_fingerprints` (per partition) and `raw.landing_row_groups` (see
-`orchestration/landing/fingerprints.py`).
+And `raw.load_manifest`: one row per landing file and load, with its counts; for the blocking
+checks, `raw.landing_fingerprints` (per partition) and `raw.landing_row_groups` (see
+`orchestration/landing/fingerprints.py`); and `raw.user_agents`, every distinct user agent of
+`raw.events` parsed (see `orchestration/landing/user_agents.py`).
 
 When the contract or this module declares a new optional column, the next load adds it to the
 tables that exist (NULL in their rows); other changes stop the load with what to do.
@@ -22,6 +23,11 @@ from orchestration.landing.fingerprints import (
     FINGERPRINTS_TABLE,
     ROW_GROUP_COLUMNS,
     ROW_GROUPS_TABLE,
+)
+from orchestration.landing.user_agents import (
+    USER_AGENT_COLUMNS,
+    USER_AGENT_KEY,
+    USER_AGENTS_TABLE,
 )
 from orchestration.sql import DeclaredTable, create_tables_if_missing, transaction
 
@@ -73,6 +79,12 @@ def landing_tables() -> list[DeclaredTable]:
         DeclaredTable(MANIFEST_TABLE, LOAD_MANIFEST_COLUMNS),
         DeclaredTable(FINGERPRINTS_TABLE, FINGERPRINT_COLUMNS),
         DeclaredTable(ROW_GROUPS_TABLE, ROW_GROUP_COLUMNS),
+        DeclaredTable(
+            USER_AGENTS_TABLE,
+            USER_AGENT_COLUMNS,
+            required=frozenset(USER_AGENT_KEY),
+            primary_key=USER_AGENT_KEY,
+        ),
     ]
     for dataset in DATASETS.values():
         columns = dataset_table_columns(dataset)

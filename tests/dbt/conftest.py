@@ -1,8 +1,9 @@
 """A temporary warehouse with explicit raw rows, and dbt run against it.
 
-Tests build the raw tables from the landing contract, insert hand-written events, and run the
-project's dbt with `WAREHOUSE_DIR` pointing at the temporary directory, so they never touch the
-real warehouse or another run's target directory.
+Tests build the raw tables from the landing contract, insert hand-written events (their user
+agents parsed as the events landing parses them), and run the project's dbt with `WAREHOUSE_DIR`
+pointing at the temporary directory, so they never touch the real warehouse or another run's
+target directory.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import pytest
 
 from orchestration.contract import EVENTS
 from orchestration.landing.tables import create_landing_tables
+from orchestration.landing.user_agents import record_user_agents
+from orchestration.sql import transaction
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
@@ -81,14 +84,17 @@ class Warehouse:
         return duckdb.connect(str(self.path))
 
     def insert_events(self, rows: Iterable[dict[str, Any]]) -> None:
+        """Insert rows into raw.events and, as a load does in its transaction, parse their new
+        user agents into raw.user_agents."""
         columns = [column.name for column in EVENTS.table_columns()]
         values = [tuple(row[column] for column in columns) for row in rows]
         placeholders = ", ".join("?" for _ in columns)
-        with self.connect() as connection:
+        with self.connect() as connection, transaction(connection):
             connection.executemany(
                 f"insert into {EVENTS.table} ({', '.join(columns)}) values ({placeholders})",
                 values,
             )
+            record_user_agents(connection)
 
     def dbt(self, *args: str, variables: dict[str, Any] | None = None) -> str:
         """Run a dbt command; fail the test with dbt's output when it fails."""

@@ -32,7 +32,9 @@ def test_each_partition_of_a_range_shows_its_own_load(settings, raw_landing):
         "part-0.parquet",
         [event("m1"), event("m1"), event("m2", event_type="click")],
     )
-    write_landing_file(raw_landing, EVENTS, DAY_3, "part-0.parquet", [event("m3")])
+    write_landing_file(
+        raw_landing, EVENTS, DAY_3, "part-0.parquet", [event("m3", user_agent="curl/8.4.0")]
+    )
     instance = DagsterInstance.ephemeral()
 
     result = materialize(
@@ -69,6 +71,7 @@ def test_each_partition_of_a_range_shows_its_own_load(settings, raw_landing):
         "2026-03-03": 1,
     }
     assert {metadata["table_rows"] for metadata in by_day.values()} == {2}
+    assert {metadata["user_agents_parsed"] for metadata in by_day.values()} == {1}
     assert by_day["2026-03-02"]["partitions_without_files"] == 1
     assert len(by_day["2026-03-02"]["preview"].records) == 2
     messages = [
@@ -78,6 +81,7 @@ def test_each_partition_of_a_range_shows_its_own_load(settings, raw_landing):
     ]
     assert (
         "events 2026-03-01: 1 files, 3 rows read, 1 loaded, 1 rejected, 1 duplicates\n"
-        "events 2026-03-03: 1 files, 1 rows read, 1 loaded, 0 rejected, 0 duplicates"
+        "events 2026-03-03: 1 files, 1 rows read, 1 loaded, 0 rejected, 0 duplicates\n"
+        "events: 1 new user agents parsed"
     ) in messages
     assert "events: no files on 1 of the days, and none loaded before: nothing to do" in messages

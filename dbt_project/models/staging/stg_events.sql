@@ -14,7 +14,7 @@ source as (
 
 user_agents as (
 
-    select * from {{ ref('stg_user_agents') }}
+    select * from {{ source('raw', 'user_agents') }}
 
 ),
 
