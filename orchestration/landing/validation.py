@@ -135,6 +135,22 @@ def _column_rules(column: Column, source: str, typed: str, can_fail: bool) -> li
                 f"'{name}: ' || {_shown(typed)} || ' is not a JSON object'",
             )
         )
+    if column.json_object:
+        # DuckDB's JSON reader also takes a trailing comma and NaN / Infinity, which JSON does
+        # not allow and other readers (Spark's, Python's) refuse: outside the strings, neither
+        # may appear. The cheap first match keeps the string-stripping to the rare values that
+        # may hold one.
+        lenient = r",\s*[}\]]|(^|[^A-Za-z0-9_])-?(NaN|Infinity)([^A-Za-z0-9_]|$)"
+        strings = r'"([^"\\]|\\.)*"'
+        stripped = f"regexp_replace({typed}, {sql_string(strings)}, '\"\"', 'g')"
+        rules.append(
+            Rule(
+                f"{typed} is not null and regexp_matches({typed}, {sql_string(lenient)})"
+                f" and regexp_matches({stripped}, {sql_string(lenient)})",
+                f"'{name}: ' || {_shown(typed)} || ' is not strict JSON"
+                " (a trailing comma, NaN or Infinity)'",
+            )
+        )
     if column.json_string_values:
         rules.append(
             Rule(

@@ -310,6 +310,19 @@ def test_timestamps_given_as_text_with_offsets_load_as_utc(warehouse, raw_landin
         ),
         ({"properties": "[1, 2]"}, ["properties"], "properties: '[1, 2]' is not a JSON object"),
         (
+            {"properties": '{"scroll_depth": 50,}'},
+            ["properties"],
+            "properties: '{\"scroll_depth\": 50,}' is not strict JSON "
+            "(a trailing comma, NaN or Infinity)",
+        ),
+        (
+            {"properties": '{"value": NaN}'},
+            ["properties"],
+            "properties: '{\"value\": NaN}' is not strict JSON (a trailing comma, NaN or Infinity)",
+        ),
+        # Inside strings, a comma before a brace and the words NaN and Infinity are text.
+        ({"properties": '{"note": "a,}", "label": "NaN", "x": "-Infinity"}'}, None, None),
+        (
             {"device_type": "fridge"},
             ["device_type"],
             "device_type: 'fridge' is not one of desktop, mobile, tablet, bot, unknown",
