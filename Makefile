@@ -32,6 +32,7 @@ run: generate
 TEST_WORKERS ?= 2
 test: install
 	scripts/ensure-chromium
+	scripts/ensure-java
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile

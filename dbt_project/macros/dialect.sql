@@ -179,3 +179,12 @@
 {% macro duckdb__matches_pattern(text_column, pattern) -%}
     regexp_full_match({{ text_column }}, '{{ pattern }}')
 {%- endmacro %}
+
+{#- The number of elements of a list. -#}
+{% macro list_length(list_column) -%}
+    {{ return(adapter.dispatch('list_length')(list_column)) }}
+{%- endmacro %}
+
+{% macro duckdb__list_length(list_column) -%}
+    len({{ list_column }})
+{%- endmacro %}

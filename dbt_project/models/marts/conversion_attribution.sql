@@ -114,10 +114,10 @@ numbered_touches as (
 
     select
         *,
-        row_number() over (
+        cast(row_number() over (
             partition by tenant_id, message_id
             order by is_converting_session, touch_session_start, touch_session_key
-        ) as touch_number,
+        ) as bigint) as touch_number,
         count(*) over (partition by tenant_id, message_id) as touch_count
     from touches
 

@@ -63,10 +63,10 @@ parsed as (
         session_key,
         {{ json_get_double('properties', '$.value') }} as conversion_value,
         upper({{ json_get_string('properties', '$.currency') }}) as currency,
-        row_number() over (
+        cast(row_number() over (
             partition by tenant_id, project_id, person_id
             order by event_time, received_at, message_id
-        ) as person_conversion_number
+        ) as bigint) as person_conversion_number
     from conversion_events
 
 ),

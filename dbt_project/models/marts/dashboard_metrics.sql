@@ -140,7 +140,7 @@ period_facts as (
         project_id,
         activity_date as fact_date,
         person_id as active_person_id,
-        cast(null as varchar) as new_person_id,
+        cast(null as string) as new_person_id,
         cast(null as date) as session_date,
         cast(null as double) as session_duration_seconds,
         cast(null as boolean) as session_is_bounce,
@@ -209,8 +209,8 @@ window_values as (
         cast(count(distinct period_facts.active_person_id) as double) as active_persons,
         cast(count(period_facts.session_date) as double) as session_count,
         {{ fixed_point_avg('period_facts.session_duration_seconds') }} as avg_session_duration_seconds,
-        avg(case when period_facts.session_is_bounce then 1.0 when not period_facts.session_is_bounce then 0.0 end) as bounce_rate,
-        avg(case when period_facts.session_converted then 1.0 when not period_facts.session_converted then 0.0 end) as conversion_rate,
+        avg(case when period_facts.session_is_bounce then 1e0 when not period_facts.session_is_bounce then 0e0 end) as bounce_rate,
+        avg(case when period_facts.session_converted then 1e0 when not period_facts.session_converted then 0e0 end) as conversion_rate,
         cast(coalesce({{ fixed_point_sum('period_facts.conversion_value') }}, 0) as double) as revenue,
         cast(count(period_facts.new_person_id) as double) as new_users
     from windows

@@ -83,7 +83,8 @@ status_times as (
         min(event_time) as first_event_at,
         max(event_time) as last_event_at,
         {%- for status in statuses %}
-        min(case when deployment_status = '{{ status }}' then event_time end) as {{ status }}_at,
+        min(case when deployment_status = '{{ status }}' then event_time end) as {{ status }}_at
+        {%- if not loop.last %},{% endif %}
         {%- endfor %}
     from identified
     group by
@@ -108,7 +109,8 @@ deployments as (
         status_times.first_event_at,
         status_times.last_event_at,
         {%- for status in statuses %}
-        status_times.{{ status }}_at,
+        status_times.{{ status }}_at
+        {%- if not loop.last %},{% endif %}
         {%- endfor %}
     from latest_values
     inner join status_times

@@ -377,7 +377,11 @@ attempt_steps_with_start as (
         step_event_name,
         reached_at,
         message_id,
-        {{ seconds_between('lag(reached_at) over attempt', 'reached_at') }} as seconds_from_previous_step,
+        {#- lag takes no window frame on Spark, so not the named window. #}
+        {{ seconds_between(
+            'lag(reached_at) over (partition by tenant_id, project_id, funnel_id, person_id, attempt_number order by step_number)',
+            'reached_at'
+        ) }} as seconds_from_previous_step,
         first_value(session_key) over attempt as start_session_key,
         first_value(breakdown_property) over attempt as start_breakdown_property
     from attempt_steps

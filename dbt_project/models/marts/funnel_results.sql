@@ -158,7 +158,11 @@ with_rates as (
         step_event_name,
         attempts_reached,
         first_value(attempts_reached) over funnel_period as attempts_started,
-        lag(attempts_reached) over funnel_period as previous_step_attempts_reached,
+        {#- lag takes no window frame on Spark, so not the named window. #}
+        lag(attempts_reached) over (
+            partition by tenant_id, project_id, funnel_id, period_type, period_start, breakdown_value
+            order by step_number
+        ) as previous_step_attempts_reached,
         median_seconds_from_previous_step
     from all_steps
     window funnel_period as (

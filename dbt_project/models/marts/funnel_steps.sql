@@ -92,7 +92,7 @@ resolved as (
                 then 'conversion_window_unit ''' || definitions.conversion_window_unit || ''' needs a conversion_window'
             when coalesce(definitions.conversion_window, definitions.conversion_window_days) <= 0
                 then 'the conversion window must be a positive number, not '
-                    || cast(coalesce(definitions.conversion_window, definitions.conversion_window_days) as varchar)
+                    || cast(coalesce(definitions.conversion_window, definitions.conversion_window_days) as string)
             when definitions.conversion_window_unit not in ('{{ window_unit_minutes.keys() | join("', '") }}')
                 then 'conversion_window_unit ''' || definitions.conversion_window_unit
                     || ''' is not one of {{ window_unit_minutes.keys() | join(", ") }}'
@@ -100,11 +100,11 @@ resolved as (
                 then 'order_mode ''' || definitions.order_mode || ''' is not one of {{ order_modes | join(", ") }}'
             when coalesce(step_counts.step_count, 0) < 2
                 then 'a funnel needs at least 2 steps (separated by >), not '
-                    || cast(coalesce(step_counts.step_count, 0) as varchar)
+                    || cast(coalesce(step_counts.step_count, 0) as string)
             when step_counts.step_count > 60
-                then 'a funnel has at most 60 steps, not ' || cast(step_counts.step_count as varchar)
+                then 'a funnel has at most 60 steps, not ' || cast(step_counts.step_count as string)
             when step_counts.first_empty_step is not null
-                then 'step ' || cast(step_counts.first_empty_step as varchar) || ' has no event name'
+                then 'step ' || cast(step_counts.first_empty_step as string) || ' has no event name'
             when exclusions_that_are_steps.event_name is not null
                 then 'exclusion event ''' || exclusions_that_are_steps.event_name || ''' is also a step'
             when definitions.breakdown not in ('{{ session_breakdowns | join("', '") }}')

@@ -95,10 +95,10 @@ page_view_events as (
 
     select
         *,
-        row_number() over (
+        cast(row_number() over (
             partition by session_key
             order by event_time, received_at, message_id
-        ) as page_view_number,
+        ) as bigint) as page_view_number,
         count(*) over (partition by session_key) as session_page_view_count
     from with_page_view_group
     where is_page_view

@@ -1,0 +1,43 @@
+{#-
+    On Spark, the raw tables are the Parquet files the pipeline exports from the landing
+    (orchestration/spark.py): RAW_PARQUET_DIR/<table>/, in folders `_landing_date=YYYY-MM-DD`
+    for a table with that column. Before a run (on-run-start), each table of the source `raw`
+    is declared over its folder, with the columns and types of its YAML, and its partitions
+    are synced with the folders (a day exported again or removed is seen as it is now).
+    Nothing happens on another engine.
+-#}
+{% macro register_raw_sources() -%}
+    {%- if target.type != 'spark' or not execute -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set location = env_var('RAW_PARQUET_DIR', '') -%}
+    {%- if not location -%}
+        {{ exceptions.raise_compiler_error(
+            'RAW_PARQUET_DIR is not set: on Spark the raw tables are read from the Parquet '
+            ~ 'the pipeline exports there (orchestration/spark.py)'
+        ) }}
+    {%- endif -%}
+    {%- do run_query('create database if not exists raw') -%}
+    {%- for source in graph.sources.values() if source.source_name == 'raw' -%}
+        {%- set columns = source.columns.values() | list -%}
+        {%- set partitioned = '_landing_date' in source.columns -%}
+        {%- set definitions = [] -%}
+        {%- for column in columns if column.name != '_landing_date' -%}
+            {%- do definitions.append('`' ~ column.name ~ '` ' ~ column.data_type) -%}
+        {%- endfor -%}
+        {%- if partitioned -%}
+            {%- do definitions.append('`_landing_date` date') -%}
+        {%- endif -%}
+        {%- do run_query(
+            'create table if not exists raw.' ~ source.name ~ ' (' ~ definitions | join(', ') ~ ') '
+            ~ 'using parquet '
+            ~ ('partitioned by (_landing_date) ' if partitioned else '')
+            ~ "location '" ~ location ~ '/' ~ source.name ~ "'"
+        ) -%}
+        {%- if partitioned -%}
+            {%- do run_query('msck repair table raw.' ~ source.name ~ ' sync partitions') -%}
+        {%- else -%}
+            {%- do run_query('refresh table raw.' ~ source.name) -%}
+        {%- endif -%}
+    {%- endfor -%}
+{%- endmacro %}
