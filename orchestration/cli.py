@@ -55,6 +55,7 @@ from orchestration.publishing import (
     current_publication,
 )
 from orchestration.settings import PROJECT_ROOT, Settings
+from orchestration.spark import export_raw_parquet
 
 WORKSPACE_FILE = PROJECT_ROOT / "workspace.yaml"
 
@@ -286,6 +287,33 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_raw(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    if args.start and args.end and args.end < args.start:
+        print("Cannot export: --end is before --start", file=sys.stderr)
+        return 2
+    _require_warehouse(settings)
+    with exclusive(settings, "export-raw"), _connect(settings) as connection:
+        days = None
+        if args.start or args.end:
+            rows = connection.execute(
+                "select distinct _landing_date from raw.events union "
+                "select distinct _landing_date from raw.metrics order by 1"
+            ).fetchall()
+            first, last = args.start or date.min, args.end or date.max
+            days = [day for (day,) in rows if first <= day <= last]
+        exported = export_raw_parquet(connection, args.out, days)
+    for table in sorted({day.table for day in exported}):
+        written = [day for day in exported if day.table == table]
+        rows = sum(day.rows for day in written)
+        print(f"  {table}: {len(written)} arrival days, {rows:,} rows")
+    print(
+        f"Raw tables written as Parquet to {args.out}: on Spark, set RAW_PARQUET_DIR={args.out} "
+        "and run dbt with --target spark (README, Running on Apache Spark)."
+    )
+    return 0
+
+
 def _cleanup(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     _require_warehouse(settings)
@@ -427,6 +455,16 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--start", help="first day included (the mart's day or period column)")
     export.add_argument("--end", help="last day included")
     export.set_defaults(handler=_export)
+
+    export_raw = commands.add_parser(
+        "export-raw", help="write the raw tables as Parquet for Spark (one folder per arrival day)"
+    )
+    export_raw.add_argument("--out", type=Path, required=True, help="the Parquet directory")
+    export_raw.add_argument(
+        "--start", type=date.fromisoformat, help="first arrival day (default: every day)"
+    )
+    export_raw.add_argument("--end", type=date.fromisoformat, help="last arrival day")
+    export_raw.set_defaults(handler=_export_raw)
 
     commands.add_parser(
         "cleanup", help="remove raw rows, mart rows and exports past their retention"
