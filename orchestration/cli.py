@@ -302,13 +302,14 @@ def _export_raw(args: argparse.Namespace) -> int:
             ).fetchall()
             first, last = args.start or date.min, args.end or date.max
             days = [day for (day,) in rows if first <= day <= last]
-        exported = export_raw_parquet(connection, args.out, days)
+        exported = export_raw_parquet(connection, args.out.resolve(), days)
     for table in sorted({day.table for day in exported}):
         written = [day for day in exported if day.table == table]
         rows = sum(day.rows for day in written)
         print(f"  {table}: {len(written)} arrival days, {rows:,} rows")
     print(
-        f"Raw tables written as Parquet to {args.out}: on Spark, set RAW_PARQUET_DIR={args.out} "
+        f"Raw tables written as Parquet to {args.out}: on Spark, set "
+        f"RAW_PARQUET_DIR={args.out.resolve()} "
         "and run dbt with --target spark (README, Running on Apache Spark)."
     )
     return 0
