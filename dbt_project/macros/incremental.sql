@@ -404,3 +404,30 @@
         select tenant_id, {{ key }} from ({{ rederived_rows(this, time_column) }})
     )
 {%- endmacro %}
+
+{#-
+    A model recomputed for the persons whose days the window changed (scope changed_persons):
+    `changed_persons_cte()` opens its `with` list with them (`changed`, in a windowed run), and
+    `for_changed_persons()` after a select keeps the rows of those persons.
+-#}
+{% macro changed_persons_cte() -%}
+    {%- if is_windowed_run() %}
+changed as (
+
+    select distinct
+        tenant_id,
+        project_id,
+        person_id
+    from ({{ changed_person_days() }})
+
+),
+    {%- endif %}
+{%- endmacro %}
+
+{% macro for_changed_persons() -%}
+    {%- if is_windowed_run() %}
+    where (tenant_id, project_id, person_id) in (
+        select tenant_id, project_id, person_id from changed
+    )
+    {%- endif %}
+{%- endmacro %}

@@ -33,27 +33,7 @@
 
 with
 
-{% if is_windowed_run() %}
-
-changed as (
-
-    select distinct
-        tenant_id,
-        project_id,
-        person_id
-    from ({{ changed_person_days() }})
-
-),
-
-{% endif %}
-
-{%- set for_changed_persons -%}
-    {%- if is_windowed_run() %}
-    where (tenant_id, project_id, person_id) in (
-        select tenant_id, project_id, person_id from changed
-    )
-    {%- endif %}
-{%- endset %}
+{{ changed_persons_cte() }}
 
 conversions as (
 
@@ -69,7 +49,7 @@ conversions as (
         person_id,
         session_key
     from {{ ref('conversions') }}
-    {{- for_changed_persons }}
+    {{- for_changed_persons() }}
 
 ),
 
@@ -83,7 +63,7 @@ sessions as (
         session_start,
         channel
     from {{ ref('sessions') }}
-    {{- for_changed_persons }}
+    {{- for_changed_persons() }}
 
 ),
 

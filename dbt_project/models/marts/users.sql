@@ -21,46 +21,26 @@
 
 with
 
-{% if is_windowed_run() %}
-
-changed as (
-
-    select distinct
-        tenant_id,
-        project_id,
-        person_id
-    from ({{ changed_person_days() }})
-
-),
-
-{% endif %}
-
-{%- set for_changed_persons -%}
-    {%- if is_windowed_run() %}
-    where (tenant_id, project_id, person_id) in (
-        select tenant_id, project_id, person_id from changed
-    )
-    {%- endif %}
-{%- endset %}
+{{ changed_persons_cte() }}
 
 days as (
 
     select * from {{ ref('user_activity_daily') }}
-    {{- for_changed_persons }}
+    {{- for_changed_persons() }}
 
 ),
 
 sessions as (
 
     select * from {{ ref('sessions') }}
-    {{- for_changed_persons }}
+    {{- for_changed_persons() }}
 
 ),
 
 identify_events as (
 
     select * from {{ ref('int_events') }}
-    {{- for_changed_persons }}
+    {{- for_changed_persons() }}
 
 ),
 
