@@ -23,6 +23,8 @@ from typing import Any
 
 import yaml
 
+from orchestration.mart_contracts import declared_models
+
 ROOT = Path(__file__).resolve().parent.parent
 MARTS_DIR = ROOT / "dbt_project" / "models" / "marts"
 BUNDLE_DIR = Path(__file__).resolve().parent / "bundle"
@@ -283,9 +285,7 @@ LAYOUT: tuple[tuple[tuple[str, ...], tuple[int, ...], int], ...] = (
 
 def mart_columns(mart: str) -> list[dict[str, Any]]:
     """The columns of a mart as its YAML declares them: name, data_type, description."""
-    models = yaml.safe_load((MARTS_DIR / f"{mart}.yml").read_text())["models"]
-    (model,) = (m for m in models if m["name"] == mart)
-    return model["columns"]
+    return declared_models(MARTS_DIR)[mart]
 
 
 def published_type(data_type: str) -> str:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import duckdb
 import pyarrow as pa
 import yaml
 
 from orchestration.contract import DATASETS, EVENTS, METRICS, ColumnType
 from orchestration.landing.user_agents import USER_AGENT_COLUMNS
+from orchestration.mart_contracts import declared_models
 from orchestration.settings import PROJECT_ROOT
 
 SOURCES_YAML = PROJECT_ROOT / "dbt_project" / "models" / "staging" / "_sources.yml"
@@ -65,3 +67,14 @@ def test_metrics_contract_has_a_finite_double_value_and_a_tags_object():
     assert METRICS.column("value").type is ColumnType.DOUBLE
     assert METRICS.column("tags").json_string_values
     assert METRICS.key == ("tenant_id", "metric_id")
+
+
+def test_every_mart_column_type_reads_as_a_duckdb_type_outside_dbt():
+    # Per-engine types ("{{ 'map<string, bigint>' if target.type == 'spark' else ... }}")
+    # render to DuckDB's, and DuckDB takes every declared type as it is spelled.
+    models = declared_models(PROJECT_ROOT / "dbt_project" / "models" / "marts")
+    types = {column["data_type"] for columns in models.values() for column in columns}
+
+    assert "map(varchar, bigint)" in types and "json" in types and "string" not in types
+    for data_type in types:
+        duckdb.sql(f"select cast(null as {data_type})").fetchall()

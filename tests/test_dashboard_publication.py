@@ -10,8 +10,8 @@ from typing import Any
 
 import duckdb
 import polars as pl
-import yaml
 
+from orchestration.mart_contracts import declared_models
 from orchestration.settings import PROJECT_ROOT
 
 MARTS_YAML = PROJECT_ROOT / "dbt_project" / "models" / "marts"
@@ -391,12 +391,11 @@ MART_ROWS: dict[str, list[dict[str, Any]]] = {
 def mart_columns() -> dict[str, dict[str, str]]:
     """Mart -> column -> published data type, from the marts' contracts."""
     marts = {}
-    for path in sorted(MARTS_YAML.glob("*.yml")):
-        for model in yaml.safe_load(path.read_text()).get("models", []):
-            marts[model["name"]] = {
-                column["name"]: PUBLISHED_TYPES.get(column["data_type"], column["data_type"])
-                for column in model["columns"]
-            }
+    for mart, columns in declared_models(MARTS_YAML).items():
+        marts[mart] = {
+            column["name"]: PUBLISHED_TYPES.get(column["data_type"], column["data_type"])
+            for column in columns
+        }
     return marts
 
 

@@ -23,7 +23,9 @@
         {%- set partitioned = '_landing_date' in source.columns -%}
         {%- set definitions = [] -%}
         {%- for column in columns if column.name != '_landing_date' -%}
-            {%- do definitions.append('`' ~ column.name ~ '` ' ~ column.data_type) -%}
+            {#- The contract's varchar is Spark's string. -#}
+            {%- set type = 'string' if column.data_type | lower == 'varchar' else column.data_type -%}
+            {%- do definitions.append('`' ~ column.name ~ '` ' ~ type) -%}
         {%- endfor -%}
         {%- if partitioned -%}
             {%- do definitions.append('`_landing_date` date') -%}
