@@ -23,8 +23,6 @@ from typing import Any
 
 import yaml
 
-from orchestration.mart_contracts import declared_models
-
 ROOT = Path(__file__).resolve().parent.parent
 MARTS_DIR = ROOT / "dbt_project" / "models" / "marts"
 BUNDLE_DIR = Path(__file__).resolve().parent / "bundle"
@@ -285,6 +283,10 @@ LAYOUT: tuple[tuple[tuple[str, ...], tuple[int, ...], int], ...] = (
 
 def mart_columns(mart: str) -> list[dict[str, Any]]:
     """The columns of a mart as its YAML declares them: name, data_type, description."""
+    # The project's reader of the contracts; imported here, as Superset's own environment
+    # (superset/local.py) imports this module for its paths without the project installed.
+    from orchestration.mart_contracts import declared_models
+
     return declared_models(MARTS_DIR)[mart]
 
 

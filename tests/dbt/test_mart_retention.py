@@ -73,4 +73,4 @@ def test_a_retention_column_that_is_not_a_date_or_timestamp_column_is_reported(m
 
     assert list(problems) == ["page_views", "sessions"]
     assert "'viewed_on'" in problems["page_views"]
-    assert "found 'varchar'" in problems["sessions"]
+    assert "found 'string'" in problems["sessions"]

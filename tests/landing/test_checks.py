@@ -327,5 +327,5 @@ def test_every_contracted_mart_is_checked_against_its_declared_columns():
 
     relation, columns = contracts[AssetKey(["marts", "sessions"])]
     assert relation == "marts.sessions"
-    assert ("session_key", "varchar") in columns
+    assert ("session_key", "string") in columns
     assert all(key.path[0] in ("marts", "staging", "intermediate") for key in contracts)
