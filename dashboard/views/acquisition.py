@@ -74,9 +74,9 @@ def sessions_by(dimension: str, label: str, top: int = TOP) -> None:
     )
 
 
-# Counts add up over the days of `channels_daily`. Distinct visitors over the dates do not, nor do
-# the bounce rate and engaged time, whose denominator (the sessions with page views) the mart
-# does not count: those three come from `sessions`.
+# Counts add up over the days of `channels_daily`. Distinct visitors over the dates do not: they
+# come from `sessions`, and so, in the same query, do the bounce rate and engaged time over the
+# sessions with page views.
 channels = query(
     """
     with days as (
