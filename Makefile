@@ -23,7 +23,9 @@ $(INSTALLED): pyproject.toml
 generate: install
 	$(BIN)/warehouse-generate --days $(DAYS) --events $(EVENTS) --seed $(SEED) --out raw_landing --clean
 
+# WAREHOUSE_ENGINE=spark builds the models on Apache Spark, which needs Java (README).
 run: generate
+	@if [ "$$WAREHOUSE_ENGINE" = spark ]; then scripts/ensure-java; fi
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/warehouse run
 
 # Test files run in TEST_WORKERS processes (a file's tests stay together in one): most tests
@@ -43,6 +45,7 @@ benchmark: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/warehouse-benchmark --events $(BENCHMARK_EVENTS)
 
 ui: install
+	@if [ "$$WAREHOUSE_ENGINE" = spark ]; then scripts/ensure-java; fi
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dagster dev -w workspace.yaml
 
 # The dashboard over the published marts (after `make run`): http://127.0.0.1:$(DASHBOARD_PORT)/

@@ -222,6 +222,28 @@ def unsettled_builds(connection: duckdb.DuckDBPyConnection) -> Unsettled | None:
     return Unsettled(label=build_label(rows[0][0]), days=days, every_day=every_day)
 
 
+def forgotten_since_last_build(connection: duckdb.DuckDBPyConnection) -> bool:
+    """Whether a person was forgotten (`forget` in the audit log) after the last successful
+    build started. On Spark, whose Parquet tables cannot delete rows, the next build then
+    rebuilds every model from the raw tables, which no longer hold the person."""
+    create_builds_tables(connection)
+    has_actions = connection.execute(
+        "select count(*) from duckdb_tables() where database_name = current_database() "
+        "and schema_name = 'audit' and table_name = 'actions'"
+    ).fetchone()[0]
+    if not has_actions:
+        return False
+    (forgotten,) = connection.execute(
+        f"""
+        select count(*) > 0 from audit.actions
+        where action = 'forget' and occurred_at > (
+            select max(started_at) from {BUILDS_TABLE} where succeeded and not {_SELECTION}
+        )
+        """
+    ).fetchone()
+    return bool(forgotten)
+
+
 def build_label(started_at: datetime) -> str:
     """What a build writes beside the rows it re-derives: its start, to the microsecond."""
     return f"build {started_at:%Y-%m-%dT%H:%M:%S.%f}"

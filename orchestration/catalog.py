@@ -24,10 +24,15 @@ class Table:
     name: str
     columns: dict[str, str]
     """Column name -> DuckDB type, in table order."""
+    database: str | None = None
+    """The database it is read from when not the connection's current one (Spark's tables)."""
 
     @property
     def relation(self) -> str:
-        return f"{quote_identifier(self.schema)}.{quote_identifier(self.name)}"
+        relation = f"{quote_identifier(self.schema)}.{quote_identifier(self.name)}"
+        if self.database is None:
+            return relation
+        return f"{quote_identifier(self.database)}.{relation}"
 
     @property
     def qualified_name(self) -> str:
@@ -50,26 +55,31 @@ class Table:
         return None
 
 
-def base_tables(connection: duckdb.DuckDBPyConnection, schema: str | None = None) -> list[Table]:
-    """Every base table (views hold no rows of their own), optionally of one schema, by name."""
+def base_tables(
+    connection: duckdb.DuckDBPyConnection, schema: str | None = None, database: str | None = None
+) -> list[Table]:
+    """Every base table (views hold no rows of their own), optionally of one schema, by name.
+
+    Of `database` when given (views there count as tables: `orchestration.spark.built_tables`
+    reads each of Spark's tables through a view), else of the current database."""
     rows = connection.execute(
         """
         select c.table_schema, c.table_name, c.column_name, c.data_type
         from information_schema.columns as c
         join information_schema.tables as t using (table_catalog, table_schema, table_name)
-        where t.table_type = 'BASE TABLE'
-            and t.table_catalog = current_database()
-            and (? is null or c.table_schema = ?)
+        where (t.table_type = 'BASE TABLE' or $database is not null)
+            and t.table_catalog = coalesce($database, current_database())
+            and ($schema is null or c.table_schema = $schema)
         order by c.table_schema, c.table_name, c.ordinal_position
         """,
-        [schema, schema],
+        {"schema": schema, "database": database},
     ).fetchall()
     tables: dict[tuple[str, str], dict[str, str]] = {}
     for table_schema, table_name, column_name, data_type in rows:
         tables.setdefault((table_schema, table_name), {})[column_name] = data_type
-    return [Table(s, n, columns) for (s, n), columns in tables.items()]
+    return [Table(s, n, columns, database) for (s, n), columns in tables.items()]
 
 
-def marts(connection: duckdb.DuckDBPyConnection) -> dict[str, Table]:
-    """The mart tables, by name."""
-    return {table.name: table for table in base_tables(connection, MARTS_SCHEMA)}
+def marts(connection: duckdb.DuckDBPyConnection, database: str | None = None) -> dict[str, Table]:
+    """The mart tables (of `database`, default the current one), by name."""
+    return {table.name: table for table in base_tables(connection, MARTS_SCHEMA, database)}

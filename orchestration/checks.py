@@ -38,6 +38,7 @@ from orchestration.landing.assets import (
 from orchestration.landing.loader import stray_files
 from orchestration.resources import WAREHOUSE_WRITER_POOL
 from orchestration.settings import Settings
+from orchestration.spark import built_tables
 from orchestration.sql import canonical_types, column_differences, column_types, transaction
 from orchestration.transform import TRANSLATOR
 
@@ -45,11 +46,14 @@ MAX_LISTED = 10
 
 
 def table_schema_differences(
-    connection: duckdb.DuckDBPyConnection, table: str, expected: list[tuple[str, str]]
+    connection: duckdb.DuckDBPyConnection,
+    table: str,
+    expected: list[tuple[str, str]],
+    database: str | None = None,
 ) -> list[str]:
     """How a table's columns and types differ from `expected` (name, DuckDB type). Columns are
     matched by name: their order does not matter, as a column added later comes last."""
-    differences = column_differences(column_types(connection, table), expected)
+    differences = column_differences(column_types(connection, table, database), expected)
     return (
         [f"missing column {n} {t}" for n, t in differences.missing]
         + [f"unexpected column {n} {t}" for n, t in differences.unexpected]
@@ -353,8 +357,11 @@ def build_landing_checks(settings: Settings) -> list[AssetChecksDefinition]:
     return [*blocking, *stray, _events_freshness(settings), _events_volume()]
 
 
-def declared_contracts(manifest_path: Path) -> dict[AssetKey, tuple[str, list[tuple[str, str]]]]:
-    """Every model with an enforced contract: its relation and its declared (column, type)."""
+def declared_contracts(
+    manifest_path: Path, *, tables_only: bool = False
+) -> dict[AssetKey, tuple[str, list[tuple[str, str]]]]:
+    """Every model with an enforced contract (only those stored as tables, when asked): its
+    relation and its declared (column, type)."""
     manifest = json.loads(manifest_path.read_text())
     return {
         TRANSLATOR.get_asset_key(node): (
@@ -362,27 +369,33 @@ def declared_contracts(manifest_path: Path) -> dict[AssetKey, tuple[str, list[tu
             [(column["name"], column["data_type"]) for column in node["columns"].values()],
         )
         for node in manifest["nodes"].values()
-        if node["resource_type"] == "model" and node["config"]["contract"]["enforced"]
+        if node["resource_type"] == "model"
+        and node["config"]["contract"]["enforced"]
+        and not (tables_only and node["config"]["materialized"] == "view")
     }
 
 
 def build_model_contract_checks(
-    dbt_assets: list[AssetsDefinition], manifest_path: Path
+    dbt_assets: list[AssetsDefinition], manifest_path: Path, settings: Settings
 ) -> list[AssetChecksDefinition]:
     """Blocking checks that each contracted model's table has exactly the columns and types its
     YAML declares. dbt enforces the contract when it builds the model; these checks hold the
     table analysts and the publication read to it, whoever wrote it last. One check step per
-    group of dbt assets, so that a group's checks can gate the groups downstream of it."""
-    contracts = declared_contracts(manifest_path)
+    group of dbt assets, so that a group's checks can gate the groups downstream of it.
+
+    On Spark, a table is read from its Parquet files, with the types DuckDB reads them as; a
+    view has no files to read, and keeps the check dbt makes of its columns when it creates it.
+    """
+    contracts = declared_contracts(manifest_path, tables_only=settings.on_spark)
     return [
-        _contract_check(f"{group.node_def.name}_match_contracts", contracted)
+        _contract_check(f"{group.node_def.name}_match_contracts", contracted, settings)
         for group in dbt_assets
         if (contracted := {key: contracts[key] for key in group.keys if key in contracts})
     ]
 
 
 def _contract_check(
-    name: str, contracts: dict[AssetKey, tuple[str, list[tuple[str, str]]]]
+    name: str, contracts: dict[AssetKey, tuple[str, list[tuple[str, str]]]], settings: Settings
 ) -> AssetChecksDefinition:
     @multi_asset_check(
         name=name,
@@ -398,10 +411,13 @@ def _contract_check(
         pool=WAREHOUSE_WRITER_POOL,
     )
     def check(warehouse: DuckDBResource) -> Iterator[AssetCheckResult]:
-        with warehouse.get_connection() as connection:
+        with warehouse.get_connection() as connection, built_tables(connection, settings) as db:
             for key, (relation, columns) in contracts.items():
+                if settings.on_spark:
+                    # Spark has no JSON type: its contract declares the JSON text a string.
+                    columns = [(c, "varchar" if t.lower() == "json" else t) for c, t in columns]
                 differences = table_schema_differences(
-                    connection, relation, canonical_types(connection, columns)
+                    connection, relation, canonical_types(connection, columns), db
                 )
                 yield AssetCheckResult(
                     asset_key=key,

@@ -55,7 +55,7 @@ from orchestration.publishing import (
     current_publication,
 )
 from orchestration.settings import PROJECT_ROOT, Settings
-from orchestration.spark import export_raw_parquet
+from orchestration.spark import built_tables, export_raw_parquet
 
 WORKSPACE_FILE = PROJECT_ROOT / "workspace.yaml"
 
@@ -92,6 +92,7 @@ def run_pipeline(
     end: date,
     *,
     full_refresh: bool = False,
+    unit_tests: bool = False,
     instance: DagsterInstance | None = None,
 ) -> JobExecutionResult:
     """Run the main job over the arrival days [start, end] as one run, recorded as a run
@@ -99,6 +100,7 @@ def run_pipeline(
 
     With `full_refresh`, the range's files are validated and loaded again even if unchanged, and
     every dbt model is rebuilt from all raw data instead of from what arrived in the range.
+    With `unit_tests`, the build runs the dbt project's unit tests too.
     Unless PARTITIONS_START_DATE is set, the run's partitions reach back to `start`: a day
     loaded before whose files are gone (so it is no longer the first landed day) is a partition
     of the run that unloads it.
@@ -119,7 +121,7 @@ def run_pipeline(
         job_def=job,
         run_config={
             "ops": {
-                DBT_STEP: {"config": {"full_refresh": full_refresh}},
+                DBT_STEP: {"config": {"full_refresh": full_refresh, "unit_tests": unit_tests}},
                 **{f"raw__{name}": landing_config for name in DATASETS},
             },
             "loggers": {"console": {"config": {"log_level": "INFO"}}},
@@ -198,7 +200,9 @@ def _run_exclusively(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     print(f"Running the pipeline for arrival days {start} to {end} ...", flush=True)
     began = time.monotonic()
-    result = run_pipeline(settings, start, end, full_refresh=args.full_refresh)
+    result = run_pipeline(
+        settings, start, end, full_refresh=args.full_refresh, unit_tests=args.unit_tests
+    )
     elapsed = time.monotonic() - began
     if not result.success:
         print(
@@ -213,9 +217,15 @@ def _run_exclusively(settings: Settings, args: argparse.Namespace) -> int:
         # the run.
         version = published.resolve().name
         print(f"\nNothing new since the last build: publication {version} stays.")
+    engine = (
+        f"  Spark:       {settings.spark_tables_dir}   (the models' tables, built by Spark)\n"
+        if settings.on_spark
+        else ""
+    )
     print(
         f"\nDone in {elapsed:.0f} s.\n"
         f"  Warehouse:   {settings.warehouse_path}\n"
+        f"{engine}"
         f"  Published:   {published / DATABASE_FILE}   (read-only copy of the marts)\n"
         f"  Parquet:     {published / PARQUET_DIR}/<mart>.parquet\n"
         f"  Query it:    .venv/bin/duckdb -readonly {shlex.quote(str(published / DATABASE_FILE))} "
@@ -272,9 +282,17 @@ def _export(args: argparse.Namespace) -> int:
         print(f"Cannot export: {error}", file=sys.stderr)
         return 2
     _require_warehouse(settings)
-    with exclusive(settings, "export"), _connect(settings) as connection:
+    with (
+        exclusive(settings, "export"),
+        _connect(settings) as connection,
+        built_tables(connection, settings) as source,
+    ):
         result = export_mart(
-            connection, request, settings.exports_dir, expiry_days=settings.export_expiry_days
+            connection,
+            request,
+            settings.exports_dir,
+            expiry_days=settings.export_expiry_days,
+            source=source,
         )
     if result.status is not ExportStatus.COMPLETED:
         print(f"Export {result.export_id} failed: {result.error}", file=sys.stderr)
@@ -329,6 +347,11 @@ def _cleanup(args: argparse.Namespace) -> int:
             print(f"  {table}: {removed}")
     for folder in result.landing_folders_removed:
         print(f"  raw_landing/{folder}: deleted")
+    kept: dict[str, list[str]] = {}
+    for mart, why in sorted(result.marts_skipped.items()):
+        kept.setdefault(why, []).append(mart)
+    for why, marts in kept.items():
+        print(f"Kept every row of {', '.join(marts)}: {why}.")
     print(f"Expired exports: {len(result.exports_expired)}.")
     return 0
 
@@ -350,10 +373,17 @@ def _forget(args: argparse.Namespace) -> int:
             print(f"  {table}: {removed}")
     if result.exports_expired:
         print(f"Expired {len(result.exports_expired)} exports of those marts (files deleted).")
-    print(
-        "The next `warehouse run` recounts the KPI tiles, retention cohorts, feature usage and "
-        "funnel results without them; `warehouse run --full-refresh` recounts every aggregate."
-    )
+    if settings.on_spark:
+        print(
+            "The publication no longer holds them. Spark's tables cannot delete rows: the next "
+            "`warehouse run` rebuilds every model from the raw rows (a full refresh)."
+        )
+    else:
+        print(
+            "The next `warehouse run` recounts the KPI tiles, retention cohorts, feature usage "
+            "and funnel results without them; `warehouse run --full-refresh` recounts every "
+            "aggregate."
+        )
     return 0
 
 
@@ -410,7 +440,7 @@ def _import(args: argparse.Namespace) -> int:
     if not args.backfill:
         print(f"Load and build those days with: warehouse run --start {start} --end {end}")
         return 0
-    return _run(argparse.Namespace(start=start, end=end, full_refresh=False))
+    return _run(argparse.Namespace(start=start, end=end, full_refresh=False, unit_tests=False))
 
 
 _REJECTED_SHOWN = 20
@@ -444,6 +474,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="load the range's files again even if unchanged, and rebuild every dbt model from "
         "all raw data, not just what arrived in the range",
+    )
+    run.add_argument(
+        "--unit-tests",
+        action="store_true",
+        help="run the dbt project's unit tests in the build too (they check the models' SQL on "
+        "the engine, e.g. after switching to Spark)",
     )
     run.set_defaults(handler=_run)
 

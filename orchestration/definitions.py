@@ -59,7 +59,7 @@ def build_definitions(settings: Settings) -> Definitions:
         ],
         asset_checks=[
             *build_landing_checks(settings),
-            *build_model_contract_checks(dbt_assets, manifest_path),
+            *build_model_contract_checks(dbt_assets, manifest_path, settings),
         ],
         jobs=[
             main_job,

@@ -35,6 +35,7 @@ from orchestration.audit import default_actor, record_action
 from orchestration.catalog import Table, marts
 from orchestration.resources import WAREHOUSE_WRITER_POOL
 from orchestration.settings import Settings
+from orchestration.spark import built_tables
 from orchestration.sql import create_table_if_missing, quote_identifier, sql_string, transaction
 
 EXPORTS_TABLE = "audit.exports"
@@ -104,10 +105,13 @@ def create_exports_table(connection: duckdb.DuckDBPyConnection) -> None:
     create_table_if_missing(connection, EXPORTS_TABLE, EXPORT_COLUMNS)
 
 
-def export_query(connection: duckdb.DuckDBPyConnection, request: ExportRequest) -> str:
-    """The SELECT of the rows to export; the mart name is checked against the catalog and the
-    filter values are literals quoted as data."""
-    available = marts(connection)
+def export_query(
+    connection: duckdb.DuckDBPyConnection, request: ExportRequest, source: str | None = None
+) -> str:
+    """The SELECT of the rows to export; the mart name is checked against the catalog (of the
+    database `source`, default the current one) and the filter values are literals quoted as
+    data."""
+    available = marts(connection, source)
     table = available.get(request.mart)
     if table is None:
         raise ExportError(
@@ -152,8 +156,11 @@ def export_mart(
     *,
     expiry_days: int = 7,
     actor: str | None = None,
+    source: str | None = None,
 ) -> ExportResult:
-    """Write one export and record every step of it in `audit.exports`."""
+    """Write one export and record every step of it in `audit.exports`. The marts are read from
+    the database `source` (on Spark, `orchestration.spark.built_tables`), by default the
+    warehouse."""
     connection.execute("set TimeZone = 'UTC'")
     create_exports_table(connection)
     export_id = str(uuid.uuid4())
@@ -180,7 +187,7 @@ def export_mart(
     )
     path = None
     try:
-        query = export_query(connection, request)
+        query = export_query(connection, request, source)
         # The name is built only from a mart name the catalog knows.
         path = exports_dir / f"{request.mart}-{export_id}.{request.format}"
         exports_dir.mkdir(parents=True, exist_ok=True)
@@ -342,13 +349,14 @@ def build_export_job(settings: Settings):
         request = parse_request(
             config.mart, config.format, config.tenant_id, config.start_date, config.end_date
         )
-        with warehouse.get_connection() as connection:
+        with warehouse.get_connection() as connection, built_tables(connection, settings) as db:
             result = export_mart(
                 connection,
                 request,
                 settings.exports_dir,
                 expiry_days=settings.export_expiry_days,
                 actor=f"dagster run {context.run_id}",
+                source=db,
             )
         if result.status is ExportStatus.FAILED:
             raise ExportError(f"export {result.export_id} failed: {result.error}")

@@ -117,6 +117,10 @@ class MartRetention:
     """Why the mart keeps every row."""
 
 
+SPARK_MARTS_KEPT = (
+    "the marts are built by Spark (WAREHOUSE_ENGINE=spark), whose Parquet tables cannot delete "
+    "rows; a full refresh (warehouse run --full-refresh) rebuilds them from the raw rows kept"
+)
 RETENTION_DECLARATION = (
     "declare it in the mart's YAML under `config: meta: retention:`, either "
     "`{column: <date or timestamp column>}` or `{keep: <why every row is kept>}`"
@@ -192,6 +196,11 @@ def cleanup(
     )
     retention = project_retention(settings)
     tables = base_tables(connection)
+    if settings.on_spark:
+        # The marts and intermediate tables are Spark's, not in this file.
+        for name, declared in sorted(retention.items()):
+            if declared.column is not None:
+                result.marts_skipped[name] = SPARK_MARTS_KEPT
     with transaction(connection):
         for table in tables:
             if table.schema == MARTS_SCHEMA:
@@ -940,6 +949,11 @@ def build_forget_job(settings: Settings):
                 actor=f"dagster run {context.run_id}",
             )
         context.log.info(result.summary)
+        if settings.on_spark:
+            context.log.info(
+                "Spark's tables cannot delete rows: the next run rebuilds every model from the "
+                "raw rows (a full refresh)."
+            )
 
     @job(
         name="forget",

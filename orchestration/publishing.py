@@ -63,7 +63,8 @@ from orchestration.metadata import query_table
 from orchestration.owners import SOURCE_OWNERS
 from orchestration.resources import WAREHOUSE_WRITER_POOL
 from orchestration.settings import Settings
-from orchestration.sql import quote_identifier, sql_string
+from orchestration.spark import built_tables
+from orchestration.sql import column_types, quote_identifier, sql_string
 
 PUBLISHED_MARTS_KEY = AssetKey(["serving", "published_marts"])
 SERVING_GROUP = "serving"
@@ -153,18 +154,20 @@ def publication_is_current(connection: duckdb.DuckDBPyConnection, settings: Sett
     )
 
 
-def _published_relations(connection: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+def _published_relations(
+    connection: duckdb.DuckDBPyConnection, database: str
+) -> list[tuple[str, str]]:
     return connection.execute(
         """
         select schema_name, table_name from duckdb_tables()
-        where database_name = current_database() and schema_name in (select unnest(?))
+        where database_name = $database and schema_name in (select unnest($schemas))
         union
         select schema_name, view_name from duckdb_views()
-        where database_name = current_database() and schema_name in (select unnest(?))
+        where database_name = $database and schema_name in (select unnest($schemas))
             and not internal
         order by all
         """,
-        [list(PUBLISHED_SCHEMAS), list(PUBLISHED_SCHEMAS)],
+        {"database": database, "schemas": list(PUBLISHED_SCHEMAS)},
     ).fetchall()
 
 
@@ -218,23 +221,25 @@ def published_column(name: str, data_type: str, relation: str) -> str:
     return column
 
 
-def _published_select(connection: duckdb.DuckDBPyConnection, schema: str, name: str) -> str:
-    columns = connection.execute(
-        "select column_name, data_type from duckdb_columns() "
-        "where database_name = current_database() and schema_name = ? and table_name = ? "
-        "order by column_index",
-        [schema, name],
-    ).fetchall()
+def _published_select(
+    connection: duckdb.DuckDBPyConnection, database: str, schema: str, name: str
+) -> str:
+    columns = column_types(connection, f"{schema}.{name}", database).items()
     relation = f"{schema}.{name}"
     expressions = ", ".join(published_column(c, t, relation) for c, t in columns)
-    return f"select {expressions} from {quote_identifier(schema)}.{quote_identifier(name)}"
+    source = ".".join(map(quote_identifier, (database, schema, name)))
+    return f"select {expressions} from {source}"
 
 
 def _write_copy(
-    connection: duckdb.DuckDBPyConnection, building: Path, relations: list[tuple[str, str]]
+    connection: duckdb.DuckDBPyConnection,
+    building: Path,
+    source: str,
+    relations: list[tuple[str, str]],
 ) -> tuple[dict[str, int], str]:
-    """Copy the relations into a new DuckDB file in STORAGE_VERSION and each to Parquet; return
-    the row count per relation and the storage version the file was written in."""
+    """Copy the relations of the database `source` into a new DuckDB file in STORAGE_VERSION
+    and each to Parquet; return the row count per relation and the storage version the file
+    was written in."""
     database = building / DATABASE_FILE
     (building / PARQUET_DIR).mkdir()
     connection.execute(
@@ -248,7 +253,7 @@ def _write_copy(
             for schema, name in relations:
                 connection.execute(
                     f"create table published.{quote_identifier(schema)}.{quote_identifier(name)} "
-                    f"as {_published_select(connection, schema, name)}"
+                    f"as {_published_select(connection, source, schema, name)}"
                 )
             # A view refers to a table of its own database, whatever name a client attaches
             # the file under.
@@ -304,9 +309,11 @@ def publish(
     *,
     actor: str | None = None,
     built_at: datetime | None = None,
+    source: str | None = None,
 ) -> Publication:
-    """Write a new publication of the warehouse's marts, swap it in, record it in the audit log
-    and remove versions no reader needs."""
+    """Write a new publication of the marts, swap it in, record it in the audit log and remove
+    versions no reader needs. The marts are read from the database `source` of the connection
+    (on Spark, `orchestration.spark.built_tables`), by default the warehouse itself."""
     built_at = built_at or datetime.now(UTC)
     version = f"{built_at:%Y-%m-%dT%H-%M-%S.%f}Z"
     versions_dir = published_dir(settings) / "versions"
@@ -318,8 +325,9 @@ def publish(
     building = versions_dir / f".{version}.building"
     building.mkdir()
 
-    relations = _published_relations(connection)
-    row_counts, storage_version = _write_copy(connection, building, relations)
+    source = source or connection.execute("select current_database()").fetchone()[0]
+    relations = _published_relations(connection, source)
+    row_counts, storage_version = _write_copy(connection, building, source, relations)
     manifest = {
         "version": version,
         "built_at": built_at.isoformat(),
@@ -427,8 +435,10 @@ def build_published_marts(
     def published_marts(
         context: AssetExecutionContext, warehouse: DuckDBResource
     ) -> MaterializeResult:
-        with warehouse.get_connection() as connection:
-            publication = publish(connection, settings, actor=f"dagster run {context.run_id}")
+        with warehouse.get_connection() as connection, built_tables(connection, settings) as db:
+            publication = publish(
+                connection, settings, actor=f"dagster run {context.run_id}", source=db
+            )
         context.log.info(
             f"published {len(publication.manifest['marts'])} marts to {publication.path}; "
             f"removed older versions: {', '.join(publication.removed_versions) or 'none'}"

@@ -16,7 +16,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-def _env_path(name: str, default: Path) -> Path:
+def _env_path(name: str, default: Path | None) -> Path | None:
     value = os.environ.get(name)
     return Path(value).expanduser().resolve() if value else default
 
@@ -50,6 +50,15 @@ class Settings:
     """Mart rows whose day or period is older are removed by cleanup (default: 5 years)."""
     export_expiry_days: int
     """An export's file is deleted, and the export marked EXPIRED, this long after it completed."""
+    warehouse_engine: str = "duckdb"
+    """What runs the dbt models: `duckdb` (the warehouse file) or `spark` (Apache Spark, at
+    SPARK_MASTER; the landing, its checks and the build log stay in the DuckDB file)."""
+    spark_dir: Path | None = None
+    """On Spark: the tables (`tables/`, Spark's warehouse directory) and their metastore; the
+    profile reads the same SPARK_WAREHOUSE_DIR. Default: `spark/` in the warehouse directory."""
+    raw_parquet_dir: Path | None = None
+    """On Spark: where the landing's raw tables are exported as Parquet for Spark to read.
+    Default: `raw/` in the Spark directory."""
 
     @property
     def warehouse_path(self) -> Path:
@@ -58,6 +67,24 @@ class Settings:
     @property
     def exports_dir(self) -> Path:
         return self.warehouse_dir / "exports"
+
+    @property
+    def on_spark(self) -> bool:
+        return self.warehouse_engine == "spark"
+
+    @property
+    def spark_warehouse_dir(self) -> Path:
+        return self.spark_dir or self.warehouse_dir / "spark"
+
+    @property
+    def spark_tables_dir(self) -> Path:
+        """Spark's warehouse directory (`spark.sql.warehouse.dir` in dbt_project/profiles.yml):
+        a table's Parquet files are in `<schema>.db/<table>/`."""
+        return self.spark_warehouse_dir / "tables"
+
+    @property
+    def spark_raw_dir(self) -> Path:
+        return self.raw_parquet_dir or self.spark_warehouse_dir / "raw"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -73,4 +100,17 @@ class Settings:
             raw_retention_days=int(os.environ.get("RAW_RETENTION_DAYS", "730")),
             aggregate_retention_days=int(os.environ.get("AGGREGATE_RETENTION_DAYS", "1826")),
             export_expiry_days=int(os.environ.get("EXPORT_EXPIRY_DAYS", "7")),
+            warehouse_engine=_engine(),
+            spark_dir=_env_path("SPARK_WAREHOUSE_DIR", None),
+            raw_parquet_dir=_env_path("RAW_PARQUET_DIR", None),
         )
+
+
+ENGINES = ("duckdb", "spark")
+
+
+def _engine() -> str:
+    engine = os.environ.get("WAREHOUSE_ENGINE", "duckdb").strip().lower() or "duckdb"
+    if engine not in ENGINES:
+        raise ValueError(f"WAREHOUSE_ENGINE is {engine!r}: it must be one of {', '.join(ENGINES)}")
+    return engine

@@ -1,4 +1,8 @@
-"""The raw tables as Parquet for Spark, which runs the same dbt project (`dbt --target spark`).
+"""Apache Spark as the engine of the dbt models (`WAREHOUSE_ENGINE=spark`, `dbt --target spark`).
+
+The raw tables as Parquet for Spark, which runs the same dbt project, and Spark's tables as
+DuckDB views, for what reads the built tables outside dbt (row counts, contract checks, the
+publication).
 
 The landing validates, deduplicates and anonymizes into DuckDB; Spark reads what it loaded as
 Parquet: `<directory>/<table>/_landing_date=YYYY-MM-DD/data.parquet` for `raw.events` and
@@ -10,13 +14,17 @@ set to the directory).
 Exporting arrival days again replaces their folders: each file is written beside its final
 name and renamed over it, so a Spark run reading the folder sees a day whole, before or after.
 A day without rows any more loses its folder.
+
+Spark writes each table as plain Parquet files under `<tables>/<schema>.db/<table>/` (its
+warehouse directory, `spark.sql.warehouse.dir`), which DuckDB reads as they are (`built_tables`).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -25,9 +33,12 @@ import duckdb
 
 from orchestration.contract import DATASETS
 from orchestration.landing.user_agents import USER_AGENTS_TABLE
+from orchestration.settings import Settings
 from orchestration.sql import quote_identifier, sql_string
 
 PARTITION_COLUMN = "_landing_date"
+# The database of `built_tables` that holds the views over Spark's tables.
+SPARK_DATABASE = "spark_tables"
 
 
 @dataclass(frozen=True)
@@ -42,19 +53,24 @@ def export_raw_parquet(
 ) -> list[ExportedDay]:
     """Write the arrival days `days` (every day when None) of the raw tables to `directory`.
 
-    The user agents are written whole every time (one small file). Returns the rows written per
-    table and day.
+    The folders of days the table no longer holds (aged out by cleanup) are removed. The user
+    agents are written whole every time (one small file). Returns the rows
+    written per table and day.
     """
     directory.mkdir(parents=True, exist_ok=True)
     exported = []
     for dataset in DATASETS.values():
         table = dataset.table
         name = table.split(".", 1)[1]
-        wanted = sorted(set(days)) if days is not None else _days_of(connection, table)
-        for day in wanted:
+        held = _days_of(connection, table)
+        for day in sorted(set(days)) if days is not None else held:
             folder = directory / name / f"{PARTITION_COLUMN}={day.isoformat()}"
             rows = _export_day(connection, table, day, folder)
             exported.append(ExportedDay(table=table, day=day, rows=rows))
+        kept = {f"{PARTITION_COLUMN}={day.isoformat()}" for day in held}
+        for folder in (directory / name).glob(f"{PARTITION_COLUMN}=*"):
+            if folder.name not in kept:
+                shutil.rmtree(folder)
     _write_file(
         connection,
         f"select * from {USER_AGENTS_TABLE} order by user_agent",
@@ -89,3 +105,32 @@ def _write_file(connection: duckdb.DuckDBPyConnection, query: str, path: Path) -
     partial = path.with_name(f".{path.name}.partial")
     connection.execute(f"copy ({query}) to {sql_string(str(partial))} (format parquet)")
     os.replace(partial, path)
+
+
+@contextmanager
+def built_tables(connection: duckdb.DuckDBPyConnection, settings: Settings) -> Iterator[str]:
+    """The database, in `connection`, that holds the tables dbt built, for the block.
+
+    On DuckDB, the warehouse itself. On Spark, a database attached for the block with a view of
+    each table Spark wrote (`<schema>.<table>`, reading its Parquet files; Spark's views are left
+    out, as they hold no rows of their own).
+    """
+    if not settings.on_spark:
+        yield connection.execute("select current_database()").fetchone()[0]
+        return
+    connection.execute(f"attach ':memory:' as {SPARK_DATABASE} (read_write)")
+    try:
+        for schema_dir in sorted(settings.spark_tables_dir.glob("*.db")):
+            schema = quote_identifier(schema_dir.name.removesuffix(".db"))
+            connection.execute(f"create schema {SPARK_DATABASE}.{schema}")
+            for table_dir in sorted(path for path in schema_dir.iterdir() if path.is_dir()):
+                if not any(table_dir.rglob("*.parquet")):
+                    continue
+                files = sql_string(str(table_dir / "**" / "*.parquet"))
+                connection.execute(
+                    f"create view {SPARK_DATABASE}.{schema}.{quote_identifier(table_dir.name)} as "
+                    f"from read_parquet({files}, hive_partitioning = true)"
+                )
+        yield SPARK_DATABASE
+    finally:
+        connection.execute(f"detach database if exists {SPARK_DATABASE}")

@@ -35,17 +35,20 @@ class SchemaChangeError(Exception):
     the message says what differs and what to do."""
 
 
-def column_types(connection: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
-    """The columns of `schema.table` and their types as DuckDB spells them, in table order;
-    empty when the table does not exist."""
+def column_types(
+    connection: duckdb.DuckDBPyConnection, table: str, database: str | None = None
+) -> dict[str, str]:
+    """The columns of `schema.table` (of `database`, default the current one) and their types as
+    DuckDB spells them, in table order; empty when the table does not exist."""
     schema, name = table.split(".", 1)
     rows = connection.execute(
         """
         select column_name, data_type from duckdb_columns()
-        where database_name = current_database() and schema_name = ? and table_name = ?
+        where database_name = coalesce(?, current_database()) and schema_name = ?
+            and table_name = ?
         order by column_index
         """,
-        [schema, name],
+        [database, schema, name],
     ).fetchall()
     return dict(rows)
 

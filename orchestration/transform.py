@@ -14,6 +14,7 @@ import os
 import shutil
 import sys
 import uuid
+from collections import Counter
 from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, timedelta
@@ -47,6 +48,7 @@ from orchestration.builds import (
     code_fingerprint,
     finish_build,
     finish_selection_build,
+    forgotten_since_last_build,
     last_build_code,
     pending_days,
     start_build,
@@ -61,6 +63,8 @@ from orchestration.publishing import (
 )
 from orchestration.resources import WAREHOUSE_WRITER_POOL
 from orchestration.settings import Settings
+from orchestration.spark import built_tables, export_raw_parquet
+from orchestration.sql import column_types, quote_identifier
 
 DBT_STEP = "dbt_models"
 # Unit tests check the SQL, not the data: the test suite runs them, pipeline runs do not (dbt's
@@ -81,6 +85,9 @@ class DbtBuildConfig(Config):
     end_date: str | None = None
     """Last of the requested arrival days (YYYY-MM-DD, inclusive); default: the run's last day.
     Without either, and outside a run over partitions, `force` builds every day."""
+    unit_tests: bool = False
+    """Run the dbt project's unit tests in the build too: they check the models' SQL on this
+    engine (after switching to Spark or upgrading it), not the data; runs leave them out."""
 
 
 class WarehouseDbtTranslator(DagsterDbtTranslator):
@@ -138,19 +145,22 @@ def dbt_project(project_dir: Path) -> DbtProject:
 
 
 def dbt_resource(settings: Settings) -> DbtCliResource:
+    """dbt, run against the profile's target of the warehouse engine (`warehouse` or `spark`)."""
     return DbtCliResource(
-        project_dir=dbt_project(settings.dbt_project_dir), dbt_executable=dbt_executable()
+        project_dir=dbt_project(settings.dbt_project_dir),
+        dbt_executable=dbt_executable(),
+        target="spark" if settings.on_spark else None,
     )
 
 
-def _relations(manifest_path: Path) -> dict[AssetKey, str]:
-    """The warehouse table (`schema.name`) behind each model and seed asset that stores rows.
+def _relations(manifest_path: Path) -> dict[AssetKey, tuple[str, str]]:
+    """The warehouse table (schema, name) behind each model and seed asset that stores rows.
 
     Views are left out: they hold no rows of their own, and counting one runs its query.
     """
     manifest = json.loads(manifest_path.read_text())
     return {
-        TRANSLATOR.get_asset_key(node): f'"{node["schema"]}"."{node["alias"]}"'
+        TRANSLATOR.get_asset_key(node): (node["schema"], node["alias"])
         for node in manifest["nodes"].values()
         if node["resource_type"] in ("model", "seed")
         and node["config"].get("materialized") != "view"
@@ -160,13 +170,13 @@ def _relations(manifest_path: Path) -> dict[AssetKey, str]:
 def _with_row_counts(
     context: AssetExecutionContext,
     invocation: DbtCliInvocation,
-    warehouse_path: Path,
-    relations: dict[AssetKey, str],
+    settings: Settings,
+    relations: dict[AssetKey, tuple[str, str]],
 ) -> Iterator[Output | AssetMaterialization | AssetCheckResult]:
     """Stream dbt's events, adding `dagster/row_count` to every table's materialization.
 
     The counts are read once dbt has exited: while it runs, the dbt process holds DuckDB's
-    write lock on the warehouse file.
+    write lock on the warehouse file. On Spark, they are read from the tables' Parquet files.
     """
     events = list(invocation.stream())
     keys = {
@@ -177,9 +187,15 @@ def _with_row_counts(
         if isinstance(event, Output | AssetMaterialization)
     }
     counts: dict[AssetKey, int] = {}
-    with duckdb.connect(str(warehouse_path), read_only=True) as connection:
+    with (
+        duckdb.connect(str(settings.warehouse_path), read_only=True) as connection,
+        built_tables(connection, settings) as database,
+    ):
         for key in keys & relations.keys():
-            counts[key] = connection.execute(f"select count(*) from {relations[key]}").fetchone()[0]
+            schema, name = relations[key]
+            if column_types(connection, f"{schema}.{name}", database):
+                relation = ".".join(map(quote_identifier, (database, schema, name)))
+                counts[key] = connection.execute(f"select count(*) from {relation}").fetchone()[0]
     for event in events:
         if isinstance(event, Output):
             key = context.asset_key_for_output(event.output_name)
@@ -190,6 +206,28 @@ def _with_row_counts(
                 {**event.metadata, "dagster/row_count": counts[event.asset_key]}
             )
         yield event
+
+
+_NODE_KINDS = {
+    "model": "models",
+    "seed": "seeds",
+    "snapshot": "snapshots",
+    "test": "data tests",
+    "unit_test": "unit tests",
+}
+
+
+def results_summary(run_results: Mapping[str, Any]) -> str:
+    """What a dbt invocation did, from its run_results.json: e.g. `62 models success, 459 data
+    tests pass, 44 unit tests pass`."""
+    counts = Counter(
+        (_NODE_KINDS.get(kind, kind), result["status"])
+        for result in run_results["results"]
+        for kind in [result["unique_id"].split(".", 1)[0]]
+    )
+    rank = {kind: position for position, kind in enumerate(_NODE_KINDS.values())}
+    parts = sorted(counts.items(), key=lambda item: (rank.get(item[0][0], len(rank)), item[0]))
+    return ", ".join(f"{n} {kind} {status}" for (kind, status), n in parts) or "no nodes ran"
 
 
 def prune_invocation_dirs(target_dir: Path, step: str, keep: int = KEEP_INVOCATIONS) -> None:
@@ -214,12 +252,17 @@ def dbt_environment(
     variables instead, so each invocation re-uses the previous one's parse; so is the label the
     build marks the rows it re-derives with (`window_label`).
     """
-    return {
+    environment = {
         "WAREHOUSE_DIR": str(settings.warehouse_dir),
         "WAREHOUSE_MIN_DATE": window[0].isoformat() if window else "",
         "WAREHOUSE_MAX_DATE": window[1].isoformat() if window else "",
         "WAREHOUSE_BUILD_LABEL": label or "",
     }
+    if settings.on_spark:
+        # Where the spark target keeps its tables and reads the exported raw tables.
+        environment["SPARK_WAREHOUSE_DIR"] = str(settings.spark_warehouse_dir)
+        environment["RAW_PARQUET_DIR"] = str(settings.spark_raw_dir)
+    return environment
 
 
 @contextmanager
@@ -305,7 +348,7 @@ def _build(
     context: AssetExecutionContext,
     dbt: DbtCliResource,
     settings: Settings,
-    relations: dict[AssetKey, str],
+    relations: dict[AssetKey, tuple[str, str]],
     config: DbtBuildConfig,
     step_keys: Collection[AssetKey],
 ) -> Iterator[Any]:
@@ -326,7 +369,7 @@ def _build_under_lock(
     context: AssetExecutionContext,
     dbt: DbtCliResource,
     settings: Settings,
-    relations: dict[AssetKey, str],
+    relations: dict[AssetKey, tuple[str, str]],
     config: DbtBuildConfig,
     step_keys: Collection[AssetKey],
 ) -> Iterator[Any]:
@@ -341,9 +384,16 @@ def _build_under_lock(
         code_changed = last_code != code
         unsettled = unsettled_builds(connection)
         published = publication_is_current(connection, settings)
-        if config.full_refresh:
+        full_refresh = config.full_refresh
+        if full_refresh:
             window = None
             context.log.info(f"{step}: rebuilding every model from all raw data (full refresh).")
+        elif settings.on_spark and forgotten_since_last_build(connection):
+            window, full_refresh = None, True
+            context.log.info(
+                f"{step}: rebuilding every model from all raw data (full refresh): a person was "
+                "forgotten since the last build, and Spark's tables cannot delete their rows."
+            )
         elif unsettled is not None:
             # What the builds since the last successful one did is settled by covering their
             # days too (or every day, if one had no window).
@@ -380,10 +430,14 @@ def _build_under_lock(
             yield from _nothing_to_build(context, settings, step)
             return
         started_at = start_build(
-            connection, step, window, full_refresh=config.full_refresh, code=code, actor=actor
+            connection, step, window, full_refresh=full_refresh, code=code, actor=actor
         )
         label = unsettled.label if unsettled is not None else build_label(started_at)
-    args = [*BUILD, "--full-refresh"] if config.full_refresh else BUILD
+        if settings.on_spark:
+            _export_for_spark(context, connection, settings, window)
+    args = ["build"] if config.unit_tests else list(BUILD)
+    if full_refresh:
+        args.append("--full-refresh")
     # Room for this invocation's folder among the newest KEEP_INVOCATIONS.
     project = dbt_project(settings.dbt_project_dir)
     target_dir = project.project_dir / project.target_path
@@ -393,7 +447,8 @@ def _build_under_lock(
     try:
         with _environment(dbt_environment(settings, window, label)):
             invocation = dbt.cli(args, context=context, target_path=target_path)
-        yield from _with_row_counts(context, invocation, settings.warehouse_path, relations)
+        yield from _with_row_counts(context, invocation, settings, relations)
+        context.log.info(f"{step}: {results_summary(invocation.get_artifact('run_results.json'))}")
         succeeded = True
     finally:
         with duckdb.connect(str(settings.warehouse_path)) as connection:
@@ -401,6 +456,24 @@ def _build_under_lock(
                 finish_build(connection, step, started_at, succeeded=succeeded, actor=actor)
             else:
                 finish_selection_build(connection, step, started_at, actor=actor)
+
+
+def _export_for_spark(
+    context: AssetExecutionContext,
+    connection: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    window: Window | None,
+) -> None:
+    """Write the raw tables' arrival days of the window (every day without one) as the Parquet
+    Spark reads them from (`orchestration/spark.py`)."""
+    days = None
+    if window is not None:
+        days = [window[0] + timedelta(days=n) for n in range((window[1] - window[0]).days)]
+    exported = export_raw_parquet(connection, settings.spark_raw_dir, days)
+    rows = sum(day.rows for day in exported)
+    context.log.info(
+        f"exported {rows} raw rows of {_describe(window)} to {settings.spark_raw_dir} for Spark"
+    )
 
 
 def build_dbt_assets(settings: Settings) -> list[AssetsDefinition]:

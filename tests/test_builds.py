@@ -7,11 +7,13 @@ import os
 from datetime import date, datetime
 from pathlib import Path
 
+from orchestration.audit import record_action
 from orchestration.builds import (
     build_label,
     code_fingerprint,
     finish_build,
     finish_selection_build,
+    forgotten_since_last_build,
     last_build_code,
     pending_days,
     start_build,
@@ -227,3 +229,23 @@ def test_a_build_of_a_selection_does_not_hide_the_last_successful_build(warehous
 
     assert last_build_code(warehouse) == "code-1"
     assert unsettled_builds(warehouse).label.startswith("build ")
+
+
+def test_a_forget_after_the_last_successful_build_asks_spark_for_a_full_refresh(warehouse):
+    def forget() -> None:
+        record_action(warehouse, "forget", "person", actor="test", rows_affected=3)
+
+    # Before any build there is nothing to rebuild: the first build reads what raw holds.
+    forget()
+    assert not forgotten_since_last_build(warehouse)
+    build(warehouse)
+    assert not forgotten_since_last_build(warehouse)
+
+    forget()
+    assert forgotten_since_last_build(warehouse)
+    # A failed build, or one of a selection of models, has not rebuilt everything.
+    build(warehouse, succeeded=False)
+    build(warehouse, selection=True)
+    assert forgotten_since_last_build(warehouse)
+    build(warehouse)
+    assert not forgotten_since_last_build(warehouse)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
 
 from dagster import AssetKey, DailyPartitionsDefinition
 
-from orchestration.definitions import defs
-from orchestration.settings import PROJECT_ROOT
+from orchestration.definitions import build_definitions, defs
+from orchestration.settings import PROJECT_ROOT, Settings
 
 
 def test_landing_assets_are_daily_partitioned_and_in_the_landing_group():
@@ -174,3 +175,25 @@ def test_relationship_tests_are_blocking_checks_of_their_model():
         ("marts/user_activity_daily", True),
         ("marts/user_preferences_by_session", True),
     }
+
+
+def test_on_spark_the_same_assets_run_dbt_against_the_spark_target():
+    settings = dataclasses.replace(Settings.from_env(), warehouse_engine="spark")
+    on_spark = build_definitions(settings)
+    graph, spark_graph = defs.resolve_asset_graph(), on_spark.resolve_asset_graph()
+
+    assert spark_graph.get_all_asset_keys() == graph.get_all_asset_keys()
+    assert on_spark.resources["dbt"].target == "spark"
+    assert defs.resources["dbt"].target is None
+
+    def contract_checks(asset_graph) -> set[AssetKey]:
+        return {
+            key.asset_key for key in asset_graph.asset_check_keys if key.name == "matches_contract"
+        }
+
+    # A view has no files on Spark: dbt checks its contract when it creates it. The contracted
+    # view is stg_metrics; every contracted table keeps its check.
+    view = AssetKey(["staging", "stg_metrics"])
+    assert view in contract_checks(graph)
+    assert contract_checks(spark_graph) == contract_checks(graph) - {view}
+    assert AssetKey(["marts", "sessions"]) in contract_checks(spark_graph)

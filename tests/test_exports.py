@@ -24,6 +24,7 @@ from orchestration.exports import (
     parse_request,
 )
 from orchestration.settings import Settings
+from orchestration.spark import built_tables
 
 SESSIONS_COLUMNS = {
     "session_key": "VARCHAR",
@@ -287,3 +288,27 @@ def test_export_command(marts_warehouse, tmp_path, monkeypatch, capsys):
     assert "Exported 3 rows of marts.sessions to " in capsys.readouterr().out
     assert main(["export", "--mart", "sessions", "--format", "pdf"]) == 2
     assert "unknown format 'pdf'" in capsys.readouterr().err
+
+
+def test_on_spark_a_mart_is_exported_from_the_parquet_files_spark_wrote(marts_warehouse, tmp_path):
+    # Spark writes a table as Parquet files in <tables>/<schema>.db/<table>/; the warehouse file
+    # holds no marts then.
+    settings = dataclasses.replace(
+        Settings.from_env(), warehouse_dir=tmp_path / "warehouse", warehouse_engine="spark"
+    )
+    table = settings.spark_tables_dir / "marts.db" / "sessions"
+    table.mkdir(parents=True)
+    marts_warehouse.execute(f"copy marts.sessions to '{table / 'part-00000.parquet'}'")
+    marts_warehouse.execute("drop schema marts cascade")
+    request = ExportRequest("sessions", ExportFormat.CSV, "t1", date(2026, 3, 1), date(2026, 3, 3))
+
+    with built_tables(marts_warehouse, settings) as source:
+        result = export_mart(marts_warehouse, request, tmp_path / "exports", source=source)
+
+    assert result.status is ExportStatus.COMPLETED
+    assert [row[0] for row in read_back(result.path, ExportFormat.CSV)] == ["s1", "s2", "s4"]
+    # The views over Spark's files are gone with the block; the export's record stays.
+    assert marts_warehouse.execute("select count(*) from audit.exports").fetchone() == (1,)
+    assert "spark_tables" not in {
+        row[0] for row in marts_warehouse.execute("show databases").fetchall()
+    }

@@ -29,6 +29,7 @@ from orchestration.exports import (
 )
 from orchestration.landing.loader import load_partition
 from orchestration.maintenance import (
+    SPARK_MARTS_KEPT,
     build_cleanup_asset,
     build_forget_job,
     cleanup,
@@ -221,6 +222,20 @@ def test_cleanup_keeps_and_reports_a_mart_table_the_project_declares_nothing_for
     assert warehouse.execute("select count(*) from marts.scratch_daily").fetchone() == (1,)
     assert list(result.marts_skipped) == ["scratch_daily"]
     assert "declares no retention" in result.marts_skipped["scratch_daily"]
+
+
+def test_cleanup_on_spark_ages_out_raw_rows_and_says_the_marts_keep_theirs(
+    aged_warehouse, tmp_path
+):
+    settings = settings_for(tmp_path, warehouse_engine="spark", raw_retention_days=1)
+
+    result = cleanup(aged_warehouse, settings, now=datetime(2026, 3, 3, 12, 0))
+
+    assert result.rows_removed["raw.events"] > 0
+    # The marts are Spark's: each one that declares a retention column says why it kept its rows.
+    assert result.marts_skipped["sessions"] == SPARK_MARTS_KEPT
+    assert "users" not in result.marts_skipped
+    assert "full refresh" in SPARK_MARTS_KEPT
 
 
 def test_cleanup_expires_exports_past_their_expiry_and_deletes_their_files(

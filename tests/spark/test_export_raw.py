@@ -84,3 +84,14 @@ def test_a_day_exported_again_is_replaced_and_a_day_without_rows_goes(tmp_path: 
 
     assert _read(tmp_path / "raw" / "events" / "*" / "*.parquet") == [("a-1", DAY_1)]
     assert not (tmp_path / "raw" / "events" / f"_landing_date={DAY_2}").exists()
+
+
+def test_a_day_aged_out_loses_its_folder_when_other_days_are_exported(tmp_path: Path) -> None:
+    connection = _warehouse(tmp_path / "warehouse.duckdb")
+    export_raw_parquet(connection, tmp_path / "raw")
+
+    # As cleanup ages out the first day: the next export is of a later day only.
+    connection.execute(f"delete from raw.events where _landing_date = date '{DAY_1}'")
+    export_raw_parquet(connection, tmp_path / "raw", [DAY_2])
+
+    assert _read(tmp_path / "raw" / "events" / "*" / "*.parquet") == [("b-1", DAY_2)]

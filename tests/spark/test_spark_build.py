@@ -1,11 +1,13 @@
-"""The same dbt project on Apache Spark (local mode) builds the marts DuckDB builds.
+"""The pipeline on Apache Spark (local mode) publishes the marts the pipeline on DuckDB publishes.
 
-Five generated days (50,000 events) are landed and built by the pipeline on DuckDB. Spark gets
-the landing's raw tables as Parquet (`orchestration.spark.export_raw_parquet`): the first three
-days, built in full with every data test and unit test, then the fourth and the fifth day, run
-incrementally with their window (as a run after two days off would). Every mart on Spark equals
-DuckDB's, row for row: counts, keys and timestamps (to the millisecond) exactly, fractions to
-1e-9 relative. Spark's tables are plain Parquet, which DuckDB reads for the comparison.
+Five generated days (50,000 events) are landed and built by the pipeline on DuckDB, all at once.
+Then the same files reach a second pipeline with `WAREHOUSE_ENGINE=spark` as they would
+arrive: the first three days, built in full (the dbt models with their unit tests and data
+tests, the data tests as asset checks, the contract checks and the publication, all through
+Dagster: `warehouse run --unit-tests`), then the fourth and the fifth day, built incrementally
+with their window; a third run finds nothing new. Every published mart on Spark equals
+DuckDB's, row for row: the same columns and types, counts, keys and timestamps (to the
+millisecond) exactly, fractions to 1e-9 relative.
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -26,7 +28,6 @@ import pytest
 
 from orchestration.generator.config import GeneratorConfig
 from orchestration.generator.generate import generate
-from orchestration.spark import export_raw_parquet
 
 pytestmark = pytest.mark.slow
 
@@ -34,107 +35,92 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 FIRST_DAY = date(2026, 11, 26)
 DAYS = [FIRST_DAY + timedelta(days=offset) for offset in range(5)]
+PUBLISHED = Path("published") / "current" / "analytics.duckdb"
 
 
 @dataclass
-class SparkWarehouse:
-    """A Spark warehouse directory (tables and metastore), and dbt runs against it."""
+class Pipeline:
+    """A deployment of the pipeline: its landing folder, warehouse directory and Dagster home."""
 
-    directory: Path
-    raw_parquet: Path
-    dbt_project: Path
+    root: Path
+    engine: str
 
-    def dbt(self, *args: str) -> str:
-        command = [
-            str(VENV_BIN / "dbt"),
-            *args,
-            "--target",
-            "spark",
-            "--profiles-dir",
-            str(self.dbt_project),
-            "--project-dir",
-            str(self.dbt_project),
-            "--target-path",
-            str(self.directory / "dbt-target"),
-            "--log-path",
-            str(self.directory / "dbt-logs"),
-        ]
-        environment = {
+    @property
+    def landing(self) -> Path:
+        return self.root / "raw_landing"
+
+    @property
+    def warehouse(self) -> Path:
+        return self.root / "warehouse"
+
+    def environment(self) -> dict[str, str]:
+        return {
             **os.environ,
             "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}",
-            "RAW_PARQUET_DIR": str(self.raw_parquet),
-            "SPARK_WAREHOUSE_DIR": str(self.directory),
+            "RAW_LANDING_DIR": str(self.landing),
+            "WAREHOUSE_DIR": str(self.warehouse),
+            "DAGSTER_HOME": str(self.root / "dagster_home"),
+            "WAREHOUSE_ENGINE": self.engine,
         }
-        result = subprocess.run(
-            command, cwd=self.directory, env=environment, capture_output=True, text=True
-        )
-        if result.returncode != 0:
-            summary = [line for line in result.stdout.splitlines() if not line.startswith("{")]
-            pytest.fail(f"dbt {' '.join(args)} on Spark failed:\n" + "\n".join(summary[-80:]))
-        return result.stdout
 
-    def mart(self, table: str) -> str:
-        return str(self.directory / "tables" / "marts.db" / table / "*.parquet")
+    def run(self, *options: str) -> str:
+        """`warehouse run`: what it printed (its summary, then Dagster's log), once it
+        succeeded."""
+        (self.root / "dagster_home").mkdir(exist_ok=True)
+        result = subprocess.run(
+            [str(VENV_BIN / "warehouse"), "run", *options],
+            cwd=PROJECT_ROOT,
+            env=self.environment(),
+            capture_output=True,
+            text=True,
+        )
+        assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
+        return f"{result.stdout}\n{result.stderr}"
+
+
+def _land(source: Path, target: Path, days: list[date]) -> None:
+    """Copy the landing folders of `days`, every dataset's, as if they had just arrived."""
+    for folder in sorted(source.glob("*/date=*")):
+        if date.fromisoformat(folder.name.removeprefix("date=")) in days:
+            shutil.copytree(folder, target / folder.relative_to(source))
 
 
 @pytest.fixture(scope="module")
-def duckdb_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Five days generated, landed and built by the pipeline (`warehouse run`) on DuckDB."""
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if shutil.which("java") is None:
         pytest.fail("Spark needs Java on PATH: scripts/ensure-java installs it (make test runs it)")
-    root = tmp_path_factory.mktemp("duckdb")
-    generate(
-        GeneratorConfig(out=root / "raw_landing", days=5, events=50_000, seed=7, end_date=DAYS[-1])
-    )
-    environment = {
-        **os.environ,
-        "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}",
-        "RAW_LANDING_DIR": str(root / "raw_landing"),
-        "WAREHOUSE_DIR": str(root / "warehouse"),
-        "DAGSTER_HOME": str(root / "dagster_home"),
-    }
-    (root / "dagster_home").mkdir()
-    result = subprocess.run(
-        [str(VENV_BIN / "warehouse"), "run"],
-        cwd=PROJECT_ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
-    return root / "warehouse" / "warehouse.duckdb"
+    landing = tmp_path_factory.mktemp("generated") / "raw_landing"
+    generate(GeneratorConfig(out=landing, days=5, events=50_000, seed=7, end_date=DAYS[-1]))
+    return landing
+
+
+@dataclass
+class Builds:
+    on_duckdb: Pipeline
+    on_spark: Pipeline
+    spark_outputs: list[str]
 
 
 @pytest.fixture(scope="module")
-def spark_warehouse(
-    duckdb_warehouse: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[SparkWarehouse]:
-    """Days 1-3 built in full on Spark (models, data tests, unit tests); then days 4 and 5
-    arrive and run incrementally, with their window."""
-    root = tmp_path_factory.mktemp("spark")
-    dbt_project = root / "dbt_project"
-    shutil.copytree(
-        PROJECT_ROOT / "dbt_project",
-        dbt_project,
-        ignore=shutil.ignore_patterns("target", "logs", "*.log"),
-    )
-    spark = SparkWarehouse(directory=root, raw_parquet=root / "raw", dbt_project=dbt_project)
-
-    def export(days: list[date]) -> None:
-        with duckdb.connect(str(duckdb_warehouse), read_only=True) as connection:
-            export_raw_parquet(connection, spark.raw_parquet, days)
-
-    export(DAYS[:3])
-    spark.dbt("build")
-    export(DAYS[3:])
-    window = f"{{min_date: {DAYS[3]}, max_date: {DAYS[-1] + timedelta(days=1)}}}"
-    spark.dbt("run", "--vars", window)
-    yield spark
+def builds(generated: Path, tmp_path_factory: pytest.TempPathFactory) -> Builds:
+    """On DuckDB, the five days at once. On Spark: days 1-3 with the unit tests, then days 4
+    and 5 together (as after two days off), then nothing new."""
+    on_duckdb = Pipeline(tmp_path_factory.mktemp("duckdb"), "duckdb")
+    _land(generated, on_duckdb.landing, DAYS)
+    on_duckdb.run()
+    on_spark = Pipeline(tmp_path_factory.mktemp("spark"), "spark")
+    outputs = []
+    _land(generated, on_spark.landing, DAYS[:3])
+    outputs.append(on_spark.run("--unit-tests"))
+    _land(generated, on_spark.landing, DAYS[3:])
+    outputs.append(on_spark.run())
+    outputs.append(on_spark.run())
+    return Builds(on_duckdb, on_spark, outputs)
 
 
 def _normalized(value: object) -> object:
     if isinstance(value, dt.datetime):
-        value = value.replace(tzinfo=None)
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
         return value.replace(microsecond=value.microsecond // 1000 * 1000)
     if isinstance(value, dict):
         return tuple(sorted((_normalized(k), _normalized(v)) for k, v in value.items()))
@@ -160,36 +146,73 @@ def _rows(connection: duckdb.DuckDBPyConnection, query: str) -> list[tuple]:
     return sorted(rows, key=_sort_key)
 
 
-def test_every_mart_on_spark_equals_duckdbs(
-    duckdb_warehouse: Path, spark_warehouse: SparkWarehouse
-) -> None:
-    with duckdb.connect(str(duckdb_warehouse), read_only=True) as connection:
-        connection.sql("set TimeZone = 'UTC'")
-        tables = [
-            name
-            for (name,) in connection.sql(
-                "select table_name from information_schema.tables "
-                "where table_schema = 'marts' order by 1"
-            ).fetchall()
-        ]
-        differing = {}
-        for table in tables:
-            columns = ", ".join(
-                f'"{name}"' for (name, *_) in connection.sql(f"describe marts.{table}").fetchall()
-            )
-            expected = _rows(connection, f"select {columns} from marts.{table}")
-            built = _rows(
-                connection, f"select {columns} from read_parquet('{spark_warehouse.mart(table)}')"
-            )
-            if len(expected) != len(built) or not all(map(_equal, expected, built)):
-                differing[table] = (len(expected), len(built))
+def _columns(connection: duckdb.DuckDBPyConnection, database: str, table: str) -> list[tuple]:
+    return connection.execute(
+        "select column_name, data_type from duckdb_columns() "
+        "where database_name = ? and schema_name = 'marts' and table_name = ? "
+        "order by column_index",
+        [database, table],
+    ).fetchall()
+
+
+def test_every_mart_published_from_spark_equals_duckdbs(builds: Builds) -> None:
+    connection = duckdb.connect()
+    connection.sql("set TimeZone = 'UTC'")
+    for name, pipeline in (("duckdb", builds.on_duckdb), ("spark", builds.on_spark)):
+        connection.execute(f"attach '{pipeline.warehouse / PUBLISHED}' as {name} (read_only)")
+    tables = [
+        name
+        for (name,) in connection.sql(
+            "select table_name from duckdb_tables() "
+            "where database_name = 'duckdb' and schema_name = 'marts' order by 1"
+        ).fetchall()
+    ]
+    retyped, differing = {}, {}
+    for table in tables:
+        columns = _columns(connection, "duckdb", table)
+        if _columns(connection, "spark", table) != columns:
+            retyped[table] = _columns(connection, "spark", table)
+            continue
+        names = ", ".join(f'"{name}"' for name, _ in columns)
+        expected = _rows(connection, f"select {names} from duckdb.marts.{table}")
+        built = _rows(connection, f"select {names} from spark.marts.{table}")
+        if len(expected) != len(built) or not all(map(_equal, expected, built)):
+            differing[table] = (len(expected), len(built))
     assert len(tables) >= 25
+    assert retyped == {}
     assert differing == {}
 
 
-def test_the_spark_marts_hold_every_day(spark_warehouse: SparkWarehouse) -> None:
-    days = duckdb.sql(
-        f"select min(session_date), max(session_date), count(*) "
-        f"from read_parquet('{spark_warehouse.mart('sessions')}')"
+def test_the_runs_on_spark_build_the_new_days_then_nothing(builds: Builds) -> None:
+    warehouse = builds.on_spark.warehouse
+    with duckdb.connect(str(warehouse / "warehouse.duckdb"), read_only=True) as connection:
+        logged = connection.sql(
+            "select window_start, window_end, succeeded from audit.model_builds order by started_at"
+        ).fetchall()
+    assert logged == [
+        (DAYS[0], DAYS[3], True),
+        (DAYS[3], DAYS[-1] + timedelta(days=1), True),
+    ]
+    assert "Nothing new since the last build" in builds.spark_outputs[2]
+    # Spark read the raw tables from their export, one folder per arrival day.
+    exported = sorted(p.name for p in (warehouse / "spark" / "raw" / "events").iterdir())
+    assert exported == [f"_landing_date={day}" for day in DAYS]
+    published = warehouse / "published" / "current" / "parquet" / "sessions.parquet"
+    sessions = duckdb.sql(
+        f"select min(session_date), max(session_date), count(*) from read_parquet('{published}')"
     ).fetchall()
-    assert days[0][0] <= DAYS[0] and days[0][1] == DAYS[-1] and days[0][2] > 5_000
+    assert sessions[0][0] <= DAYS[0] and sessions[0][1] == DAYS[-1] and sessions[0][2] > 5_000
+
+
+def test_the_unit_tests_ran_and_passed_on_spark(builds: Builds) -> None:
+    # The dbt step of each run says what dbt did; the first run's build had the unit tests.
+    (summary,) = re.findall(r"dbt_models: (\d+ models .*unit tests .*)", builds.spark_outputs[0])
+    counts = {
+        kind: (int(n), status)
+        for n, kind, status in re.findall(
+            r"(\d+) (models|seeds|data tests|unit tests) (\w+)", summary
+        )
+    }
+    assert counts["unit tests"][0] >= 40 and counts["unit tests"][1] == "pass", summary
+    assert counts["data tests"][0] >= 400 and counts["data tests"][1] == "pass", summary
+    assert "fail" not in summary and "error" not in summary
