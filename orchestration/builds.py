@@ -87,6 +87,19 @@ def code_fingerprint(project_dir: Path) -> str:
     return digest.hexdigest()
 
 
+def build_code(project_dir: Path, engine: str) -> str:
+    """What a build records as its code: the project's `code_fingerprint`, prefixed by the
+    engine on engines other than DuckDB (`spark:<sha>`), so that a build after a switch of
+    engine sees the last build was made elsewhere."""
+    code = code_fingerprint(project_dir)
+    return code if engine == "duckdb" else f"{engine}:{code}"
+
+
+def engine_of(code: str) -> str:
+    """The engine a build with this recorded code ran on (`build_code`)."""
+    return code.split(":", 1)[0] if ":" in code else "duckdb"
+
+
 def _exists(connection: duckdb.DuckDBPyConnection, table: str) -> bool:
     return bool(column_types(connection, table))
 

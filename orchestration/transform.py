@@ -44,8 +44,10 @@ from dagster_dbt import (
 
 from orchestration.builds import (
     Window,
+    build_code,
     build_label,
     code_fingerprint,
+    engine_of,
     finish_build,
     finish_selection_build,
     forgotten_since_last_build,
@@ -377,7 +379,7 @@ def _build_under_lock(
     whole_step = set(context.selected_asset_keys) == set(step_keys)
     actor = f"dagster run {context.run_id}"
     requested = _requested_days(context, config)
-    code = code_fingerprint(settings.dbt_project_dir)
+    code = build_code(settings.dbt_project_dir, settings.warehouse_engine)
     with duckdb.connect(str(settings.warehouse_path)) as connection:
         pending = pending_days(connection)
         last_code = last_build_code(connection)
@@ -388,6 +390,18 @@ def _build_under_lock(
         if full_refresh:
             window = None
             context.log.info(f"{step}: rebuilding every model from all raw data (full refresh).")
+        elif elsewhere := _built_elsewhere(settings, last_code):
+            window, full_refresh = None, True
+            context.log.info(
+                f"{step}: rebuilding every model from all raw data (full refresh): {elsewhere}."
+            )
+        elif settings.on_spark and unsettled is not None:
+            window, full_refresh = None, True
+            context.log.info(
+                f"{step}: rebuilding every model from all raw data (full refresh): the last "
+                "build failed, stopped or built a selection of models, and Spark's Parquet "
+                "tables have no transactions to undo what it left half-written."
+            )
         elif settings.on_spark and forgotten_since_last_build(connection):
             window, full_refresh = None, True
             context.log.info(
@@ -456,6 +470,18 @@ def _build_under_lock(
                 finish_build(connection, step, started_at, succeeded=succeeded, actor=actor)
             else:
                 finish_selection_build(connection, step, started_at, actor=actor)
+
+
+def _built_elsewhere(settings: Settings, last_code: str | None) -> str | None:
+    """Why the engine's tables do not hold the last build, when they do not: it ran on another
+    engine (WAREHOUSE_ENGINE changed since), or Spark holds no tables yet."""
+    engine = settings.warehouse_engine
+    if last_code is not None and engine_of(last_code) != engine:
+        return f"the last build ran on {engine_of(last_code)}, this one on {engine}"
+    spark_is_empty = settings.on_spark and not any(settings.spark_tables_dir.glob("marts.db/*"))
+    if last_code is not None and spark_is_empty:
+        return f"Spark holds no tables yet in {settings.spark_tables_dir}"
+    return None
 
 
 def _export_for_spark(

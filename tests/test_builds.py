@@ -9,8 +9,10 @@ from pathlib import Path
 
 from orchestration.audit import record_action
 from orchestration.builds import (
+    build_code,
     build_label,
     code_fingerprint,
+    engine_of,
     finish_build,
     finish_selection_build,
     forgotten_since_last_build,
@@ -249,3 +251,17 @@ def test_a_forget_after_the_last_successful_build_asks_spark_for_a_full_refresh(
     assert forgotten_since_last_build(warehouse)
     build(warehouse)
     assert not forgotten_since_last_build(warehouse)
+
+
+def test_a_build_records_its_engine_so_that_a_switch_is_seen(tmp_path: Path):
+    project = tmp_path / "dbt_project"
+    project.mkdir()
+    (project / "dbt_project.yml").write_text("name: p\n")
+
+    on_duckdb = build_code(project, "duckdb")
+    on_spark = build_code(project, "spark")
+
+    # DuckDB's record is the project's fingerprint, as before engines were recorded.
+    assert on_duckdb == code_fingerprint(project)
+    assert on_spark == f"spark:{on_duckdb}"
+    assert (engine_of(on_duckdb), engine_of(on_spark)) == ("duckdb", "spark")

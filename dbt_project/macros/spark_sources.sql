@@ -43,3 +43,26 @@
         {%- endif -%}
     {%- endfor -%}
 {%- endmacro %}
+
+{#-
+    On Spark, tables an incremental run writes on its way (`<model>__dbt_new`,
+    `<model>__dbt_replacement`, see macros/spark_incremental.sql) and a stopped run left behind
+    are dropped before the next run (on-run-start), so no schema keeps one: Parquet tables have
+    no transactions to roll them back. Nothing happens on another engine.
+-#}
+{% macro drop_leftover_tables() -%}
+    {%- if target.type != 'spark' or not execute -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set schemas = [] -%}
+    {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.schema not in schemas -%}
+        {%- do schemas.append(node.schema) -%}
+    {%- endfor -%}
+    {%- for schema in schemas -%}
+        {%- if run_query("show databases like '" ~ schema ~ "'") | length > 0 -%}
+            {%- for row in run_query("show tables in " ~ schema ~ " like '*__dbt_*'") -%}
+                {%- do run_query('drop table if exists ' ~ schema ~ '.' ~ row['tableName']) -%}
+            {%- endfor -%}
+        {%- endif -%}
+    {%- endfor -%}
+{%- endmacro %}
