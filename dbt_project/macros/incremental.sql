@@ -400,8 +400,10 @@
         on previous.tenant_id = changed.tenant_id
         and previous.project_id = changed.project_id
         and previous.anonymous_id = changed.anonymous_id
-    where (previous.tenant_id, previous.{{ key }}) not in (
-        select tenant_id, {{ key }} from ({{ rederived_rows(this, time_column) }})
+    where not exists (
+        select 1 from ({{ rederived_rows(this, time_column) }}) as rederived_row
+        where rederived_row.tenant_id = previous.tenant_id
+            and rederived_row.{{ key }} = previous.{{ key }}
     )
 {%- endmacro %}
 

@@ -132,12 +132,16 @@ recomputed_days as (
 kept_days as (
 
     select {{ day_columns | join(', ') }}
-    from {{ this }}
+    from {{ this }} as previous
     where (tenant_id, project_id, person_id) in (
             select tenant_id, project_id, person_id from changed_days
         )
-        and (tenant_id, project_id, person_id, activity_date) not in (
-            select tenant_id, project_id, person_id, activity_date from changed_days
+        and not exists (
+            select 1 from changed_days
+            where changed_days.tenant_id = previous.tenant_id
+                and changed_days.project_id = previous.project_id
+                and changed_days.person_id = previous.person_id
+                and changed_days.activity_date = previous.activity_date
         )
 
 ),
