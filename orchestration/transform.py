@@ -220,8 +220,8 @@ _NODE_KINDS = {
 
 
 def results_summary(run_results: Mapping[str, Any]) -> str:
-    """What a dbt invocation did, from its run_results.json: e.g. `62 models success, 459 data
-    tests pass, 44 unit tests pass`."""
+    """What a dbt invocation did, from its run_results.json: e.g. `30 models success, 2 seeds
+    success, 459 data tests pass, 44 unit tests pass`."""
     counts = Counter(
         (_NODE_KINDS.get(kind, kind), result["status"])
         for result in run_results["results"]

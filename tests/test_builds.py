@@ -26,7 +26,7 @@ from orchestration.contract import EVENTS
 from orchestration.landing.loader import load_partition
 from orchestration.maintenance import cleanup
 from orchestration.settings import Settings
-from orchestration.transform import prune_invocation_dirs
+from orchestration.transform import prune_invocation_dirs, results_summary
 from tests.landing_files import DAY_1, DAY_2, DAY_3, event, write_landing_file
 
 
@@ -265,3 +265,22 @@ def test_a_build_records_its_engine_so_that_a_switch_is_seen(tmp_path: Path):
     assert on_duckdb == code_fingerprint(project)
     assert on_spark == f"spark:{on_duckdb}"
     assert (engine_of(on_duckdb), engine_of(on_spark)) == ("duckdb", "spark")
+
+
+def test_the_dbt_step_says_what_dbt_did_by_kind_and_status():
+    results = [
+        ("model.p.sessions", "success"),
+        ("model.p.users", "success"),
+        ("test.p.not_null_sessions_key", "pass"),
+        ("test.p.unique_sessions_key", "fail"),
+        ("unit_test.p.sessions.split", "pass"),
+        ("seed.p.funnel_definitions", "success"),
+        ("operation.p.on-run-start.0", "success"),
+    ]
+    run_results = {"results": [{"unique_id": u, "status": s} for u, s in results]}
+
+    assert results_summary(run_results) == (
+        "2 models success, 1 seeds success, 1 data tests fail, 1 data tests pass, "
+        "1 unit tests pass, 1 operation success"
+    )
+    assert results_summary({"results": []}) == "no nodes ran"
