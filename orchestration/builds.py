@@ -34,6 +34,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.audit import AUDIT_TABLE
 from orchestration.sql import column_types, create_table_if_missing, transaction
 
 BUILDS_TABLE = "audit.model_builds"
@@ -240,15 +241,11 @@ def forgotten_since_last_build(connection: duckdb.DuckDBPyConnection) -> bool:
     build started. On Spark, whose Parquet tables cannot delete rows, the next build then
     rebuilds every model from the raw tables, which no longer hold the person."""
     create_builds_tables(connection)
-    has_actions = connection.execute(
-        "select count(*) from duckdb_tables() where database_name = current_database() "
-        "and schema_name = 'audit' and table_name = 'actions'"
-    ).fetchone()[0]
-    if not has_actions:
+    if not _exists(connection, AUDIT_TABLE):
         return False
     (forgotten,) = connection.execute(
         f"""
-        select count(*) > 0 from audit.actions
+        select count(*) > 0 from {AUDIT_TABLE}
         where action = 'forget' and occurred_at > (
             select max(started_at) from {BUILDS_TABLE} where succeeded and not {_SELECTION}
         )

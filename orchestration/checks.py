@@ -387,6 +387,12 @@ def build_model_contract_checks(
     view has no files to read, and keeps the check dbt makes of its columns when it creates it.
     """
     contracts = declared_contracts(manifest_path, tables_only=settings.on_spark)
+    if settings.on_spark:
+        # Spark has no JSON type: its contract declares the JSON text a string.
+        contracts = {
+            key: (relation, [(c, "varchar" if t.lower() == "json" else t) for c, t in columns])
+            for key, (relation, columns) in contracts.items()
+        }
     return [
         _contract_check(f"{group.node_def.name}_match_contracts", contracted, settings)
         for group in dbt_assets
@@ -413,9 +419,6 @@ def _contract_check(
     def check(warehouse: DuckDBResource) -> Iterator[AssetCheckResult]:
         with warehouse.get_connection() as connection, built_tables(connection, settings) as db:
             for key, (relation, columns) in contracts.items():
-                if settings.on_spark:
-                    # Spark has no JSON type: its contract declares the JSON text a string.
-                    columns = [(c, "varchar" if t.lower() == "json" else t) for c, t in columns]
                 differences = table_schema_differences(
                     connection, relation, canonical_types(connection, columns), db
                 )

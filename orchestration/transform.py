@@ -43,6 +43,7 @@ from dagster_dbt import (
 )
 
 from orchestration.builds import (
+    Unsettled,
     Window,
     build_code,
     build_label,
@@ -390,23 +391,10 @@ def _build_under_lock(
         if full_refresh:
             window = None
             context.log.info(f"{step}: rebuilding every model from all raw data (full refresh).")
-        elif elsewhere := _built_elsewhere(settings, last_code):
+        elif rebuild := _why_rebuild_everything(connection, settings, last_code, unsettled):
             window, full_refresh = None, True
             context.log.info(
-                f"{step}: rebuilding every model from all raw data (full refresh): {elsewhere}."
-            )
-        elif settings.on_spark and unsettled is not None:
-            window, full_refresh = None, True
-            context.log.info(
-                f"{step}: rebuilding every model from all raw data (full refresh): the last "
-                "build failed, stopped or built a selection of models, and Spark's Parquet "
-                "tables have no transactions to undo what it left half-written."
-            )
-        elif settings.on_spark and forgotten_since_last_build(connection):
-            window, full_refresh = None, True
-            context.log.info(
-                f"{step}: rebuilding every model from all raw data (full refresh): a person was "
-                "forgotten since the last build, and Spark's tables cannot delete their rows."
+                f"{step}: rebuilding every model from all raw data (full refresh): {rebuild}."
             )
         elif unsettled is not None:
             # What the builds since the last successful one did is settled by covering their
@@ -472,15 +460,33 @@ def _build_under_lock(
                 finish_selection_build(connection, step, started_at, actor=actor)
 
 
-def _built_elsewhere(settings: Settings, last_code: str | None) -> str | None:
-    """Why the engine's tables do not hold the last build, when they do not: it ran on another
-    engine (WAREHOUSE_ENGINE changed since), or Spark holds no tables yet."""
+def _why_rebuild_everything(
+    connection: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    last_code: str | None,
+    unsettled: Unsettled | None,
+) -> str | None:
+    """Why the engine's tables cannot go on from the last build, when they cannot: it ran on
+    another engine (WAREHOUSE_ENGINE changed since); or, on Spark, whose Parquet tables have
+    neither DELETE nor transactions, Spark holds no tables yet, the last build did not finish
+    (it may have left a table half-written), or a person was forgotten since."""
     engine = settings.warehouse_engine
     if last_code is not None and engine_of(last_code) != engine:
         return f"the last build ran on {engine_of(last_code)}, this one on {engine}"
-    spark_is_empty = settings.on_spark and not any(settings.spark_tables_dir.glob("marts.db/*"))
-    if last_code is not None and spark_is_empty:
+    if not settings.on_spark:
+        return None
+    if last_code is not None and not any(settings.spark_tables_dir.glob("marts.db/*")):
         return f"Spark holds no tables yet in {settings.spark_tables_dir}"
+    if unsettled is not None:
+        return (
+            "the last build failed, stopped or built a selection of models, and Spark's "
+            "Parquet tables have no transactions to undo what it left half-written"
+        )
+    if forgotten_since_last_build(connection):
+        return (
+            "a person was forgotten since the last build, and Spark's tables cannot delete "
+            "their rows"
+        )
     return None
 
 
