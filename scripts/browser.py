@@ -24,10 +24,12 @@ protocol is spoken with `websockets`, so nothing downloads a browser build.
 from __future__ import annotations
 
 import base64
+import contextlib
 import itertools
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -105,6 +107,12 @@ class Page:
         self._socket.close()
 
 
+def _signal_group(group: int, signal_number: int) -> None:
+    """Send a signal to every process of a process group left."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(group, signal_number)
+
+
 class Chromium:
     """A headless Chromium with a throwaway profile, for as long as the `with` block lasts."""
 
@@ -131,8 +139,10 @@ class Chromium:
         ]
         if os.geteuid() == 0:
             arguments.insert(1, "--no-sandbox")  # Chromium refuses to run its sandbox as root
+        # Its own process group: Chromium's helper processes outlive the main one for a moment,
+        # writing to the profile, and are ended with it.
         self._process = subprocess.Popen(
-            arguments, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            arguments, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
         )
         self._port = self._debugging_port()
         return self
@@ -144,12 +154,13 @@ class Chromium:
         traceback: TracebackType | None,
     ) -> None:
         if self._process is not None:
-            self._process.terminate()
-            try:
+            group = self._process.pid
+            _signal_group(group, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+            # No helper process left writing into the profile when it is removed.
+            _signal_group(group, signal.SIGKILL)
+            self._process.wait()
         self._profile.cleanup()
 
     def _debugging_port(self, timeout: float = 30.0) -> int:
