@@ -33,6 +33,7 @@ import duckdb
 
 from orchestration.contract import DATASETS
 from orchestration.landing.user_agents import USER_AGENTS_TABLE
+from orchestration.mart_contracts import declared_models
 from orchestration.settings import Settings
 from orchestration.sql import quote_identifier, sql_string
 
@@ -112,12 +113,18 @@ def built_tables(connection: duckdb.DuckDBPyConnection, settings: Settings) -> I
     """The database, in `connection`, that holds the tables dbt built, for the block.
 
     On DuckDB, the warehouse itself. On Spark, a database attached for the block with a view of
-    each table Spark wrote (`<schema>.<table>`, reading its Parquet files; Spark's views are left
-    out, as they hold no rows of their own).
+    each table Spark wrote (`<schema>.<table>`, reading its Parquet files and, for a partitioned
+    table, the partition column from its folders; Spark's views are left out, as they hold no
+    rows of their own). A mart's view has its columns in the order of its YAML.
     """
     if not settings.on_spark:
         yield connection.execute("select current_database()").fetchone()[0]
         return
+    marts_dir = settings.dbt_project_dir / "models" / "marts"
+    declared = {
+        mart: [column["name"] for column in columns]
+        for mart, columns in (declared_models(marts_dir) if marts_dir.is_dir() else {}).items()
+    }
     connection.execute(f"attach ':memory:' as {SPARK_DATABASE} (read_write)")
     try:
         for schema_dir in sorted(settings.spark_tables_dir.glob("*.db")):
@@ -126,11 +133,24 @@ def built_tables(connection: duckdb.DuckDBPyConnection, settings: Settings) -> I
             for table_dir in sorted(path for path in schema_dir.iterdir() if path.is_dir()):
                 if not any(table_dir.rglob("*.parquet")):
                     continue
-                files = sql_string(str(table_dir / "**" / "*.parquet"))
-                connection.execute(
-                    f"create view {SPARK_DATABASE}.{schema}.{quote_identifier(table_dir.name)} as "
-                    f"from read_parquet({files}, hive_partitioning = true)"
-                )
+                relation = f"{SPARK_DATABASE}.{schema}.{quote_identifier(table_dir.name)}"
+                pattern = sql_string(str(table_dir / "**" / "*.parquet"))
+                files = f"read_parquet({pattern}, hive_partitioning = true)"
+                connection.execute(f"create view {relation} as from {files}")
+                # A partitioned table holds its partition column last (in the folder names):
+                # a mart's columns are read in the order its contract declares.
+                order = declared.get(table_dir.name)
+                stored = [
+                    name
+                    for (name,) in connection.execute(
+                        f"select column_name from (describe {relation})"
+                    ).fetchall()
+                ]
+                if order and order != stored and sorted(order) == sorted(stored):
+                    listed = ", ".join(quote_identifier(column) for column in order)
+                    connection.execute(
+                        f"create or replace view {relation} as select {listed} from {files}"
+                    )
         yield SPARK_DATABASE
     finally:
         connection.execute(f"detach database if exists {SPARK_DATABASE}")

@@ -391,7 +391,7 @@ def _build_under_lock(
         if full_refresh:
             window = None
             context.log.info(f"{step}: rebuilding every model from all raw data (full refresh).")
-        elif rebuild := _why_rebuild_everything(connection, settings, last_code, unsettled):
+        elif rebuild := _why_rebuild_everything(connection, settings, last_code, code, unsettled):
             window, full_refresh = None, True
             context.log.info(
                 f"{step}: rebuilding every model from all raw data (full refresh): {rebuild}."
@@ -464,12 +464,15 @@ def _why_rebuild_everything(
     connection: duckdb.DuckDBPyConnection,
     settings: Settings,
     last_code: str | None,
+    code: str,
     unsettled: Unsettled | None,
 ) -> str | None:
     """Why the engine's tables cannot go on from the last build, when they cannot: it ran on
     another engine (WAREHOUSE_ENGINE changed since); or, on Spark, whose Parquet tables have
     neither DELETE nor transactions, Spark holds no tables yet, the last build did not finish
-    (it may have left a table half-written), or a person was forgotten since."""
+    (it may have left a table half-written), a person was forgotten since, or the dbt project
+    changed (a model may now lay its table out in other partitions or columns; on DuckDB, a
+    change builds every day in the existing tables, which costs as much)."""
     engine = settings.warehouse_engine
     if last_code is not None and engine_of(last_code) != engine:
         return f"the last build ran on {engine_of(last_code)}, this one on {engine}"
@@ -486,6 +489,11 @@ def _why_rebuild_everything(
         return (
             "a person was forgotten since the last build, and Spark's tables cannot delete "
             "their rows"
+        )
+    if last_code is not None and last_code != code:
+        return (
+            "the dbt project changed since the last build, and Spark's tables are laid out "
+            "again with it"
         )
     return None
 

@@ -26,7 +26,7 @@ from orchestration.contract import EVENTS
 from orchestration.landing.loader import load_partition
 from orchestration.maintenance import cleanup
 from orchestration.settings import Settings
-from orchestration.transform import prune_invocation_dirs, results_summary
+from orchestration.transform import _why_rebuild_everything, prune_invocation_dirs, results_summary
 from tests.landing_files import DAY_1, DAY_2, DAY_3, event, write_landing_file
 
 
@@ -265,6 +265,21 @@ def test_a_build_records_its_engine_so_that_a_switch_is_seen(tmp_path: Path):
     assert on_duckdb == code_fingerprint(project)
     assert on_spark == f"spark:{on_duckdb}"
     assert (engine_of(on_duckdb), engine_of(on_spark)) == ("duckdb", "spark")
+
+
+def test_on_spark_a_change_of_the_dbt_project_rebuilds_every_model(warehouse, tmp_path: Path):
+    duckdb_settings = dataclasses.replace(Settings.from_env(), warehouse_dir=tmp_path / "warehouse")
+    spark = dataclasses.replace(duckdb_settings, warehouse_engine="spark")
+    (spark.spark_tables_dir / "marts.db" / "sessions").mkdir(parents=True)
+    build(warehouse, code="spark:code-1")
+
+    # A model may now partition its table otherwise: Spark lays every table out again.
+    assert "the dbt project changed" in _why_rebuild_everything(
+        warehouse, spark, "spark:code-1", "spark:code-2", None
+    )
+    assert _why_rebuild_everything(warehouse, spark, "spark:code-1", "spark:code-1", None) is None
+    # DuckDB builds every day in its tables as they are (the step's own branch).
+    assert _why_rebuild_everything(warehouse, duckdb_settings, "code-1", "code-2", None) is None
 
 
 def test_the_dbt_step_says_what_dbt_did_by_kind_and_status():

@@ -23,6 +23,7 @@ from orchestration.exports import (
     export_mart,
     parse_request,
 )
+from orchestration.mart_contracts import declared_models
 from orchestration.settings import Settings
 from orchestration.spark import built_tables
 
@@ -312,3 +313,47 @@ def test_on_spark_a_mart_is_exported_from_the_parquet_files_spark_wrote(marts_wa
     assert "spark_tables" not in {
         row[0] for row in marts_warehouse.execute("show databases").fetchall()
     }
+
+
+def test_a_partitioned_spark_mart_is_read_with_its_columns_in_contract_order(tmp_path):
+    # Spark stores a partition column in the folder names and lists it last; readers of the
+    # built tables (publication, checks, exports) see the mart's columns as its YAML declares.
+    settings = dataclasses.replace(
+        Settings.from_env(), warehouse_dir=tmp_path / "warehouse", warehouse_engine="spark"
+    )
+    declared = declared_models(settings.dbt_project_dir / "models" / "marts")
+    columns = declared["page_analytics_daily"]
+    assert columns[0]["name"] == "view_date"
+    table = settings.spark_tables_dir / "marts.db" / "page_analytics_daily"
+    table.parent.mkdir(parents=True)
+    with duckdb.connect() as connection:
+        definitions = ", ".join(f'"{c["name"]}" {c["data_type"]}' for c in columns)
+        connection.execute(f"create table spark_wrote ({definitions})")
+        connection.execute(
+            "insert into spark_wrote (view_date, tenant_id, page_path) values "
+            "(date '2026-03-01', 't1', '/a'), (date '2026-03-02', 't1', '/b'), "
+            "(date '2026-03-02', 't2', '/a')"
+        )
+        connection.execute(
+            f"copy spark_wrote to '{table}' (format parquet, partition_by (view_date))"
+        )
+        assert sorted(p.name for p in table.iterdir()) == [
+            "view_date=2026-03-01",
+            "view_date=2026-03-02",
+        ]
+
+        with built_tables(connection, settings) as source:
+            relation = f"{source}.marts.page_analytics_daily"
+            described = connection.execute(f"describe {relation}").fetchall()
+            rows = connection.execute(
+                f"select view_date, tenant_id, page_path from {relation} order by all"
+            ).fetchall()
+
+    assert [(name, kind.lower()) for name, kind, *_ in described] == [
+        (c["name"], c["data_type"].lower()) for c in columns
+    ]
+    assert rows == [
+        (date(2026, 3, 1), "t1", "/a"),
+        (date(2026, 3, 2), "t1", "/b"),
+        (date(2026, 3, 2), "t2", "/a"),
+    ]

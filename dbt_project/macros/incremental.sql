@@ -170,7 +170,7 @@
     {%- if scope == 'all' -%}
         true
     {%- elif scope == 'rederived_events' -%}
-        (target.tenant_id, target.message_id) in (
+        {%- set rederived_events -%}
             select previous.tenant_id, previous.message_id
             from {{ this }} as previous
             inner join (
@@ -188,32 +188,39 @@
                 and previous.session_partition = rederived.session_partition
             where not previous.is_superseded
                 and previous.event_time >= rederived.rederived_from
-        )
+        {%- endset -%}
+        {{ keys_in('target', ['tenant_id', 'message_id'], rederived_events) }}
     {%- elif scope == 'rederived_sessions' -%}
-        (target.tenant_id, target.session_key) in (
-            select tenant_id, session_key from ({{ rederived_rows(this, 'session_start') }})
-        )
+        {{ keys_in('target', ['tenant_id', 'session_key'], rederived_rows(this, 'session_start')) }}
         or {{ has_changed_person('target') }}
     {%- elif scope == 'rederived_page_views' -%}
-        (target.tenant_id, target.message_id) in (
-            select tenant_id, message_id from ({{ rederived_rows(this, 'viewed_at') }})
-        )
+        {{ keys_in('target', ['tenant_id', 'message_id'], rederived_rows(this, 'viewed_at')) }}
         or {{ has_changed_person('target') }}
     {%- elif scope == 'changed_hours' -%}
-        (target.tenant_id, target.project_id, target.hour_start) in (
-            select tenant_id, project_id, hour_start from ({{ changed_hours() }})
-        )
+        {{ keys_in('target', ['tenant_id', 'project_id', 'hour_start'], changed_hours()) }}
     {%- elif scope == 'changed_days' -%}
-        (target.tenant_id, target.project_id, target.view_date) in (
-            select tenant_id, project_id, view_date from ({{ changed_page_view_days() }})
-        )
+        {{ keys_in('target', ['tenant_id', 'project_id', 'view_date'], changed_page_view_days()) }}
     {%- elif scope == 'changed_persons' -%}
-        (target.tenant_id, target.project_id, target.person_id) in (
-            select tenant_id, project_id, person_id from ({{ changed_person_days() }})
-        )
+        {{ keys_in('target', ['tenant_id', 'project_id', 'person_id'], changed_person_days()) }}
     {%- else -%}
         {{ exceptions.raise_compiler_error('unknown replace_scope scope: ' ~ scope) }}
     {%- endif -%}
+{%- endmacro %}
+
+{#-
+    Whether the row `alias` has the `keys` (column names) of a row of the query `rows`, whose
+    columns bear the same names. A tuple `in` on DuckDB; on Spark an `exists`, which it plans
+    as a hash join also when negated or in a disjunction (where a multi-column `in` becomes a
+    nested loop over both sides).
+-#}
+{% macro keys_in(alias, keys, rows) -%}
+    {{ return(adapter.dispatch('keys_in')(alias, keys, rows)) }}
+{%- endmacro %}
+
+{% macro default__keys_in(alias, keys, rows) -%}
+    ({% for key in keys %}{{ alias }}.{{ key }}{% if not loop.last %}, {% endif %}{% endfor %}) in (
+        select {{ keys | join(', ') }} from ({{ rows }}) as keyed
+    )
 {%- endmacro %}
 
 {#-

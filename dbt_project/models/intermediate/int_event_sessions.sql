@@ -21,6 +21,7 @@
 {{
     config(
         materialized='incremental',
+        partition_by=spark_partition('_landing_date'),
         incremental_strategy='replace_scope',
         scope='rederived_events',
         on_schema_change='fail',

@@ -10,6 +10,7 @@
 {{
     config(
         materialized='incremental',
+        partition_by=spark_partition('view_date'),
         incremental_strategy='replace_scope',
         scope='changed_days',
         on_schema_change='fail',

@@ -18,6 +18,7 @@
 {{
     config(
         materialized='incremental',
+        partition_by=spark_partition('view_date'),
         incremental_strategy='replace_scope',
         scope='rederived_page_views',
         on_schema_change='fail',

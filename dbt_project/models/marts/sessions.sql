@@ -13,6 +13,7 @@
 {{
     config(
         materialized='incremental',
+        partition_by=spark_partition('session_date'),
         incremental_strategy='replace_scope',
         scope='rederived_sessions',
         on_schema_change='fail',

@@ -11,6 +11,7 @@
 {{
     config(
         materialized='incremental',
+        partition_by=spark_partition('activity_date'),
         incremental_strategy='replace_scope',
         scope='changed_persons',
         on_schema_change='fail',
