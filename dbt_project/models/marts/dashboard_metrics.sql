@@ -74,34 +74,49 @@ as_of_dates as (
 
 ),
 
-windows as (
+{#- Each window as day offsets from the as-of day: the current period ends on it, the previous
+    one just before the current one starts. #}
+window_offsets as (
 
     {%- for window_days in window_lengths %}
     select
-        tenant_id,
-        project_id,
-        as_of_date,
         {{ window_days }} as period_days,
         'current' as comparison,
-        cast({{ dbt.dateadd('day', 1 - window_days, 'as_of_date') }} as date) as period_start,
-        as_of_date as period_end,
-        as_of_date >= first_activity_date as is_measured
-    from as_of_dates
+        {{ 1 - window_days }} as start_offset,
+        0 as end_offset
     union all
     select
-        tenant_id,
-        project_id,
-        as_of_date,
         {{ window_days }} as period_days,
         'previous' as comparison,
-        cast({{ dbt.dateadd('day', 1 - 2 * window_days, 'as_of_date') }} as date) as period_start,
-        cast({{ dbt.dateadd('day', -window_days, 'as_of_date') }} as date) as period_end,
-        cast({{ dbt.dateadd('day', -window_days, 'as_of_date') }} as date) >= first_activity_date as is_measured
-    from as_of_dates
+        {{ 1 - 2 * window_days }} as start_offset,
+        {{ -window_days }} as end_offset
     {%- if not loop.last %}
     union all
     {%- endif %}
     {%- endfor %}
+
+),
+
+windows as (
+
+    select
+        *,
+        period_end >= first_activity_date as is_measured
+    from (
+        select
+            as_of_dates.tenant_id,
+            as_of_dates.project_id,
+            as_of_dates.as_of_date,
+            as_of_dates.first_activity_date,
+            window_offsets.period_days,
+            window_offsets.comparison,
+            cast({{ dbt.dateadd('day', 'window_offsets.start_offset', 'as_of_dates.as_of_date') }} as date)
+                as period_start,
+            cast({{ dbt.dateadd('day', 'window_offsets.end_offset', 'as_of_dates.as_of_date') }} as date)
+                as period_end
+        from as_of_dates
+        cross join window_offsets
+    ) as offset_windows
 
 ),
 
@@ -231,26 +246,42 @@ window_values as (
 
 ),
 
-kpi_values as (
+{#- Which KPI each window gives (one row per KPI and window length), read from its value
+    column in one pass over window_values. #}
+kpi_windows as (
 
     {%- for kpi, value_column, lengths in kpis %}
-    select
-        tenant_id,
-        project_id,
-        as_of_date,
-        '{{ kpi }}' as kpi,
-        period_days,
-        comparison,
-        period_start,
-        period_end,
-        is_measured,
-        {{ value_column }} as kpi_value
-    from window_values
-    where period_days in ({{ lengths | join(', ') }})
-    {%- if not loop.last %}
+    {%- set outer = loop %}
+    {%- for length in lengths %}
+    select '{{ kpi }}' as kpi, {{ length }} as period_days
+    {%- if not (outer.last and loop.last) %}
     union all
     {%- endif %}
     {%- endfor %}
+    {%- endfor %}
+
+),
+
+kpi_values as (
+
+    select
+        window_values.tenant_id,
+        window_values.project_id,
+        window_values.as_of_date,
+        kpi_windows.kpi,
+        window_values.period_days,
+        window_values.comparison,
+        window_values.period_start,
+        window_values.period_end,
+        window_values.is_measured,
+        case kpi_windows.kpi
+            {%- for kpi, value_column, lengths in kpis %}
+            when '{{ kpi }}' then window_values.{{ value_column }}
+            {%- endfor %}
+        end as kpi_value
+    from window_values
+    inner join kpi_windows
+        on window_values.period_days = kpi_windows.period_days
 
 ),
 
