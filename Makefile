@@ -14,10 +14,12 @@ SEED ?= 42
 
 install: $(INSTALLED)
 
+# Bytecode is compiled once, here: every run, test and dbt invocation is a new Python process,
+# which would otherwise compile its imports again wherever PYTHONDONTWRITEBYTECODE is set.
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.9
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e '.[dev]'
 	touch $@
 
 generate: install
