@@ -125,33 +125,9 @@ first_touches as (
 ),
 
 {#-
-    The latest gap session start at or before the first touched event: the start of the
-    session it joins or follows.
+    From the latest gap session start at or before the first touched event (the start of the
+    session it joins or follows), else from that event.
 -#}
-gap_session_starts as (
-
-    select
-        first_touches.tenant_id,
-        first_touches.project_id,
-        first_touches.anonymous_id,
-        first_touches.session_partition,
-        max(previous.gap_session_start) as gap_session_start
-    from first_touches
-    inner join {{ this }} as previous
-        on first_touches.tenant_id = previous.tenant_id
-        and first_touches.project_id = previous.project_id
-        and first_touches.anonymous_id = previous.anonymous_id
-        and first_touches.session_partition = previous.session_partition
-    where not previous.is_superseded
-        and previous.gap_session_start <= first_touches.first_touched_at
-    group by
-        first_touches.tenant_id,
-        first_touches.project_id,
-        first_touches.anonymous_id,
-        first_touches.session_partition
-
-),
-
 rederived as (
 
     select
@@ -160,15 +136,23 @@ rederived as (
         first_touches.anonymous_id,
         first_touches.session_partition,
         coalesce(
-            gap_session_starts.gap_session_start,
+            max(previous.gap_session_start),
             first_touches.first_touched_at
         ) as rederived_from
     from first_touches
-    left join gap_session_starts
-        on first_touches.tenant_id = gap_session_starts.tenant_id
-        and first_touches.project_id = gap_session_starts.project_id
-        and first_touches.anonymous_id = gap_session_starts.anonymous_id
-        and first_touches.session_partition = gap_session_starts.session_partition
+    left join {{ this }} as previous
+        on first_touches.tenant_id = previous.tenant_id
+        and first_touches.project_id = previous.project_id
+        and first_touches.anonymous_id = previous.anonymous_id
+        and first_touches.session_partition = previous.session_partition
+        and not previous.is_superseded
+        and previous.gap_session_start <= first_touches.first_touched_at
+    group by
+        first_touches.tenant_id,
+        first_touches.project_id,
+        first_touches.anonymous_id,
+        first_touches.session_partition,
+        first_touches.first_touched_at
 
 ),
 
@@ -298,7 +282,9 @@ sessionized as (
 {#- The live rows this run replaces: those of each re-derived partition from rederived_from. -#}
 replaced as (
 
-    select previous.*
+    select
+        previous.*,
+        rederived.rederived_from as rederivation_start
     from {{ this }} as previous
     inner join rederived
         on previous.tenant_id = rederived.tenant_id
@@ -330,7 +316,8 @@ compared as (
         replaced.{{ column }} as replaced_{{ column }},
         {%- endfor %}
         replaced.rederived_for as replaced_rederived_for,
-        replaced.is_changed as replaced_is_changed
+        replaced.is_changed as replaced_is_changed,
+        replaced.rederivation_start as replaced_rederivation_start
     from sessionized
     full outer join replaced
         on sessionized.tenant_id = replaced.tenant_id
@@ -339,38 +326,37 @@ compared as (
 ),
 
 {#-
-    Changed: an event new here, or in another place or session than before (or already changed
-    by an earlier run of this window, whose marts may not have seen it). Superseded: a replaced
-    row that did not come back as it was.
+    Each compared event gives its new row, and a superseded row for a replaced row that did not
+    come back as it was (one pass over `compared`: an engine that inlines CTEs, such as Spark,
+    would derive the sessions again for a second reference). Changed: an event new here, or in
+    another place or session than before (or already changed by an earlier run of this window,
+    whose marts may not have seen it).
 -#}
 final as (
 
     select
-        {{ output_columns | join(',\n        ') }},
-        {{ window_label() }} as rederived_for,
-        is_moved
-            or (replaced_rederived_for = {{ window_label() }} and replaced_is_changed)
-            as is_changed,
-        false as is_superseded
-    from compared
-    where message_id is not null
-    union all
-    select
         {%- for column in replaced_columns %}
-        replaced_{{ column }},
+        case when kind.is_superseded then replaced_{{ column }} else {{ column }} end
+            as {{ column }},
         {%- endfor %}
-        rederived.rederived_from,
+        case when kind.is_superseded then replaced_rederivation_start else rederived_from end
+            as rederived_from,
         {{ window_label() }} as rederived_for,
-        false as is_changed,
-        true as is_superseded
+        case
+            when kind.is_superseded then false
+            else is_moved
+                or (replaced_rederived_for = {{ window_label() }} and replaced_is_changed)
+        end as is_changed,
+        kind.is_superseded
     from compared
-    inner join rederived
-        on compared.replaced_tenant_id = rederived.tenant_id
-        and compared.replaced_project_id = rederived.project_id
-        and compared.replaced_anonymous_id = rederived.anonymous_id
-        and compared.replaced_session_partition = rederived.session_partition
-    where compared.replaced_message_id is not null
-        and (compared.message_id is null or compared.is_moved)
+    cross join (select false as is_superseded union all select true) as kind
+    where
+        (not kind.is_superseded and message_id is not null)
+        or (
+            kind.is_superseded
+            and replaced_message_id is not null
+            and (message_id is null or is_moved)
+        )
 
 )
 
