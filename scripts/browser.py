@@ -24,12 +24,10 @@ protocol is spoken with `websockets`, so nothing downloads a browser build.
 from __future__ import annotations
 
 import base64
-import contextlib
 import itertools
 import json
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -39,6 +37,8 @@ from types import TracebackType
 from typing import Any
 
 from websockets.sync.client import ClientConnection, connect
+
+from scripts.processes import stop_process_group
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "chrome")
 DEFAULT_WIDTH = 1440
@@ -107,12 +107,6 @@ class Page:
         self._socket.close()
 
 
-def _signal_group(group: int, signal_number: int) -> None:
-    """Send a signal to every process of a process group left."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(group, signal_number)
-
-
 class Chromium:
     """A headless Chromium with a throwaway profile, for as long as the `with` block lasts."""
 
@@ -154,13 +148,8 @@ class Chromium:
         traceback: TracebackType | None,
     ) -> None:
         if self._process is not None:
-            group = self._process.pid
-            _signal_group(group, signal.SIGTERM)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self._process.wait(timeout=10)
             # No helper process left writing into the profile when it is removed.
-            _signal_group(group, signal.SIGKILL)
-            self._process.wait()
+            stop_process_group(self._process, timeout=10)
         self._profile.cleanup()
 
     def _debugging_port(self, timeout: float = 30.0) -> int:

@@ -36,6 +36,7 @@ from orchestration.cli import dagster_instance, days_to_run
 from orchestration.publishing import current_publication
 from orchestration.settings import PROJECT_ROOT, Settings
 from scripts.browser import Chromium, Page
+from scripts.processes import stop_process_group
 
 BIN = Path(sys.executable).parent
 SERVER_TIMEOUT_SECONDS = 300.0
@@ -148,12 +149,7 @@ def dagster_dev(environment: dict[str, str], log: Path) -> Iterator[str]:
         yield url
     finally:
         # dagster dev, its webserver and its code server share the process group.
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_process_group(process)
 
 
 def _wait_for_code_location(url: str, process: subprocess.Popen[bytes], log: Path) -> None:

@@ -26,6 +26,7 @@ import pytest
 
 from orchestration.contract import EVENTS, METRICS
 from orchestration.settings import PROJECT_ROOT
+from scripts.processes import stop_process_group
 from tests.landing_files import DAY_1, DAY_2, event, metric, utc, write_landing_file
 
 STARTUP_SECONDS = 240
@@ -80,21 +81,7 @@ def _location_loaded(server: DagsterDev) -> bool:
 
 def _stop(process: subprocess.Popen) -> None:
     """Stop dagster dev and everything it started: its process group, by PID."""
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=30)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            os.killpg(process.pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.5)
-    os.killpg(process.pid, signal.SIGKILL)
+    stop_process_group(process, timeout=60)
 
 
 @pytest.fixture(scope="module")
