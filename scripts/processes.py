@@ -21,13 +21,13 @@ def stop_process_group(process: subprocess.Popen, timeout: float = 30.0) -> None
     deadline = time.monotonic() + timeout
     with contextlib.suppress(subprocess.TimeoutExpired):
         process.wait(timeout=timeout)
-    while _group_alive(group) and time.monotonic() < deadline:
+    while group_alive(group) and time.monotonic() < deadline:
         time.sleep(0.2)
     _signal_group(group, signal.SIGKILL)
     process.wait()
     # Killed processes of the group still go away: their parent, or init, reaps them.
     deadline = time.monotonic() + 10
-    while _group_alive(group) and time.monotonic() < deadline:
+    while group_alive(group) and time.monotonic() < deadline:
         time.sleep(0.1)
 
 
@@ -36,7 +36,8 @@ def _signal_group(group: int, signal_number: int) -> None:
         os.killpg(group, signal_number)
 
 
-def _group_alive(group: int) -> bool:
+def group_alive(group: int) -> bool:
+    """Whether any process of the process group `group` is left (zombies included)."""
     try:
         os.killpg(group, 0)
     except ProcessLookupError:

@@ -3,21 +3,12 @@ ignores SIGTERM."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import time
 
 import pytest
 
-from scripts.processes import stop_process_group
-
-
-def _group_alive(group: int) -> bool:
-    try:
-        os.killpg(group, 0)
-    except ProcessLookupError:
-        return False
-    return True
+from scripts.processes import group_alive, stop_process_group
 
 
 @pytest.mark.parametrize("child_ignores_sigterm", [False, True])
@@ -28,7 +19,7 @@ def test_the_whole_group_is_gone_afterwards(child_ignores_sigterm: bool) -> None
         ["sh", "-c", f'sh -c "{trap}sleep 300" & sleep 300'], start_new_session=True
     )
     time.sleep(0.5)
-    assert _group_alive(process.pid)
+    assert group_alive(process.pid)
     stop_process_group(process, timeout=2)
     assert process.returncode is not None
-    assert not _group_alive(process.pid)
+    assert not group_alive(process.pid)

@@ -26,6 +26,7 @@ from orchestration.generator.config import GeneratorConfig
 from orchestration.generator.generate import generate
 from orchestration.publishing import MANIFEST_FILE
 from orchestration.settings import PROJECT_ROOT
+from scripts.processes import group_alive
 from tests.test_pipeline import mart_tables
 
 pytestmark = pytest.mark.slow
@@ -200,17 +201,9 @@ def kill_group(process: subprocess.Popen) -> None:
     process.wait()
     # dbt runs in the run's process group: nothing of the run may outlive it.
     deadline = time.monotonic() + 10
-    while _group_alive(process.pid):
+    while group_alive(process.pid):
         assert time.monotonic() < deadline, "a process of the killed run is still alive"
         time.sleep(0.1)
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def run_and_kill(deployment: Deployment, stage: str) -> str:
