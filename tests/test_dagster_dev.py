@@ -79,11 +79,6 @@ def _location_loaded(server: DagsterDev) -> bool:
     return entry["loadStatus"] == "LOADED" and error is not None
 
 
-def _stop(process: subprocess.Popen) -> None:
-    """Stop dagster dev and everything it started: its process group, by PID."""
-    stop_process_group(process, timeout=60)
-
-
 @pytest.fixture(scope="module")
 def dagster_dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DagsterDev]:
     root = tmp_path_factory.mktemp("dagster_dev")
@@ -141,7 +136,8 @@ def dagster_dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DagsterDev
             time.sleep(2)
         yield server
     finally:
-        _stop(process)
+        # dagster dev and everything it started: its process group, by PID.
+        stop_process_group(process, timeout=60)
         log.close()
 
 

@@ -137,7 +137,8 @@ def builds(generated: Path, tmp_path_factory: pytest.TempPathFactory) -> Builds:
     try:
         outputs.append(on_spark.run("--unit-tests"))
     finally:
-        finished(reference)
+        reference.process.wait()
+    finished(reference)
     _land(generated, on_spark.landing, DAYS[3:])
     outputs.append(on_spark.run())
     outputs.append(on_spark.run())
