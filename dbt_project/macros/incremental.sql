@@ -85,9 +85,18 @@
     tenant_id, project_id, anonymous_id, session_partition, rederived_from: every
     sessionization partition the window re-derived, and from which event time on. Every
     session of such a partition that starts at or after `rederived_from` (every event at or
-    after it) was replaced; those before it are as they were.
+    after it) was replaced; those before it are as they were. In a windowed run of sessions or
+    page_views, read from their scope table (see `scope_keys`).
 -#}
 {% macro rederived_partitions() -%}
+    {%- if config.get('scope') in ['rederived_sessions', 'rederived_page_views'] -%}
+        {{ scope_keys(config.get('scope')) }}
+    {%- else -%}
+        {{ rederived_partitions_query() }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro rederived_partitions_query() -%}
     select
         tenant_id,
         project_id,
@@ -197,13 +206,76 @@
         {{ keys_in('target', ['tenant_id', 'message_id'], rederived_rows(this, 'viewed_at')) }}
         or {{ has_changed_person('target') }}
     {%- elif scope == 'changed_hours' -%}
-        {{ keys_in('target', ['tenant_id', 'project_id', 'hour_start'], changed_hours()) }}
+        {{ keys_in('target', ['tenant_id', 'project_id', 'hour_start'], scope_keys('changed_hours')) }}
     {%- elif scope == 'changed_days' -%}
-        {{ keys_in('target', ['tenant_id', 'project_id', 'view_date'], changed_page_view_days()) }}
+        {{ keys_in('target', ['tenant_id', 'project_id', 'view_date'], scope_keys('changed_days')) }}
     {%- elif scope == 'changed_persons' -%}
-        {{ keys_in('target', ['tenant_id', 'project_id', 'person_id'], changed_person_days()) }}
+        {{ keys_in('target', ['tenant_id', 'project_id', 'person_id'], scope_keys('changed_persons')) }}
     {%- else -%}
         {{ exceptions.raise_compiler_error('unknown replace_scope scope: ' ~ scope) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
+    The keys of what a windowed run of a model replaces (`scope_keys(scope)`: for the scopes
+    changed_hours, changed_days and changed_persons `changed_hours()`,
+    `changed_page_view_days()` and `changed_person_days()`; for rederived_sessions and
+    rederived_page_views the re-derived partitions), worked out once per model and run: a
+    pre-hook writes them to the table `<model>__dbt_scope` before the model's SQL runs
+    (`create_scope_table`), the model's filters and the replacement read that table, and a
+    post-hook drops it (`drop_scope_table`; on-run-start drops one that a stopped run left,
+    `drop_leftover_tables`). Each reference to the query would otherwise evaluate it again
+    (user_activity_daily's four times, each with scans of int_event_sessions), and on Spark plan
+    it again. Both hooks are set for every model in dbt_project.yml and do nothing for the
+    others or in other runs.
+-#}
+{% macro scope_keys(scope) -%}
+    {%- if has_scope_table() and config.get('scope') == scope -%}
+        select * from {{ scope_table() }}
+    {%- else -%}
+        {{ scope_keys_query(scope) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro scope_keys_query(scope) -%}
+    {%- if scope == 'changed_hours' -%}
+        {{ changed_hours() }}
+    {%- elif scope == 'changed_days' -%}
+        {{ changed_page_view_days() }}
+    {%- elif scope == 'changed_persons' -%}
+        {{ changed_person_days() }}
+    {%- elif scope in ['rederived_sessions', 'rederived_page_views'] -%}
+        {{ rederived_partitions_query() }}
+    {%- else -%}
+        {{ exceptions.raise_compiler_error('no keys for the scope ' ~ scope) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Whether this model, in this run, has its keys in a scope table (see `scope_keys`). -#}
+{% macro has_scope_table() -%}
+    {{ return(
+        config.get('scope') in [
+            'changed_hours', 'changed_days', 'changed_persons', 'rederived_sessions',
+            'rederived_page_views',
+        ]
+        and is_windowed_run()
+    ) }}
+{%- endmacro %}
+
+{% macro scope_table() -%}
+    {{ return(this.incorporate(path={'identifier': this.identifier ~ '__dbt_scope'}, type='table')) }}
+{%- endmacro %}
+
+{% macro create_scope_table() -%}
+    {%- if execute and has_scope_table() -%}
+        create table {{ scope_table() }} {% if target.type == 'spark' %}using parquet {% endif %}as
+        {{ scope_keys_query(config.get('scope')) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro drop_scope_table() -%}
+    {%- if execute and has_scope_table() -%}
+        drop table if exists {{ scope_table() }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -238,16 +310,6 @@
         and rows_of.anonymous_id = rederived.anonymous_id
         and {{ session_partition('rows_of.session_id') }} = rederived.session_partition
     where rows_of.{{ time_column }} >= rederived.rederived_from
-{%- endmacro %}
-
-{#-
-    tenant_id, message_id of every event the window re-derived: the live rows of
-    int_event_sessions in a re-derived partition at or after its rederived_from.
--#}
-{% macro rederived_events() -%}
-    select tenant_id, message_id
-    from ({{ rederived_rows(ref('int_event_sessions'), 'event_time') }})
-    where not is_superseded
 {%- endmacro %}
 
 {#- Whether a row's anonymous id (of `relation`) changed person in the window. -#}
@@ -369,23 +431,17 @@
 {#- Whether an event (tenant_id, project_id, event_time) is in one of `changed_hours`. -#}
 {% macro in_changed_hours() -%}
     (tenant_id, project_id, {{ hour_start('event_time') }}) in (
-        select tenant_id, project_id, hour_start from ({{ changed_hours() }})
+        select tenant_id, project_id, hour_start from ({{ scope_keys('changed_hours') }})
     )
 {%- endmacro %}
 
 {#-
-    The events a session-level model reads: in a windowed run, those the window re-derived,
-    looked up in `int_events` by key; else every event. (A table of them, built once per run,
-    was faster, but a model run on its own for a window then read another run's table.)
+    The events a session-level model reads: in a windowed run, those of the re-derived
+    partitions from their rederived_from on (`rederived_rows` of `int_events`); else every event.
 -#}
 {% macro events_to_rederive() -%}
     {%- if is_windowed_run() -%}
-        (
-            select * from {{ ref('int_events') }}
-            where (tenant_id, message_id) in (
-                select tenant_id, message_id from ({{ rederived_events() }})
-            )
-        )
+        ({{ rederived_rows(ref('int_events'), 'event_time') }})
     {%- else -%}
         {{ ref('int_events') }}
     {%- endif -%}
@@ -427,7 +483,7 @@ changed as (
         tenant_id,
         project_id,
         person_id
-    from ({{ changed_person_days() }})
+    from ({{ scope_keys('changed_persons') }})
 
 ),
     {%- endif %}

@@ -15,7 +15,7 @@ page_views as (
     select * from {{ ref('page_views') }}
     {%- if is_windowed_run() %}
     where (tenant_id, project_id, view_date) in (
-        select tenant_id, project_id, view_date from ({{ changed_page_view_days() }})
+        select tenant_id, project_id, view_date from ({{ scope_keys('changed_days') }})
     )
     {%- endif %}
 

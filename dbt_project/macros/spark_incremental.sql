@@ -78,8 +78,7 @@
     {%- if partition_by is not string and partition_by is not none and partition_by | length != 1 -%}
         {{ exceptions.raise_compiler_error('spark_replace_rows partitions by one column, not ' ~ partition_by) }}
     {%- endif -%}
-    {%- do run_query('drop table if exists ' ~ new_rows) -%}
-    {%- do run_query('drop table if exists ' ~ replacement) -%}
+    {#- Neither table exists: on-run-start dropped what a stopped run left (drop_leftover_tables). -#}
     {%- do run_query('create table ' ~ new_rows ~ ' using parquet as select ' ~ columns ~ ' from ' ~ source) -%}
     {%- if partition_column is none -%}
         {%- call statement('replacement_rows') -%}

@@ -45,24 +45,37 @@
 {%- endmacro %}
 
 {#-
-    On Spark, tables an incremental run writes on its way (`<model>__dbt_new`,
-    `<model>__dbt_replacement`, see macros/spark_incremental.sql) and a stopped run left behind
-    are dropped before the next run (on-run-start), so no schema keeps one: Parquet tables have
-    no transactions to roll them back. Nothing happens on another engine.
+    Tables a run writes on its way and drops at the end of each model: on Spark `<model>__dbt_new`
+    and `<model>__dbt_replacement` (macros/spark_incremental.sql), on both engines
+    `<model>__dbt_scope` (`scope_keys` in macros/incremental.sql). Those a stopped run left
+    behind are dropped before the next run (on-run-start), so no schema keeps one (Spark's
+    Parquet tables have no transactions to roll them back).
 -#}
 {% macro drop_leftover_tables() -%}
-    {%- if target.type != 'spark' or not execute -%}
+    {%- if not execute -%}
         {{ return('') }}
     {%- endif -%}
     {%- set schemas = [] -%}
     {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.schema not in schemas -%}
         {%- do schemas.append(node.schema) -%}
     {%- endfor -%}
-    {%- for schema in schemas -%}
-        {%- if run_query("show databases like '" ~ schema ~ "'") | length > 0 -%}
-            {%- for row in run_query("show tables in " ~ schema ~ " like '*__dbt_*'") -%}
-                {%- do run_query('drop table if exists ' ~ schema ~ '.' ~ row['tableName']) -%}
-            {%- endfor -%}
-        {%- endif -%}
-    {%- endfor -%}
+    {%- if target.type == 'spark' -%}
+        {%- for schema in schemas -%}
+            {%- if run_query("show databases like '" ~ schema ~ "'") | length > 0 -%}
+                {%- for row in run_query("show tables in " ~ schema ~ " like '*__dbt_*'") -%}
+                    {%- do run_query('drop table if exists ' ~ schema ~ '.' ~ row['tableName']) -%}
+                {%- endfor -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- else -%}
+        {%- set leftovers -%}
+            select table_schema, table_name from information_schema.tables
+            where table_type = 'BASE TABLE'
+                and table_schema in ('{{ schemas | join("', '") }}')
+                and table_name like '%\_\_dbt\_%' escape '\'
+        {%- endset -%}
+        {%- for row in run_query(leftovers) -%}
+            {%- do run_query('drop table if exists "' ~ row[0] ~ '"."' ~ row[1] ~ '"') -%}
+        {%- endfor -%}
+    {%- endif -%}
 {%- endmacro %}

@@ -97,3 +97,12 @@ def test_a_new_login_moves_the_whole_history_to_the_new_person(
         "where person_id in ('anon_a', 'user_1', 'user_3') order by person_id"
     )
     assert rows == [("user_1", 1, 1), ("user_3", 1, 11)]
+
+
+def test_incremental_runs_leave_none_of_their_own_tables_behind(
+    incremental_warehouse: Warehouse,
+) -> None:
+    assert incremental_warehouse.query(
+        "select schema_name, table_name from duckdb_tables() "
+        "where table_name like '%\\_\\_dbt\\_%' escape '\\'"
+    ) == []

@@ -37,7 +37,7 @@ changed_days as (
         project_id,
         person_id,
         activity_date
-    from ({{ changed_person_days() }})
+    from ({{ scope_keys('changed_persons') }})
 
 ),
 
