@@ -7,53 +7,27 @@
 
 {%- set cohort_types = {'weekly': 'week', 'monthly': 'month'} %}
 
+{#
+    One chain, each step reading the one before it once: an engine that inlines a CTE at every
+    reference (Spark) reads the events once, not once per reference.
+#}
 with
 
-events as (
+person_days as (
 
-    select
-        tenant_id,
-        project_id,
-        person_id,
-        event_time
-    from {{ ref('int_events') }}
-
-),
-
-period_numbers as (
-
-    {%- for period_number in range(var('retention_periods') + 1) %}
-    select {{ period_number }} as period_number
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
-
-),
-
-latest_event_days as (
-
-    select
-        tenant_id,
-        project_id,
-        cast(max(event_time) as date) as latest_event_date
-    from events
-    group by
-        tenant_id,
-        project_id
-
-),
-
-person_periods as (
-
-    {%- for cohort_type, datepart in cohort_types.items() %}
     select distinct
         tenant_id,
         project_id,
         person_id,
-        '{{ cohort_type }}' as cohort_type,
-        cast({{ truncate_to_period(cohort_type, 'event_time') }} as date) as activity_period_start
-    from events
+        cast(event_time as date) as event_date
+    from {{ ref('int_events') }}
+
+),
+
+cohort_types as (
+
+    {%- for cohort_type in cohort_types %}
+    select '{{ cohort_type }}' as cohort_type
     {%- if not loop.last %}
     union all
     {%- endif %}
@@ -61,66 +35,42 @@ person_periods as (
 
 ),
 
-person_cohorts as (
+{#- Each period of each cohort type with an event of the person, and the day of the latest event of the tenant/project. #}
+person_periods as (
 
-    select
-        tenant_id,
-        project_id,
-        person_id,
-        cohort_type,
-        min(activity_period_start) as cohort_start
-    from person_periods
-    group by
-        tenant_id,
-        project_id,
-        person_id,
-        cohort_type
+    select distinct
+        person_days.tenant_id,
+        person_days.project_id,
+        person_days.person_id,
+        cohort_types.cohort_type,
+        case cohort_types.cohort_type
+            {%- for cohort_type in cohort_types %}
+            when '{{ cohort_type }}'
+                then cast({{ truncate_to_period(cohort_type, 'person_days.event_date') }} as date)
+            {%- endfor %}
+        end as activity_period_start,
+        max(person_days.event_date) over (
+            partition by person_days.tenant_id, person_days.project_id
+        ) as latest_event_date
+    from person_days
+    cross join cohort_types
 
 ),
 
+{#- The person's cohort is the first period with an event. #}
 person_activity as (
 
     select
-        person_periods.tenant_id,
-        person_periods.project_id,
-        person_periods.cohort_type,
-        person_cohorts.cohort_start,
-        case person_periods.cohort_type
-            {%- for cohort_type, datepart in cohort_types.items() %}
-            when '{{ cohort_type }}' then cast(
-                {%- if datepart == 'week' %}
-                {{ dbt.datediff('person_cohorts.cohort_start', 'person_periods.activity_period_start', 'day') }} / 7
-                {%- else %}
-                {{ dbt.datediff('person_cohorts.cohort_start', 'person_periods.activity_period_start', datepart) }}
-                {%- endif %}
-                as integer
-            )
-            {%- endfor %}
-        end as period_number,
-        person_periods.person_id
+        tenant_id,
+        project_id,
+        person_id,
+        cohort_type,
+        activity_period_start,
+        latest_event_date,
+        min(activity_period_start) over (
+            partition by tenant_id, project_id, person_id, cohort_type
+        ) as cohort_start
     from person_periods
-    inner join person_cohorts
-        on person_periods.tenant_id = person_cohorts.tenant_id
-        and person_periods.project_id = person_cohorts.project_id
-        and person_periods.person_id = person_cohorts.person_id
-        and person_periods.cohort_type = person_cohorts.cohort_type
-
-),
-
-cohort_sizes as (
-
-    select
-        tenant_id,
-        project_id,
-        cohort_type,
-        cohort_start,
-        count(*) as cohort_size
-    from person_cohorts
-    group by
-        tenant_id,
-        project_id,
-        cohort_type,
-        cohort_start
 
 ),
 
@@ -131,7 +81,19 @@ active_counts as (
         project_id,
         cohort_type,
         cohort_start,
-        period_number,
+        case cohort_type
+            {%- for cohort_type, datepart in cohort_types.items() %}
+            when '{{ cohort_type }}' then cast(
+                {%- if datepart == 'week' %}
+                {{ dbt.datediff('cohort_start', 'activity_period_start', 'day') }} / 7
+                {%- else %}
+                {{ dbt.datediff('cohort_start', 'activity_period_start', datepart) }}
+                {%- endif %}
+                as integer
+            )
+            {%- endfor %}
+        end as period_number,
+        max(latest_event_date) as latest_event_date,
         count(distinct person_id) as active_persons
     from person_activity
     group by
@@ -139,55 +101,86 @@ active_counts as (
         project_id,
         cohort_type,
         cohort_start,
-        period_number
+        activity_period_start
 
 ),
 
+{#- Every person of a cohort is active in its period 0: that count is the cohort's size. #}
+cohort_activity as (
+
+    select
+        tenant_id,
+        project_id,
+        cohort_type,
+        cohort_start,
+        period_number,
+        latest_event_date,
+        active_persons,
+        max(case when period_number = 0 then active_persons end) over (
+            partition by tenant_id, project_id, cohort_type, cohort_start
+        ) as cohort_size
+    from active_counts
+
+),
+
+{#- Periods 0..retention_periods of each cohort, with or without active persons. #}
 cohort_periods as (
 
     select
-        cohort_sizes.tenant_id,
-        cohort_sizes.project_id,
-        cohort_sizes.cohort_type,
-        cohort_sizes.cohort_start,
-        cohort_sizes.cohort_size,
+        cohort_activity.tenant_id,
+        cohort_activity.project_id,
+        cohort_activity.cohort_type,
+        cohort_activity.cohort_start,
         period_numbers.period_number,
-        case cohort_sizes.cohort_type
-            {%- for cohort_type, datepart in cohort_types.items() %}
-            when '{{ cohort_type }}' then cast(
-                {{ dbt.dateadd(datepart, 'period_numbers.period_number', 'cohort_sizes.cohort_start') }} as date
-            )
-            {%- endfor %}
-        end as period_start,
-        latest_event_days.latest_event_date
-    from cohort_sizes
-    cross join period_numbers
-    inner join latest_event_days
-        on cohort_sizes.tenant_id = latest_event_days.tenant_id
-        and cohort_sizes.project_id = latest_event_days.project_id
+        max(cohort_activity.cohort_size) as cohort_size,
+        coalesce(
+            max(
+                case
+                    when cohort_activity.period_number = period_numbers.period_number
+                        then cohort_activity.active_persons
+                end
+            ),
+            0
+        ) as active_persons,
+        max(cohort_activity.latest_event_date) as latest_event_date
+    from cohort_activity
+    cross join (
+        {%- for period_number in range(var('retention_periods') + 1) %}
+        select {{ period_number }} as period_number
+        {%- if not loop.last %}
+        union all
+        {%- endif %}
+        {%- endfor %}
+    ) as period_numbers
+    group by
+        cohort_activity.tenant_id,
+        cohort_activity.project_id,
+        cohort_activity.cohort_type,
+        cohort_activity.cohort_start,
+        period_numbers.period_number
 
 ),
 
 final as (
 
     select
-        cohort_periods.tenant_id,
-        cohort_periods.project_id,
-        cohort_periods.cohort_type,
-        cohort_periods.cohort_start,
-        cohort_periods.period_number,
-        cohort_periods.period_start,
-        cohort_periods.cohort_size,
-        coalesce(active_counts.active_persons, 0) as active_persons,
-        coalesce(active_counts.active_persons, 0) / cast(cohort_periods.cohort_size as double) as retention_rate
+        tenant_id,
+        project_id,
+        cohort_type,
+        cohort_start,
+        period_number,
+        case cohort_type
+            {%- for cohort_type, datepart in cohort_types.items() %}
+            when '{{ cohort_type }}' then cast(
+                {{ dbt.dateadd(datepart, 'period_number', 'cohort_start') }} as date
+            )
+            {%- endfor %}
+        end as period_start,
+        cohort_size,
+        active_persons,
+        active_persons / cast(cohort_size as double) as retention_rate,
+        latest_event_date
     from cohort_periods
-    left join active_counts
-        on cohort_periods.tenant_id = active_counts.tenant_id
-        and cohort_periods.project_id = active_counts.project_id
-        and cohort_periods.cohort_type = active_counts.cohort_type
-        and cohort_periods.cohort_start = active_counts.cohort_start
-        and cohort_periods.period_number = active_counts.period_number
-    where cohort_periods.period_start <= cohort_periods.latest_event_date
 
 )
 
@@ -202,3 +195,4 @@ select
     active_persons,
     retention_rate
 from final
+where period_start <= latest_event_date
