@@ -27,25 +27,37 @@ preference_events as (
 
 ),
 
-preference_updates as (
+preference_names as (
 
     {%- for preference in preference_names() %}
-    select
-        tenant_id,
-        project_id,
-        person_id,
-        session_key,
-        message_id,
-        event_time,
-        received_at,
-        '{{ preference }}' as preference_name,
-        {{ json_get_string('properties', '$.' ~ preference) }} as preference_value
-    from preference_events
-    where {{ json_get_string('properties', '$.' ~ preference) }} is not null
+    select '{{ preference }}' as preference_name
     {%- if not loop.last %}
     union all
     {%- endif %}
     {%- endfor %}
+
+),
+
+{#- Each event once with each preference name (one read of the events, also where an engine inlines a CTE at every reference), then its value of it. #}
+preference_updates as (
+
+    select
+        preference_events.tenant_id,
+        preference_events.project_id,
+        preference_events.person_id,
+        preference_events.session_key,
+        preference_events.message_id,
+        preference_events.event_time,
+        preference_events.received_at,
+        preference_names.preference_name,
+        case preference_names.preference_name
+            {%- for preference in preference_names() %}
+            when '{{ preference }}'
+                then {{ json_get_string('preference_events.properties', '$.' ~ preference) }}
+            {%- endfor %}
+        end as preference_value
+    from preference_events
+    cross join preference_names
 
 )
 
@@ -60,3 +72,4 @@ select
     preference_name,
     preference_value
 from preference_updates
+where preference_value is not null
