@@ -102,7 +102,10 @@ def test_a_new_login_moves_the_whole_history_to_the_new_person(
 def test_incremental_runs_leave_none_of_their_own_tables_behind(
     incremental_warehouse: Warehouse,
 ) -> None:
-    assert incremental_warehouse.query(
-        "select schema_name, table_name from duckdb_tables() "
-        "where table_name like '%\\_\\_dbt\\_%' escape '\\'"
-    ) == []
+    assert (
+        incremental_warehouse.query(
+            "select schema_name, table_name from duckdb_tables() "
+            "where table_name like '%\\_\\_dbt\\_%' escape '\\'"
+        )
+        == []
+    )

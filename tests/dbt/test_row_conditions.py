@@ -61,8 +61,9 @@ FAILING = [
 
 def _build(root: Path, rows: list[str]) -> subprocess.CompletedProcess[str]:
     """`dbt build --store-failures` of a project whose one seed holds `rows`."""
-    (root / "tests" / "generic").mkdir(parents=True)
-    shutil.copy(DBT_PROJECT_DIR / "tests" / "generic" / "row_conditions.sql", root / "tests" / "generic")
+    generic = root / "tests" / "generic"
+    generic.mkdir(parents=True)
+    shutil.copy(DBT_PROJECT_DIR / "tests" / "generic" / "row_conditions.sql", generic)
     (root / "seeds").mkdir()
     (root / "seeds" / "orders.csv").write_text("\n".join([HEADER, *rows]) + "\n")
     (root / "seeds" / "orders.yml").write_text(CONDITIONS)
