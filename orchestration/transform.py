@@ -124,6 +124,16 @@ def dbt_executable() -> str:
     return str(Path(sys.executable).with_name("dbt"))
 
 
+class WarehouseDbtCliResource(DbtCliResource):
+    """dagster-dbt's resource, which knows the version of the dbt it runs: the executable is
+    this environment's (`dbt_executable`), whose dbt-core is installed here, so no run needs to
+    ask `dbt --version` (3 s of every run's dbt step, as dagster-dbt does by default)."""
+
+    @cached_property
+    def _cli_version(self) -> Version:
+        return Version(installed_version("dbt-core"))
+
+
 @cache
 def dbt_project(project_dir: Path) -> DbtProject:
     """The dbt project with an up-to-date manifest, prepared once per process.
@@ -142,21 +152,11 @@ def dbt_project(project_dir: Path) -> DbtProject:
         code = code_fingerprint(project_dir)
         current = manifest.exists() and parsed_from.is_file() and parsed_from.read_text() == code
         if not current:
-            DbtCliResource(project_dir=project, dbt_executable=dbt_executable()).cli(
+            WarehouseDbtCliResource(project_dir=project, dbt_executable=dbt_executable()).cli(
                 ["parse", "--quiet"], target_path=project.target_path, raise_on_error=True
             ).wait()
             parsed_from.write_text(code)
     return project
-
-
-class WarehouseDbtCliResource(DbtCliResource):
-    """dagster-dbt's resource, which knows the version of the dbt it runs: the executable is
-    this environment's (`dbt_executable`), whose dbt-core is installed here, so no run needs to
-    ask `dbt --version` (3 s of every run's dbt step, as dagster-dbt does by default)."""
-
-    @cached_property
-    def _cli_version(self) -> Version:
-        return Version(installed_version("dbt-core"))
 
 
 def dbt_resource(settings: Settings) -> DbtCliResource:

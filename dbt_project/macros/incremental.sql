@@ -227,7 +227,8 @@
     `drop_leftover_tables`). Each reference to the query would otherwise evaluate it again
     (user_activity_daily's four times, each with scans of int_event_sessions), and on Spark plan
     it again. Both hooks are set for every model in dbt_project.yml and do nothing for the
-    others or in other runs.
+    others or in other runs; the table never exists before the pre-hook, as on-run-start drops
+    what a stopped run left.
 -#}
 {% macro scope_keys(scope) -%}
     {%- if has_scope_table() and config.get('scope') == scope -%}
