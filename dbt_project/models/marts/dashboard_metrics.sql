@@ -24,15 +24,16 @@
 
 with
 
-events as (
+{#- Every non-bot event's times, from the narrow sessionization table. #}
+event_times as (
 
     select
         tenant_id,
         project_id,
-        person_id,
         event_time,
         received_at
-    from {{ ref('int_events') }}
+    from {{ ref('int_event_sessions') }}
+    where not is_superseded
 
 ),
 
@@ -67,7 +68,7 @@ as_of_dates as (
         project_id,
         cast({{ dbt.dateadd('day', -1, 'cast(max(received_at) as date)') }} as date) as as_of_date,
         cast(min(event_time) as date) as first_activity_date
-    from events
+    from event_times
     group by
         tenant_id,
         project_id
@@ -120,14 +121,16 @@ windows as (
 
 ),
 
+{#- A person's days with an event (one row each in user_activity_daily), and the first of them. #}
 person_days as (
 
-    select distinct
+    select
         tenant_id,
         project_id,
         person_id,
-        cast(event_time as date) as activity_date
-    from events
+        activity_date,
+        is_new_user
+    from {{ ref('user_activity_daily') }}
 
 ),
 
@@ -137,12 +140,9 @@ person_first_days as (
         tenant_id,
         project_id,
         person_id,
-        min(activity_date) as first_activity_date
+        activity_date as first_activity_date
     from person_days
-    group by
-        tenant_id,
-        project_id,
-        person_id
+    where is_new_user
 
 ),
 

@@ -9,18 +9,19 @@
 
 {#
     One chain, each step reading the one before it once: an engine that inlines a CTE at every
-    reference (Spark) reads the events once, not once per reference.
+    reference (Spark) reads the person days once, not once per reference.
 #}
 with
 
+{#- A person's days with an event: the rows of user_activity_daily, one per person and day. #}
 person_days as (
 
-    select distinct
+    select
         tenant_id,
         project_id,
         person_id,
-        cast(event_time as date) as event_date
-    from {{ ref('int_events') }}
+        activity_date as event_date
+    from {{ ref('user_activity_daily') }}
 
 ),
 
