@@ -42,6 +42,21 @@
 {%- endmacro %}
 
 {#-
+    What a data test with an `arrival_column` reads (the staging views, one row per raw row): in
+    a run with a window, the rows that arrived in it, which are all a windowed run adds or
+    changes there; rows of other days were tested when they arrived, and the landing checks
+    guard the raw tables they come from. Else every row: a build of every day, a full refresh,
+    or a build after a change of the project's code (which is always a full refresh).
+-#}
+{% macro rows_to_test(model, arrival_column) -%}
+    {%- if arrival_column and has_window() -%}
+    (select * from {{ model }} where {{ arrived_in_window(arrival_column) }}) as rows_to_test
+    {%- else -%}
+    {{ model }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
     Whether this run replaces only what the window touched: an incremental run of an existing
     table with a window. Otherwise the model is built from all rows.
 -#}

@@ -7,8 +7,10 @@
       passes.
     - accepted_values: {column: [values]} (strings are quoted, numbers are not); a NULL passes.
     - expressions: [a SQL boolean over the row's columns]; NULL fails.
+    With `arrival_column`, a windowed run tests the rows that arrived in its window
+    (`rows_to_test`).
 -#}
-{% test row_conditions(model, ranges={}, accepted_values={}, expressions=[]) %}
+{% test row_conditions(model, ranges={}, accepted_values={}, expressions=[], arrival_column=none) %}
 
 {%- set conditions = [] -%}
 {%- for column, bounds in ranges.items() -%}
@@ -53,7 +55,7 @@ select
         {%- endfor %}
     ) as failed_conditions,
     *
-from {{ model }}
+from {{ rows_to_test(model, arrival_column) }}
 where
     {%- for condition in conditions %}
     {% if not loop.first %}or {% endif %}({{ condition.fails }})

@@ -1,11 +1,19 @@
-{#- No two rows share the same values in all the given columns. -#}
-{% test unique_combination_of_columns(model, combination_of_columns) %}
+{#-
+    No two rows share the same values in all the given columns. With `arrival_column`, a
+    windowed run tests the keys of the rows that arrived in its window (`rows_to_test`) against
+    every row: a key that arrived again on another day still fails.
+-#}
+{% test unique_combination_of_columns(model, combination_of_columns, arrival_column=none) %}
 
+{%- set keys = combination_of_columns | join(', ') %}
 select
-    {{ combination_of_columns | join(', ') }},
+    {{ keys }},
     count(*) as row_count
-from {{ model }}
-group by {{ combination_of_columns | join(', ') }}
+from {{ model }} as tested
+{%- if arrival_column and has_window() %}
+where {{ keys_in('tested', combination_of_columns, 'select * from ' ~ rows_to_test(model, arrival_column)) }}
+{%- endif %}
+group by {{ keys }}
 having count(*) > 1
 
 {% endtest %}
