@@ -97,6 +97,117 @@
 {%- endmacro %}
 
 {#-
+    tenant_id, project_id, anonymous_id, session_partition, rederived_from: the sessionization
+    partitions a windowed run of `int_event_sessions` touches, and from when it re-derives each.
+
+    Touched: every place the window changes: its events as they are now; what its arrival days
+    held before, and where those events are now (a re-delivered day may drop an event, or lose
+    a duplicate to another day); and where the window's events were before (a duplicate that
+    now wins from this day). Each touched partition is re-derived from the latest gap session
+    start at or before its first touched event (the start of the session that event joins or
+    follows), else from that event. Read from int_event_sessions' scope table (`scope_keys`).
+-#}
+{% macro rederived_event_partitions() -%}
+    {%- set event_columns -%}
+        tenant_id,
+        project_id,
+        anonymous_id,
+        {{ session_partition('session_id') }} as session_partition,
+        message_id,
+        event_time
+    {%- endset -%}
+    with
+
+    arrived as (
+
+        select {{ event_columns }}
+        from {{ ref('stg_events') }}
+        where not is_bot
+            and {{ arrived_in_window('_landing_date') }}
+
+    ),
+
+    previously_arrived as (
+
+        select * from {{ this }}
+        where not is_superseded
+            and {{ arrived_in_window('_landing_date') }}
+
+    ),
+
+    touched as (
+
+        select tenant_id, project_id, anonymous_id, session_partition, event_time
+        from arrived
+        union all
+        select tenant_id, project_id, anonymous_id, session_partition, event_time
+        from previously_arrived
+        union all
+        select
+            events.tenant_id,
+            events.project_id,
+            events.anonymous_id,
+            {{ session_partition('events.session_id') }} as session_partition,
+            events.event_time
+        from {{ ref('stg_events') }} as events
+        inner join previously_arrived
+            on events.tenant_id = previously_arrived.tenant_id
+            and events.message_id = previously_arrived.message_id
+        where not events.is_bot
+        union all
+        select
+            previous.tenant_id,
+            previous.project_id,
+            previous.anonymous_id,
+            previous.session_partition,
+            previous.event_time
+        from {{ this }} as previous
+        inner join arrived
+            on previous.tenant_id = arrived.tenant_id
+            and previous.message_id = arrived.message_id
+        where not previous.is_superseded
+
+    ),
+
+    first_touches as (
+
+        select
+            tenant_id,
+            project_id,
+            anonymous_id,
+            session_partition,
+            min(event_time) as first_touched_at
+        from touched
+        group by tenant_id, project_id, anonymous_id, session_partition
+
+    )
+
+    select
+        first_touches.tenant_id,
+        first_touches.project_id,
+        first_touches.anonymous_id,
+        first_touches.session_partition,
+        coalesce(
+            max(previous.gap_session_start),
+            first_touches.first_touched_at
+        ) as rederived_from
+    from first_touches
+    left join {{ this }} as previous
+        on first_touches.tenant_id = previous.tenant_id
+        and first_touches.project_id = previous.project_id
+        and first_touches.anonymous_id = previous.anonymous_id
+        and first_touches.session_partition = previous.session_partition
+        and not previous.is_superseded
+        and previous.gap_session_start <= first_touches.first_touched_at
+    group by
+        first_touches.tenant_id,
+        first_touches.project_id,
+        first_touches.anonymous_id,
+        first_touches.session_partition,
+        first_touches.first_touched_at
+{%- endmacro %}
+
+{#-
     tenant_id, project_id, anonymous_id, session_partition, rederived_from: every
     sessionization partition the window re-derived, and from which event time on. Every
     session of such a partition that starts at or after `rederived_from` (every event at or
@@ -197,15 +308,7 @@
         {%- set rederived_events -%}
             select previous.tenant_id, previous.message_id
             from {{ this }} as previous
-            inner join (
-                select distinct
-                    tenant_id,
-                    project_id,
-                    anonymous_id,
-                    session_partition,
-                    rederived_from
-                from {{ source }}
-            ) as rederived
+            inner join ({{ scope_keys('rederived_events') }}) as rederived
                 on previous.tenant_id = rederived.tenant_id
                 and previous.project_id = rederived.project_id
                 and previous.anonymous_id = rederived.anonymous_id
@@ -262,6 +365,8 @@
         {{ changed_person_days() }}
     {%- elif scope in ['rederived_sessions', 'rederived_page_views'] -%}
         {{ rederived_partitions_query() }}
+    {%- elif scope == 'rederived_events' -%}
+        {{ rederived_event_partitions() }}
     {%- else -%}
         {{ exceptions.raise_compiler_error('no keys for the scope ' ~ scope) }}
     {%- endif -%}
@@ -271,8 +376,8 @@
 {% macro has_scope_table() -%}
     {{ return(
         config.get('scope') in [
-            'changed_hours', 'changed_days', 'changed_persons', 'rederived_sessions',
-            'rederived_page_views',
+            'changed_hours', 'changed_days', 'changed_persons', 'rederived_events',
+            'rederived_sessions', 'rederived_page_views',
         ]
         and is_windowed_run()
     ) }}

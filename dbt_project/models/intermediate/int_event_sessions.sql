@@ -57,102 +57,13 @@ with
 
 {% if is_windowed_run() %}
 
-arrived as (
-
-    select {{ event_columns }}
-    from {{ ref('stg_events') }}
-    where not is_bot
-        and {{ arrived_in_window('_landing_date') }}
-
-),
-
-previously_arrived as (
-
-    select * from {{ this }}
-    where not is_superseded
-        and {{ arrived_in_window('_landing_date') }}
-
-),
-
 {#-
-    Every place the window changes: its events as they are now; what its arrival days held
-    before, and where those events are now (a re-delivered day may drop an event, or lose a
-    duplicate to another day); and where the window's events were before (a duplicate that now
-    wins from this day).
--#}
-touched as (
-
-    select tenant_id, project_id, anonymous_id, session_partition, event_time
-    from arrived
-    union all
-    select tenant_id, project_id, anonymous_id, session_partition, event_time
-    from previously_arrived
-    union all
-    select
-        events.tenant_id,
-        events.project_id,
-        events.anonymous_id,
-        {{ session_partition('events.session_id') }} as session_partition,
-        events.event_time
-    from {{ ref('stg_events') }} as events
-    inner join previously_arrived
-        on events.tenant_id = previously_arrived.tenant_id
-        and events.message_id = previously_arrived.message_id
-    where not events.is_bot
-    union all
-    select
-        previous.tenant_id,
-        previous.project_id,
-        previous.anonymous_id,
-        previous.session_partition,
-        previous.event_time
-    from {{ this }} as previous
-    inner join arrived
-        on previous.tenant_id = arrived.tenant_id
-        and previous.message_id = arrived.message_id
-    where not previous.is_superseded
-
-),
-
-first_touches as (
-
-    select
-        {{ partition_columns }},
-        min(event_time) as first_touched_at
-    from touched
-    group by {{ partition_columns }}
-
-),
-
-{#-
-    From the latest gap session start at or before the first touched event (the start of the
-    session it joins or follows), else from that event.
+    The partitions the window touches and from when each is re-derived: worked out once, into
+    the model's scope table (`rederived_event_partitions`, `scope_keys` in incremental.sql).
 -#}
 rederived as (
 
-    select
-        first_touches.tenant_id,
-        first_touches.project_id,
-        first_touches.anonymous_id,
-        first_touches.session_partition,
-        coalesce(
-            max(previous.gap_session_start),
-            first_touches.first_touched_at
-        ) as rederived_from
-    from first_touches
-    left join {{ this }} as previous
-        on first_touches.tenant_id = previous.tenant_id
-        and first_touches.project_id = previous.project_id
-        and first_touches.anonymous_id = previous.anonymous_id
-        and first_touches.session_partition = previous.session_partition
-        and not previous.is_superseded
-        and previous.gap_session_start <= first_touches.first_touched_at
-    group by
-        first_touches.tenant_id,
-        first_touches.project_id,
-        first_touches.anonymous_id,
-        first_touches.session_partition,
-        first_touches.first_touched_at
+    {{ scope_keys('rederived_events') }}
 
 ),
 
