@@ -72,7 +72,13 @@ from orchestration.contract import DATASETS, EVENTS
 from orchestration.exports import EXPORTS_TABLE, ExportStatus, create_exports_table
 from orchestration.landing.loader import landed_dates, partition_dir
 from orchestration.owners import SOURCE_OWNERS
-from orchestration.publishing import DATABASE_FILE, MANIFEST_FILE, PARQUET_DIR, published_dir
+from orchestration.publishing import (
+    DATABASE_FILE,
+    MANIFEST_FILE,
+    PARQUET_DIR,
+    PARQUET_OPTIONS,
+    published_dir,
+)
 from orchestration.resources import WAREHOUSE_WRITER_POOL
 from orchestration.settings import Settings
 from orchestration.sql import quote_identifier, sql_string, transaction
@@ -576,7 +582,7 @@ def _write_parquet_without_person(
     rewrite.replacements.append((partial, path))
     (rows,) = connection.execute(
         f"copy (select * from {source} as {_ROW} where not ({condition})) "
-        f"to {sql_string(str(partial))} (format parquet, compression zstd)"
+        f"to {sql_string(str(partial))} ({PARQUET_OPTIONS})"
     ).fetchone()
     return rows
 

@@ -558,13 +558,15 @@
 
 {#-
     The events a session-level model reads: in a windowed run, those of the re-derived
-    partitions from their rederived_from on (`rederived_rows` of `int_events`); else every event.
+    partitions from their rederived_from on (`rederived_rows` of `int_events`, or of `relation`,
+    e.g. `stg_events`); else every event.
 -#}
-{% macro events_to_rederive() -%}
+{% macro events_to_rederive(relation=none) -%}
+    {%- set relation = relation or ref('int_events') -%}
     {%- if is_windowed_run() -%}
-        ({{ rederived_rows(ref('int_events'), 'event_time') }})
+        ({{ rederived_rows(relation, 'event_time') }})
     {%- else -%}
-        {{ ref('int_events') }}
+        {{ relation }}
     {%- endif -%}
 {%- endmacro %}
 

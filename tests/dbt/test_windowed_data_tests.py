@@ -28,6 +28,8 @@ seeds:
           arguments:
             combination_of_columns: [item_id]
             arrival_column: _landing_date
+          config:
+            where: "item_id <> 'ignored'"
       - not_null_columns:
           name: not_null_arrivals
           arguments:
@@ -50,6 +52,9 @@ ROWS = [
     "missing,,2026-01-01",
     "too_large,5,2026-01-02",
     "fine,3,2026-01-02",
+    # Twice, but outside the unique test's `where`.
+    "ignored,1,2026-01-02",
+    "ignored,1,2026-01-02",
 ]
 
 

@@ -67,10 +67,39 @@ classified_events as (
 
 ),
 
+{#-
+    The page's columns, read from staging with the person as int_events gives it (the anonymous
+    id's person, else the anonymous id): the narrow rows above already carry the session, and
+    int_events would join every page view to its session before the re-derived ones are kept.
+#}
 page_view_columns as (
 
-    select * from {{ events_to_rederive() }} as events
-    where event_name = 'page_view'
+    select
+        events.tenant_id,
+        events.project_id,
+        events.message_id,
+        events.session_id,
+        coalesce(persons.person_id, events.anonymous_id) as person_id,
+        events.anonymous_id,
+        events.page_url,
+        events.page_path,
+        events.page_title,
+        events.page_referrer,
+        events.referrer_host,
+        events.utm_source,
+        events.utm_medium,
+        events.utm_campaign,
+        events.utm_term,
+        events.utm_content,
+        events.device_type,
+        events.country_code
+    from {{ events_to_rederive(ref('stg_events')) }} as events
+    left join {{ ref('int_anonymous_id_persons') }} as persons
+        on events.tenant_id = persons.tenant_id
+        and events.project_id = persons.project_id
+        and events.anonymous_id = persons.anonymous_id
+    where events.event_name = 'page_view'
+        and not events.is_bot
 
 ),
 

@@ -9,9 +9,11 @@
 select
     {{ keys }},
     count(*) as row_count
-from {{ model }} as tested
 {%- if arrival_column and has_window() %}
+from (select * from {{ model }}) as tested
 where {{ keys_in('tested', combination_of_columns, 'select * from ' ~ rows_to_test(model, arrival_column)) }}
+{%- else %}
+from {{ model }}
 {%- endif %}
 group by {{ keys }}
 having count(*) > 1
