@@ -49,11 +49,29 @@
     or a build after a change of the project's code (which is always a full refresh).
 -#}
 {% macro rows_to_test(model, arrival_column) -%}
-    {%- if arrival_column and has_window() -%}
+    {%- if tests_window_only(model, arrival_column) -%}
     (select * from {{ model }} where {{ arrived_in_window(arrival_column) }}) as rows_to_test
     {%- else -%}
     {{ model }}
     {%- endif -%}
+{%- endmacro %}
+
+{#-
+    Whether a data test with an `arrival_column` tests only what arrived in the window
+    (`rows_to_test`): in a run with a window that leaves rows of `model` out. A window that holds
+    every row (the first build) tests them all at once: a unique test then groups the rows once
+    instead of matching every key against every row.
+-#}
+{% macro tests_window_only(model, arrival_column) -%}
+    {%- if not (arrival_column and has_window() and execute) -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set outside -%}
+        select count(*) from (
+            select 1 from {{ model }} where not ({{ arrived_in_window(arrival_column) }}) limit 1
+        ) as outside_the_window
+    {%- endset -%}
+    {{ return(run_query(outside).columns[0].values()[0] > 0) }}
 {%- endmacro %}
 
 {#-

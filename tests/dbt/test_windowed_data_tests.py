@@ -127,6 +127,14 @@ def test_a_windowed_run_tests_the_rows_that_arrived_in_its_window(project: Path)
     }
 
 
+def test_a_window_that_holds_every_row_tests_every_row(project: Path) -> None:
+    assert _test_results(project, *_window("2026-01-01", "2026-01-03")) == {
+        "unique_arrivals": "FAIL 1",
+        "not_null_arrivals": "FAIL 1",
+        "row_conditions_arrivals": "FAIL 1",
+    }
+
+
 def test_a_window_without_a_row_of_a_failing_key_passes(project: Path) -> None:
     assert _test_results(project, *_window("2026-01-03", "2026-01-04")) == {
         "unique_arrivals": "PASS",

@@ -1,7 +1,8 @@
 {#-
     No two rows share the same values in all the given columns. With `arrival_column`, a
-    windowed run tests the keys of the rows that arrived in its window (`rows_to_test`) against
-    every row: a key that arrived again on another day still fails.
+    windowed run that leaves rows out (`tests_window_only`) tests the keys of the rows that
+    arrived in its window against every row: a key that arrived again on another day still
+    fails.
 -#}
 {% test unique_combination_of_columns(model, combination_of_columns, arrival_column=none) %}
 
@@ -9,9 +10,9 @@
 select
     {{ keys }},
     count(*) as row_count
-{%- if arrival_column and has_window() %}
+{%- if tests_window_only(model, arrival_column) %}
 from (select * from {{ model }}) as tested
-where {{ keys_in('tested', combination_of_columns, 'select * from ' ~ rows_to_test(model, arrival_column)) }}
+where {{ keys_in('tested', combination_of_columns, 'select * from ' ~ model ~ ' where ' ~ arrived_in_window(arrival_column)) }}
 {%- else %}
 from {{ model }}
 {%- endif %}
