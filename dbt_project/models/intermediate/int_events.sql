@@ -13,8 +13,7 @@ with
 
 events as (
 
-    select * from {{ ref('stg_events') }}
-    where not is_bot
+    {{ events_with_persons(ref('stg_events')) }}
 
 ),
 
@@ -26,17 +25,6 @@ event_sessions as (
         session_key
     from {{ ref('int_event_sessions') }}
     where not is_superseded
-
-),
-
-persons as (
-
-    select
-        tenant_id,
-        project_id,
-        anonymous_id,
-        person_id
-    from {{ ref('int_anonymous_id_persons') }}
 
 ),
 
@@ -54,7 +42,7 @@ final as (
         events.received_at,
         events.anonymous_id,
         events.user_id,
-        coalesce(persons.person_id, events.anonymous_id) as person_id,
+        events.person_id,
         events.session_id,
         event_sessions.session_key,
         events.channel_type,
@@ -85,10 +73,6 @@ final as (
     inner join event_sessions
         on events.tenant_id = event_sessions.tenant_id
         and events.message_id = event_sessions.message_id
-    left join persons
-        on events.tenant_id = persons.tenant_id
-        and events.project_id = persons.project_id
-        and events.anonymous_id = persons.anonymous_id
 
 )
 

@@ -8,7 +8,7 @@ feature_events as (
         person_id,
         event_time,
         properties
-    from {{ ref('int_events') }}
+    from ({{ events_with_persons(ref('stg_events')) }}) as events
     where event_name = 'feature_used'
 
 ),

@@ -68,9 +68,9 @@ classified_events as (
 ),
 
 {#-
-    The page's columns, read from staging with the person as int_events gives it (the anonymous
-    id's person, else the anonymous id): the narrow rows above already carry the session, and
-    int_events would join every page view to its session before the re-derived ones are kept.
+    The page's columns, with the person (`events_with_persons`): the narrow rows above already
+    carry the session, and int_events would join every page view to its session before the
+    re-derived ones are kept.
 #}
 page_view_columns as (
 
@@ -79,7 +79,7 @@ page_view_columns as (
         events.project_id,
         events.message_id,
         events.session_id,
-        coalesce(persons.person_id, events.anonymous_id) as person_id,
+        events.person_id,
         events.anonymous_id,
         events.page_url,
         events.page_path,
@@ -93,13 +93,8 @@ page_view_columns as (
         events.utm_content,
         events.device_type,
         events.country_code
-    from {{ events_to_rederive(ref('stg_events')) }} as events
-    left join {{ ref('int_anonymous_id_persons') }} as persons
-        on events.tenant_id = persons.tenant_id
-        and events.project_id = persons.project_id
-        and events.anonymous_id = persons.anonymous_id
+    from ({{ events_with_persons(events_to_rederive(ref('stg_events'))) }}) as events
     where events.event_name = 'page_view'
-        and not events.is_bot
 
 ),
 

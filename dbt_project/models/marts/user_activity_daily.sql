@@ -43,7 +43,7 @@ changed_days as (
 
 events as (
 
-    select * from {{ ref('int_events') }}
+    select * from ({{ events_with_persons(ref('stg_events')) }}) as events
     where (tenant_id, project_id, person_id, cast(event_time as date)) in (
         select tenant_id, project_id, person_id, activity_date from changed_days
     )
@@ -63,7 +63,7 @@ sessions as (
 
 events as (
 
-    select * from {{ ref('int_events') }}
+    {{ events_with_persons(ref('stg_events')) }}
 
 ),
 

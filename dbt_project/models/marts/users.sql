@@ -39,7 +39,7 @@ sessions as (
 
 identify_events as (
 
-    select * from {{ ref('int_events') }}
+    select * from ({{ events_with_persons(ref('stg_events')) }}) as events
     {{- for_changed_persons() }}
 
 ),

@@ -1,0 +1,17 @@
+{#-
+    The non-bot events of `events` (stg_events, or rows of it with its columns) with their
+    person: the latest user linked to the event's anonymous id (int_anonymous_id_persons), else
+    the anonymous id. int_events gives every event its person this way; a model that needs no
+    session reads its events here, which saves joining every event to its session.
+-#}
+{% macro events_with_persons(events) -%}
+    select
+        events.*,
+        coalesce(persons.person_id, events.anonymous_id) as person_id
+    from {{ events }} as events
+    left join {{ ref('int_anonymous_id_persons') }} as persons
+        on events.tenant_id = persons.tenant_id
+        and events.project_id = persons.project_id
+        and events.anonymous_id = persons.anonymous_id
+    where not events.is_bot
+{%- endmacro %}
