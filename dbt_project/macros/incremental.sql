@@ -318,6 +318,8 @@
     - changed_hours, changed_days: the hours or days of `changed_event_positions` (and of every
       event of an anonymous id whose person changed).
     - changed_persons: every row of a person whose rows the window changed.
+    - changed_persons_since: the rows of such a person from the first day the window changed
+      for them on (`changed_persons_since`; the model names its day column `since_column`).
 -#}
 {% macro replaced_scope(scope, source) -%}
     {%- if scope == 'all' -%}
@@ -347,6 +349,18 @@
         {{ keys_in('target', ['tenant_id', 'project_id', 'view_date'], scope_keys('changed_days')) }}
     {%- elif scope == 'changed_persons' -%}
         {{ keys_in('target', ['tenant_id', 'project_id', 'person_id'], scope_keys('changed_persons')) }}
+    {%- elif scope == 'changed_persons_since' -%}
+        {%- set since = config.get('since_column') -%}
+        {%- set replaced_days -%}
+            select previous.tenant_id, previous.project_id, previous.person_id, previous.{{ since }}
+            from {{ this }} as previous
+            inner join ({{ scope_keys('changed_persons_since') }}) as changed
+                on previous.tenant_id = changed.tenant_id
+                and previous.project_id = changed.project_id
+                and previous.person_id = changed.person_id
+            where previous.{{ since }} >= changed.changed_from
+        {%- endset -%}
+        {{ keys_in('target', ['tenant_id', 'project_id', 'person_id', since], replaced_days) }}
     {%- else -%}
         {{ exceptions.raise_compiler_error('unknown replace_scope scope: ' ~ scope) }}
     {%- endif -%}
@@ -381,6 +395,8 @@
         {{ changed_page_view_days() }}
     {%- elif scope == 'changed_persons' -%}
         {{ changed_person_days() }}
+    {%- elif scope == 'changed_persons_since' -%}
+        {{ changed_persons_since() }}
     {%- elif scope in ['rederived_sessions', 'rederived_page_views'] -%}
         {{ rederived_partitions_query() }}
     {%- elif scope == 'rederived_events' -%}
@@ -394,8 +410,8 @@
 {% macro has_scope_table() -%}
     {{ return(
         config.get('scope') in [
-            'changed_hours', 'changed_days', 'changed_persons', 'rederived_events',
-            'rederived_sessions', 'rederived_page_views',
+            'changed_hours', 'changed_days', 'changed_persons', 'changed_persons_since',
+            'rederived_events', 'rederived_sessions', 'rederived_page_views',
         ]
         and is_windowed_run()
     ) }}
@@ -541,6 +557,22 @@
         on positions.tenant_id = changed.tenant_id
         and positions.project_id = changed.project_id
         and positions.anonymous_id = changed.anonymous_id
+{%- endmacro %}
+
+{#-
+    tenant_id, project_id, person_id, changed_from: every person of `changed_person_days`, and
+    the first of their days the window changed. A row of the person dated before it depends on
+    nothing the window changed when it depends only on the person's earlier days, as a
+    conversion's attribution does on the sessions that started before it.
+-#}
+{% macro changed_persons_since() -%}
+    select
+        tenant_id,
+        project_id,
+        person_id,
+        min(activity_date) as changed_from
+    from ({{ changed_person_days() }}) as changed_days
+    group by tenant_id, project_id, person_id
 {%- endmacro %}
 
 {#- tenant_id, project_id, anonymous_id, activity_date: see `changed_person_days`. -#}

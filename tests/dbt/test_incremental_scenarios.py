@@ -19,8 +19,9 @@ of `LATER_EVENTS`, on anonymous ids of their own:
    the id's next session arrived;
 9. a duplicate in a later day's file that wins, received earlier, and moves its event;
 10. a late event that becomes a session's first event, and its window run again.
-Scenario 11 is in the shared dataset: a purchase arrives three weeks late into a direct session
-of a visitor who came from search and from an email before; its attribution credits them.
+Scenarios 11 and 12 are in the shared dataset: a purchase arrives three weeks late into a direct
+session of a visitor who came from search and from an email before, and its attribution credits
+them; a session arrives late between two purchases, and becomes a touch of the later one only.
 Every build starts from a copy of one seeded warehouse; copies taken after each run show what
 that run changed.
 """
@@ -185,6 +186,20 @@ EVENTS = [
     purchase(
         "attributed-4", "attributed_visitor", "2025-02-20 12:05", **sent_late("2025-03-02 09:00")
     ),
+    # 12. Two direct visits with a purchase each, on 2025-02-05 and 2025-02-25; a session from an
+    # email on 2025-02-10, between them, arrives on 2025-03-01.
+    event("touched-1", "page_view", "touched_visitor", "2025-02-05 18:00"),
+    purchase("touched-2", "touched_visitor", "2025-02-05 18:05"),
+    event(
+        "touched-3",
+        "page_view",
+        "touched_visitor",
+        "2025-02-10 18:00",
+        page_url="https://shop.example.com/?utm_source=newsletter&utm_medium=email",
+        **sent_late("2025-03-01 08:00"),
+    ),
+    event("touched-4", "page_view", "touched_visitor", "2025-02-25 18:00"),
+    purchase("touched-5", "touched_visitor", "2025-02-25 18:05"),
 ]
 WINDOWS = [HISTORY, MARCH_1, MARCH_2]
 
@@ -519,6 +534,26 @@ def test_a_purchase_three_weeks_late_credits_the_sessions_before_it(
         ("position_based", "Email", 0.2),
         ("position_based", "Direct", 0.4),
     ]
+
+
+def test_a_late_session_becomes_a_touch_of_the_purchases_after_it(
+    day_by_day: IncrementalBuild,
+) -> None:
+    touches = (
+        "select message_id, count(*) from marts.conversion_attribution "
+        "where person_id = 'touched_visitor' and attribution_model = 'linear' "
+        "group by message_id order by message_id"
+    )
+    last_non_direct = (
+        "select message_id, channel from marts.conversion_attribution "
+        "where person_id = 'touched_visitor' and attribution_model = 'last_non_direct' "
+        "order by message_id"
+    )
+    before, after = day_by_day.after[HISTORY], day_by_day.after[MARCH_1]
+    assert before.query(touches) == [("touched-2", 1), ("touched-5", 2)]
+    assert after.query(touches) == [("touched-2", 1), ("touched-5", 3)]
+    assert before.query(last_non_direct) == [("touched-2", "Direct"), ("touched-5", "Direct")]
+    assert after.query(last_non_direct) == [("touched-2", "Direct"), ("touched-5", "Email")]
 
 
 def test_a_late_event_between_two_sessions_merges_them(day_by_day: IncrementalBuild) -> None:

@@ -15,8 +15,9 @@
     Only touches with credit are rows; the credits of a conversion sum to 1 in every model.
     attributed_value = credit * conversion value.
 
-    Incremental (strategy replace_scope, scope changed_persons): a run recomputes the
-    conversions of the persons whose days the window changed, like users.
+    Incremental (strategy replace_scope, scope changed_persons_since): a run recomputes the
+    conversions of each person whose days the window changed, from the first changed day on:
+    an earlier conversion's touches started before it, on days the window did not change.
 -#}
 
 {{
@@ -24,7 +25,8 @@
         materialized='incremental',
         partition_by=spark_partition('conversion_date'),
         incremental_strategy='replace_scope',
-        scope='changed_persons',
+        scope='changed_persons_since',
+        since_column='conversion_date',
         on_schema_change='fail',
     )
 }}
@@ -34,23 +36,36 @@
 
 with
 
-{{ changed_persons_cte() }}
+{% if is_windowed_run() %}
+changed as (
+
+    select tenant_id, project_id, person_id, changed_from
+    from ({{ scope_keys('changed_persons_since') }}) as changed_persons
+
+),
+{% endif %}
 
 conversions as (
 
     select
-        tenant_id,
-        project_id,
-        message_id,
-        conversion_event,
-        converted_at,
-        conversion_date,
-        conversion_value,
-        currency,
-        person_id,
-        session_key
-    from {{ ref('conversions') }}
-    {{- for_changed_persons() }}
+        conversions.tenant_id,
+        conversions.project_id,
+        conversions.message_id,
+        conversions.conversion_event,
+        conversions.converted_at,
+        conversions.conversion_date,
+        conversions.conversion_value,
+        conversions.currency,
+        conversions.person_id,
+        conversions.session_key
+    from {{ ref('conversions') }} as conversions
+    {%- if is_windowed_run() %}
+    inner join changed
+        on conversions.tenant_id = changed.tenant_id
+        and conversions.project_id = changed.project_id
+        and conversions.person_id = changed.person_id
+        and conversions.conversion_date >= changed.changed_from
+    {%- endif %}
 
 ),
 
