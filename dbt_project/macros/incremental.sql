@@ -453,10 +453,11 @@
 {#-
     The rows of `relation` (with tenant_id, project_id, anonymous_id and session_id) in a
     partition the window re-derived, at or after the time it was re-derived from
-    (`time_column`: the event time, session start or view time). A join on the partition, not
+    (`time_column`: the event time, session start or view time; or `time_expression` over the
+    row, alias `rows_of`). A raw event's empty session id is its own partition, as staging's NULL. A join on the partition, not
     a correlated `exists`, which DuckDB runs as a slow nested comparison.
 -#}
-{% macro rederived_rows(relation, time_column) -%}
+{% macro rederived_rows(relation, time_column, time_expression=none) -%}
     select rows_of.*
     from {{ relation }} as rows_of
     inner join ({{ rederived_partitions() }}) as rederived
@@ -464,7 +465,7 @@
         and rows_of.project_id = rederived.project_id
         and rows_of.anonymous_id = rederived.anonymous_id
         and {{ session_partition('rows_of.session_id') }} = rederived.session_partition
-    where rows_of.{{ time_column }} >= rederived.rederived_from
+    where {{ time_expression or 'rows_of.' ~ time_column }} >= rederived.rederived_from
 {%- endmacro %}
 
 {#- Whether a row's anonymous id (of `relation`) changed person in the window. -#}
@@ -607,16 +608,37 @@
 {%- endmacro %}
 
 {#-
-    The events a session-level model reads: in a windowed run, those of the re-derived
-    partitions from their rederived_from on (`rederived_rows` of `int_events`, or of `relation`,
-    e.g. `stg_events`); else every event.
+    The events a session-level model reads, with the columns of `int_events` (or, with
+    `staged=true`, of `stg_events`): in a windowed run, those of the re-derived partitions from
+    their rederived_from on; else every event. A windowed run finds them in the raw table and
+    stages only them (`staged_events`): staging every event first, to keep a few, would parse
+    every event's URLs, user agent and properties again.
 -#}
-{% macro events_to_rederive(relation=none) -%}
-    {%- set relation = relation or ref('int_events') -%}
+{% macro events_to_rederive(staged=false) -%}
     {%- if is_windowed_run() -%}
-        ({{ rederived_rows(relation, 'event_time') }})
+        {%- set raw_rows -%}
+            ({{ rederived_rows(
+                source('raw', 'events'),
+                none,
+                event_time('rows_of.timestamp', 'rows_of.sent_at', 'rows_of.received_at'),
+            ) }})
+        {%- endset -%}
+        {%- if staged -%}
+        ({{ staged_events(raw_rows) }})
+        {%- else -%}
+        (
+            select
+                events.*,
+                event_sessions.session_key
+            from ({{ events_with_persons('(' ~ staged_events(raw_rows) ~ ')') }}) as events
+            inner join {{ ref('int_event_sessions') }} as event_sessions
+                on events.tenant_id = event_sessions.tenant_id
+                and events.message_id = event_sessions.message_id
+            where not event_sessions.is_superseded
+        )
+        {%- endif -%}
     {%- else -%}
-        {{ relation }}
+        {{ ref('stg_events') if staged else ref('int_events') }}
     {%- endif -%}
 {%- endmacro %}
 

@@ -28,6 +28,8 @@
 -- depends_on: {{ ref('int_event_sessions') }}
 -- depends_on: {{ ref('int_events') }}
 -- depends_on: {{ ref('int_anonymous_id_persons') }}
+-- depends_on: {{ source('raw', 'events') }}
+-- depends_on: {{ source('raw', 'user_agents') }}
 
 {%- set columns = [
     'tenant_id', 'project_id', 'message_id', 'session_key', 'session_id', 'person_id',
@@ -93,7 +95,7 @@ page_view_columns as (
         events.utm_content,
         events.device_type,
         events.country_code
-    from ({{ events_with_persons(events_to_rederive(ref('stg_events'))) }}) as events
+    from ({{ events_with_persons(events_to_rederive(staged=true)) }}) as events
     where events.event_name = 'page_view'
 
 ),

@@ -23,6 +23,8 @@
 -- depends_on: {{ ref('int_event_sessions') }}
 -- depends_on: {{ ref('int_events') }}
 -- depends_on: {{ ref('int_anonymous_id_persons') }}
+-- depends_on: {{ source('raw', 'events') }}
+-- depends_on: {{ source('raw', 'user_agents') }}
 -- depends_on: {{ ref('source_categories') }}
 
 {%- set columns = [
