@@ -64,11 +64,15 @@ def _build(root: Path, rows: list[str]) -> subprocess.CompletedProcess[str]:
     generic = root / "tests" / "generic"
     generic.mkdir(parents=True)
     shutil.copy(DBT_PROJECT_DIR / "tests" / "generic" / "row_conditions.sql", generic)
+    # The test's macros (`rows_to_test` and the window it reads) and their vars.
+    (root / "macros").mkdir()
+    shutil.copy(DBT_PROJECT_DIR / "macros" / "incremental.sql", root / "macros")
     (root / "seeds").mkdir()
     (root / "seeds" / "orders.csv").write_text("\n".join([HEADER, *rows]) + "\n")
     (root / "seeds" / "orders.yml").write_text(CONDITIONS)
     (root / "dbt_project.yml").write_text(
         "name: conditions\nversion: '1.0'\nconfig-version: 2\nprofile: conditions\n"
+        "vars:\n  min_date: null\n  max_date: null\n  build_label: null\n"
     )
     (root / "profiles.yml").write_text(
         "conditions:\n  target: check\n  outputs:\n    check:\n"
