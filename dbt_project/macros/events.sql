@@ -15,3 +15,19 @@
         and events.anonymous_id = persons.anonymous_id
     where not events.is_bot
 {%- endmacro %}
+
+{#-
+    The non-bot events of `staged` (stg_events, or staged rows of the raw table) with their
+    person and their session: the rows of int_events. A windowed run of a session-level model
+    reads the events it re-derives this way (`events_to_rederive`).
+-#}
+{% macro sessionized_events(staged) -%}
+    select
+        events.*,
+        event_sessions.session_key
+    from ({{ events_with_persons(staged) }}) as events
+    inner join {{ ref('int_event_sessions') }} as event_sessions
+        on events.tenant_id = event_sessions.tenant_id
+        and events.message_id = event_sessions.message_id
+    where not event_sessions.is_superseded
+{%- endmacro %}

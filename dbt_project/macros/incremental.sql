@@ -626,16 +626,7 @@
         {%- if staged -%}
         ({{ staged_events(raw_rows) }})
         {%- else -%}
-        (
-            select
-                events.*,
-                event_sessions.session_key
-            from ({{ events_with_persons('(' ~ staged_events(raw_rows) ~ ')') }}) as events
-            inner join {{ ref('int_event_sessions') }} as event_sessions
-                on events.tenant_id = event_sessions.tenant_id
-                and events.message_id = event_sessions.message_id
-            where not event_sessions.is_superseded
-        )
+        ({{ sessionized_events('(' ~ staged_events(raw_rows) ~ ')') }})
         {%- endif -%}
     {%- else -%}
         {{ ref('stg_events') if staged else ref('int_events') }}

@@ -13,18 +13,7 @@ with
 
 events as (
 
-    {{ events_with_persons(ref('stg_events')) }}
-
-),
-
-event_sessions as (
-
-    select
-        tenant_id,
-        message_id,
-        session_key
-    from {{ ref('int_event_sessions') }}
-    where not is_superseded
+    {{ sessionized_events(ref('stg_events')) }}
 
 ),
 
@@ -44,7 +33,7 @@ final as (
         events.user_id,
         events.person_id,
         events.session_id,
-        event_sessions.session_key,
+        events.session_key,
         events.channel_type,
         events.page_url,
         events.page_path,
@@ -70,9 +59,6 @@ final as (
         events.sdk_version,
         events._landing_date
     from events
-    inner join event_sessions
-        on events.tenant_id = event_sessions.tenant_id
-        and events.message_id = event_sessions.message_id
 
 )
 
