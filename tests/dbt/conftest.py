@@ -9,6 +9,7 @@ target directory.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterable, Iterator
@@ -40,6 +41,32 @@ EVENT_DEFAULTS: dict[str, Any] = {
     "properties": "{}",
 }
 DEFAULT_EVENT_TYPES = {"page_view": "page", "identify": "identify"}
+
+
+def write_tests_project(
+    root: Path, name: str, tests: Iterable[str], seed: str, rows: list[str], seed_yaml: str
+) -> None:
+    """A small dbt project in `root` with the project's generic `tests` (file names without
+    .sql), the window macros they read (macros/incremental.sql, with its vars unset) and one
+    seed, `seed`.csv holding `rows` (a header first) described by `seed_yaml`; its DuckDB file
+    is `root`/check.duckdb and its profile is in `root`."""
+    generic = root / "tests" / "generic"
+    generic.mkdir(parents=True)
+    for test in tests:
+        shutil.copy(DBT_PROJECT_DIR / "tests" / "generic" / f"{test}.sql", generic)
+    (root / "macros").mkdir()
+    shutil.copy(DBT_PROJECT_DIR / "macros" / "incremental.sql", root / "macros")
+    (root / "seeds").mkdir()
+    (root / "seeds" / f"{seed}.csv").write_text("\n".join(rows) + "\n")
+    (root / "seeds" / f"{seed}.yml").write_text(seed_yaml)
+    (root / "dbt_project.yml").write_text(
+        f"name: {name}\nversion: '1.0'\nconfig-version: 2\nprofile: {name}\n"
+        "vars:\n  min_date: null\n  max_date: null\n  build_label: null\n"
+    )
+    (root / "profiles.yml").write_text(
+        f"{name}:\n  target: check\n  outputs:\n    check:\n"
+        f"      type: duckdb\n      path: {root / 'check.duckdb'}\n      threads: 1\n"
+    )
 
 
 def event_row(

@@ -5,13 +5,12 @@ condition, NULL and quoting case can be written down."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
 import duckdb
 
-from tests.dbt.conftest import DBT_EXECUTABLE, DBT_PROJECT_DIR
+from tests.dbt.conftest import DBT_EXECUTABLE, write_tests_project
 
 CONDITIONS = """
 seeds:
@@ -61,22 +60,8 @@ FAILING = [
 
 def _build(root: Path, rows: list[str]) -> subprocess.CompletedProcess[str]:
     """`dbt build --store-failures` of a project whose one seed holds `rows`."""
-    generic = root / "tests" / "generic"
-    generic.mkdir(parents=True)
-    shutil.copy(DBT_PROJECT_DIR / "tests" / "generic" / "row_conditions.sql", generic)
-    # The test's macros (`rows_to_test` and the window it reads) and their vars.
-    (root / "macros").mkdir()
-    shutil.copy(DBT_PROJECT_DIR / "macros" / "incremental.sql", root / "macros")
-    (root / "seeds").mkdir()
-    (root / "seeds" / "orders.csv").write_text("\n".join([HEADER, *rows]) + "\n")
-    (root / "seeds" / "orders.yml").write_text(CONDITIONS)
-    (root / "dbt_project.yml").write_text(
-        "name: conditions\nversion: '1.0'\nconfig-version: 2\nprofile: conditions\n"
-        "vars:\n  min_date: null\n  max_date: null\n  build_label: null\n"
-    )
-    (root / "profiles.yml").write_text(
-        "conditions:\n  target: check\n  outputs:\n    check:\n"
-        f"      type: duckdb\n      path: {root / 'check.duckdb'}\n      threads: 1\n"
+    write_tests_project(
+        root, "conditions", ["row_conditions"], "orders", [HEADER, *rows], CONDITIONS
     )
     return subprocess.run(
         [str(DBT_EXECUTABLE), "build", "--store-failures", "--profiles-dir", str(root)],

@@ -6,13 +6,12 @@ own with the project's generic tests and window macros, so each case can be writ
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.dbt.conftest import DBT_EXECUTABLE, DBT_PROJECT_DIR
+from tests.dbt.conftest import DBT_EXECUTABLE, write_tests_project
 
 TESTS = """
 seeds:
@@ -61,22 +60,13 @@ ROWS = [
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("windowed_tests")
-    generic = root / "tests" / "generic"
-    generic.mkdir(parents=True)
-    for test in ("unique_combination_of_columns", "not_null_columns", "row_conditions"):
-        shutil.copy(DBT_PROJECT_DIR / "tests" / "generic" / f"{test}.sql", generic)
-    (root / "macros").mkdir()
-    shutil.copy(DBT_PROJECT_DIR / "macros" / "incremental.sql", root / "macros")
-    (root / "seeds").mkdir()
-    (root / "seeds" / "arrivals.csv").write_text("\n".join(ROWS) + "\n")
-    (root / "seeds" / "arrivals.yml").write_text(TESTS)
-    (root / "dbt_project.yml").write_text(
-        "name: windowed\nversion: '1.0'\nconfig-version: 2\nprofile: windowed\n"
-        "vars:\n  min_date: null\n  max_date: null\n  build_label: null\n"
-    )
-    (root / "profiles.yml").write_text(
-        "windowed:\n  target: check\n  outputs:\n    check:\n"
-        f"      type: duckdb\n      path: {root / 'check.duckdb'}\n      threads: 1\n"
+    write_tests_project(
+        root,
+        "windowed",
+        ["unique_combination_of_columns", "not_null_columns", "row_conditions"],
+        "arrivals",
+        ROWS,
+        TESTS,
     )
     return root
 
