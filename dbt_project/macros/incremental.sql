@@ -301,15 +301,15 @@
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
     {%- set scope = config.get('scope') if has_window() else 'all' -%}
     delete from {{ target }} as target
-    where {{ replaced_scope(scope, source) }};
+    where {{ replaced_scope(scope) }};
 
     insert into {{ target }} ({{ columns }})
     select {{ columns }} from {{ source }}
 {%- endmacro %}
 
 {#-
-    The target's rows (alias `target`) that a run with scope `scope` replaces. `source` is the
-    run's new rows.
+    The target's rows (alias `target`) that a run with scope `scope` replaces, found from the
+    target and what the window changed, never from the run's new rows.
     - all: every row (a small table recomputed whole).
     - rederived_events: the live rows of each re-derived partition from its `rederived_from`
       on (superseded rows are kept: they tell the marts of this window what changed).
@@ -321,7 +321,7 @@
     - changed_persons_since: the rows of such a person from the first day the window changed
       for them on (`changed_persons_since`; the model names its day column `since_column`).
 -#}
-{% macro replaced_scope(scope, source) -%}
+{% macro replaced_scope(scope) -%}
     {%- if scope == 'all' -%}
         true
     {%- elif scope == 'rederived_events' -%}

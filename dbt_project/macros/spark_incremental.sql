@@ -71,7 +71,7 @@
             )
         {%- endset -%}
     {%- else -%}
-        {%- set replaced = replaced_scope(scope, new_rows) -%}
+        {%- set replaced = replaced_scope(scope) -%}
     {%- endif -%}
     {%- set partition_by = config.get('partition_by') -%}
     {%- set partition_column = partition_by if partition_by is string or partition_by is none else partition_by[0] -%}
