@@ -56,11 +56,22 @@ classified_events as (
 ),
 
 {%- set event_order = ['event_time', 'received_at', 'message_id'] %}
+{%- set first_raw_events -%}
+    (
+        select * from {{ source('raw', 'events') }} as raw_events
+        where exists (
+            select 1 from first_messages
+            where first_messages.tenant_id = raw_events.tenant_id
+                and first_messages.message_id = raw_events.message_id
+        )
+    )
+{%- endset %}
 
 sessions as (
 
     select
         session_key,
+        tenant_id,
         min(event_time) as session_start,
         max(event_time) as session_end,
         count(*) as event_count,
@@ -76,28 +87,75 @@ sessions as (
             ) }},
             0
         ) as conversion_value,
-        {{ first_by(record([
-            'tenant_id', 'project_id', 'person_id', 'anonymous_id', 'session_id', 'page_url',
-            'page_referrer', 'referrer_host', 'utm_source', 'utm_medium', 'utm_campaign',
-            'utm_term', 'utm_content', 'channel_type', 'device_type', 'os_name', 'browser_name',
-            'country_code',
-        ]), event_order) }} as first_event,
-        {{ first_by(record([
-            'page_path', 'page_url', 'page_referrer', 'referrer_host', 'utm_source', 'utm_medium',
-            'utm_campaign', 'utm_term', 'utm_content',
-        ]), event_order) }} filter (where is_page_view) as entry_page_view,
-        {{ last_by('page_path', event_order) }} filter (where is_page_view) as exit_page,
+        {{ first_by('message_id', event_order) }} as first_message_id,
         {{ first_by(record(['event_name', 'event_time']), event_order) }}
             filter (where is_conversion) as first_conversion
     from classified_events
-    group by session_key
+    group by session_key, tenant_id
+
+),
+
+{#-
+    The attributes of each session's first event and first and last page view are looked up
+    by key: carrying them through the aggregation above (a first_by of a record per session)
+    cost more than reading the few rows again. The first event is staged from its raw row; the
+    page views are the session's entrance and exit in page_views, built before this model by
+    the same order of events.
+-#}
+first_messages as (
+
+    select
+        session_key,
+        tenant_id,
+        first_message_id as message_id
+    from sessions
+
+),
+
+first_events as (
+
+    select
+        first_messages.session_key,
+        events.*
+    from ({{ events_with_persons('(' ~ staged_events(first_raw_events) ~ ')') }}) as events
+    inner join first_messages
+        on events.tenant_id = first_messages.tenant_id
+        and events.message_id = first_messages.message_id
+
+),
+
+entry_page_views as (
+
+    select
+        session_key,
+        page_path,
+        page_url,
+        page_referrer,
+        referrer_host,
+        utm_source,
+        utm_medium,
+        utm_campaign,
+        utm_term,
+        utm_content
+    from {{ ref('page_views') }}
+    where is_entrance and session_key in (select session_key from sessions)
+
+),
+
+exit_page_views as (
+
+    select
+        session_key,
+        page_path
+    from {{ ref('page_views') }}
+    where is_exit and session_key in (select session_key from sessions)
 
 ),
 
 with_entry as (
 
     select
-        session_key,
+        sessions.session_key,
         first_event.tenant_id,
         first_event.project_id,
         first_event.person_id,
@@ -110,7 +168,7 @@ with_entry as (
         event_count,
         page_view_count,
         entry_page_view.page_path as entry_page,
-        exit_page,
+        exit_page_view.page_path as exit_page,
         coalesce(entry_page_view.page_referrer, first_event.page_referrer) as referrer,
         coalesce(entry_page_view.referrer_host, first_event.referrer_host) as referrer_host,
         coalesce(entry_page_view.utm_source, first_event.utm_source) as utm_source,
@@ -140,6 +198,12 @@ with_entry as (
         conversion_value,
         {{ url_host('coalesce(entry_page_view.page_url, first_event.page_url)') }} as entry_host
     from sessions
+    inner join first_events as first_event
+        on sessions.session_key = first_event.session_key
+    left join entry_page_views as entry_page_view
+        on sessions.session_key = entry_page_view.session_key
+    left join exit_page_views as exit_page_view
+        on sessions.session_key = exit_page_view.session_key
 
 ),
 
