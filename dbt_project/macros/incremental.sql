@@ -480,31 +480,43 @@
 
 {#-
     tenant_id, project_id, hour_start: every hour whose rollup the window may have changed: the
-    hours of the changed event positions, of every event of an anonymous id whose person
-    changed, and of the bot events that arrived.
+    hours of the changed event positions and of the bot events that arrived, whose events
+    changed (`events_changed`), and the hours of every event of an anonymous id whose person
+    changed, whose events did not (unless they are also among the first), only their visitors.
 -#}
 {% macro changed_hours() -%}
     select
         tenant_id,
         project_id,
-        {{ hour_start('event_time') }} as hour_start
-    from ({{ changed_event_positions() }})
-    union
-    select
-        restitched.tenant_id,
-        restitched.project_id,
-        {{ hour_start('restitched.event_time') }} as hour_start
-    from {{ ref('int_event_sessions') }} as restitched
-    where not restitched.is_superseded
-        and {{ has_changed_person('restitched') }}
-    union
-    select
-        tenant_id,
-        project_id,
-        {{ hour_start('event_time') }} as hour_start
-    from {{ ref('stg_events') }}
-    where is_bot
-        and {{ arrived_in_window('_landing_date') }}
+        hour_start,
+        max(events_changed) = 1 as events_changed
+    from (
+        select
+            tenant_id,
+            project_id,
+            {{ hour_start('event_time') }} as hour_start,
+            1 as events_changed
+        from ({{ changed_event_positions() }}) as changed
+        union all
+        select
+            tenant_id,
+            project_id,
+            {{ hour_start('event_time') }} as hour_start,
+            1 as events_changed
+        from {{ ref('stg_events') }}
+        where is_bot
+            and {{ arrived_in_window('_landing_date') }}
+        union all
+        select
+            restitched.tenant_id,
+            restitched.project_id,
+            {{ hour_start('restitched.event_time') }} as hour_start,
+            0 as events_changed
+        from {{ ref('int_event_sessions') }} as restitched
+        where not restitched.is_superseded
+            and {{ has_changed_person('restitched') }}
+    ) as hours
+    group by tenant_id, project_id, hour_start
 {%- endmacro %}
 
 {#-
@@ -600,10 +612,17 @@
     {%- endfor %}
 {%- endmacro %}
 
-{#- Whether an event (tenant_id, project_id, event_time) is in one of `changed_hours`. -#}
-{% macro in_changed_hours() -%}
-    (tenant_id, project_id, {{ hour_start('event_time') }}) in (
-        select tenant_id, project_id, hour_start from ({{ scope_keys('changed_hours') }})
+{#-
+    Whether a row (its tenant_id and project_id, and `time` its instant) is in one of the
+    `changed_hours` (with `events_changed`: those whose events changed).
+-#}
+{% macro in_changed_hours(time='event_time', events_changed=false, alias=none) -%}
+    {%- set prefix = alias ~ '.' if alias else '' -%}
+    ({{ prefix }}tenant_id, {{ prefix }}project_id, {{ hour_start(time) }}) in (
+        select tenant_id, project_id, hour_start from ({{ scope_keys('changed_hours') }}) as hours
+        {%- if events_changed %}
+        where events_changed
+        {%- endif %}
     )
 {%- endmacro %}
 
