@@ -5,9 +5,19 @@ or on any mart skips it and the last good publication stays in place. It writes 
 
     warehouse/published/versions/<version>/analytics.duckdb   the marts, in DuckDB 1.4's format
     warehouse/published/versions/<version>/parquet/<mart>.parquet
-    warehouse/published/versions/<version>/manifest.json      built at, arrival days, row counts
+    warehouse/published/versions/<version>/manifest.json      built at, arrival days, row counts,
+                                                             the version it patched
 
-and then points `warehouse/published/current` at it by renaming a new symlink over the old one,
+The DuckDB file of a new version is a copy of the current version's, patched: a mart whose
+dbt runs logged the keys of the rows they changed since (`change_keys` in macros/incremental.sql)
+gets the rows of those keys again, any other is written whole. A version is written afresh
+instead when there is none to copy, after a forget (which deletes mart rows outside dbt), from
+Spark, and after PATCHES_BETWEEN_REWRITES patched versions in a row (a patched file keeps the
+space of the rows it deleted). The Parquet files are written whole from the new file. The logs
+are dropped in the transaction that records the publication: a crash before it leaves them, and
+the next version copies their rows again.
+
+It then points `warehouse/published/current` at it by renaming a new symlink over the old one,
 one atomic step: a reader resolves `current` to the old version or to the new one, never to a
 half-written one. Readers never share a file with the pipeline: a connection held on an old
 version keeps reading it, and a new connection sees the new version.
@@ -58,7 +68,7 @@ from dagster import (
 )
 from dagster_duckdb import DuckDBResource
 
-from orchestration.audit import record_action
+from orchestration.audit import AUDIT_TABLE, record_action
 from orchestration.metadata import query_table
 from orchestration.owners import SOURCE_OWNERS
 from orchestration.resources import WAREHOUSE_WRITER_POOL
@@ -85,6 +95,13 @@ STORAGE_VERSION = "v1.4.0"
 # before the swap and not yet opened it. Older versions are removed; a connection still open on
 # one keeps reading it (an open file outlives its unlink).
 VERSIONS_KEPT = 2
+# The logs of what dbt runs changed in the marts (macros/incremental.sql, `change_keys`).
+CHANGE_LOG_SCHEMA = "audit"
+CHANGED_KEYS = "__changed_keys"
+REBUILT = "__rebuilt"
+# A patched copy keeps the rows it deleted until DuckDB rewrites their row groups: after so
+# many patched publications in a row, the next one is written afresh.
+PATCHES_BETWEEN_REWRITES = 7
 PREVIEW_MART = "dashboard_metrics"
 PREVIEW_ROWS = 10
 
@@ -239,39 +256,37 @@ def _write_copy(
     building: Path,
     source: str,
     relations: list[tuple[str, str]],
-) -> tuple[dict[str, int], str]:
-    """Copy the relations of the database `source` into a new DuckDB file in STORAGE_VERSION
-    and each to Parquet; return the row count per relation and the storage version the file
-    was written in."""
+    base: Publication | None = None,
+    logs: dict[str, tuple[str, ...] | None] | None = None,
+) -> tuple[dict[str, int], str, dict[str, int]]:
+    """Write the relations of the database `source` into a DuckDB file in STORAGE_VERSION (a
+    copy of `base`'s, patched with the `logs`' rows, when given) and each to Parquet; return
+    the row count per relation, the storage version the file is in and the keys patched per
+    relation."""
     database = building / DATABASE_FILE
     (building / PARQUET_DIR).mkdir()
-    connection.execute(
-        f"attach {sql_string(str(database))} as published (storage_version '{STORAGE_VERSION}')"
-    )
+    if base is None:
+        attach = f"attach {sql_string(str(database))} as published "
+        attach += f"(storage_version '{STORAGE_VERSION}')"
+    else:
+        shutil.copyfile(base.database_path, database)
+        database.chmod(0o644)
+        attach = f"attach {sql_string(str(database))} as published"
+    connection.execute(attach)
     try:
         connection.begin()
         try:
-            for schema in PUBLISHED_SCHEMAS:
-                connection.execute(f'create schema published."{schema}"')
-            for schema, name in relations:
-                connection.execute(
-                    f"create table published.{quote_identifier(schema)}.{quote_identifier(name)} "
-                    f"as {_published_select(connection, source, schema, name)}"
-                )
-            # A view refers to a table of its own database, whatever name a client attaches
-            # the file under.
-            for schema, name in relations:
-                connection.execute(
-                    f"create view published.{DEFAULT_SCHEMA}.{quote_identifier(name)} "
-                    f"as from {quote_identifier(schema)}.{quote_identifier(name)}"
-                )
+            if base is None:
+                patched = _create_tables(connection, source, relations)
+            else:
+                patched = _patch_tables(connection, source, relations, logs or {})
         except BaseException:
             connection.rollback()
             raise
         connection.commit()
         row_counts: dict[str, int] = {}
         for schema, name in relations:
-            published = f'published."{schema}"."{name}"'
+            published = f"published.{quote_identifier(schema)}.{quote_identifier(name)}"
             row_counts[name] = connection.execute(f"select count(*) from {published}").fetchone()[0]
             parquet = building / PARQUET_DIR / f"{name}.parquet"
             connection.execute(
@@ -283,7 +298,145 @@ def _write_copy(
         ).fetchone()[0]
     finally:
         connection.execute("detach database if exists published")
-    return row_counts, storage_version
+    return row_counts, storage_version, patched
+
+
+def _create_view(connection: duckdb.DuckDBPyConnection, schema: str, name: str) -> None:
+    """The mart's view in DEFAULT_SCHEMA. It refers to a table of its own database, whatever
+    name a client attaches the file under."""
+    connection.execute(
+        f"create or replace view published.{DEFAULT_SCHEMA}.{quote_identifier(name)} "
+        f"as from {quote_identifier(schema)}.{quote_identifier(name)}"
+    )
+
+
+def _create_tables(
+    connection: duckdb.DuckDBPyConnection, source: str, relations: list[tuple[str, str]]
+) -> dict[str, int]:
+    for schema in PUBLISHED_SCHEMAS:
+        connection.execute(f"create schema published.{quote_identifier(schema)}")
+    for schema, name in relations:
+        connection.execute(
+            f"create table published.{quote_identifier(schema)}.{quote_identifier(name)} "
+            f"as {_published_select(connection, source, schema, name)}"
+        )
+    for schema, name in relations:
+        _create_view(connection, schema, name)
+    return {}
+
+
+def _patch_tables(
+    connection: duckdb.DuckDBPyConnection,
+    source: str,
+    relations: list[tuple[str, str]],
+    logs: dict[str, tuple[str, ...] | None],
+) -> dict[str, int]:
+    """Bring the copy of the previous version to the marts of `source`: a mart with a log of
+    changed keys gets the rows of those keys again; any other is written whole (a table rebuilt
+    on every run, or a mart rebuilt whole since); a mart that is gone is dropped."""
+    previous = set(_published_relations(connection, "published"))
+    patched: dict[str, int] = {}
+    for schema, name in relations:
+        table = f"published.{quote_identifier(schema)}.{quote_identifier(name)}"
+        select = _published_select(connection, source, schema, name)
+        keys = logs.get(name)
+        same_columns = list(column_types(connection, f"{schema}.{name}", "published")) == list(
+            column_types(connection, f"{schema}.{name}", source)
+        )
+        if (schema, name) in previous and keys and same_columns:
+            key_types = column_types(connection, f"{CHANGE_LOG_SCHEMA}.{name}{CHANGED_KEYS}")
+            changed = (
+                "select distinct "
+                + ", ".join(published_column(key, key_types[key], name) for key in keys)
+                + f" from {CHANGE_LOG_SCHEMA}.{quote_identifier(name + CHANGED_KEYS)}"
+            )
+            matches = " and ".join(
+                f"changed.{quote_identifier(k)} is not distinct from mart_row.{quote_identifier(k)}"
+                for k in keys
+            )
+            connection.execute(
+                f"delete from {table} as mart_row "
+                f"where exists (select 1 from ({changed}) as changed where {matches})"
+            )
+            connection.execute(
+                f"insert into {table} select * from ({select}) as mart_row "
+                f"where exists (select 1 from ({changed}) as changed where {matches})"
+            )
+            patched[name] = connection.execute(f"select count(*) from ({changed})").fetchone()[0]
+        else:
+            connection.execute(f"create or replace table {table} as {select}")
+            _create_view(connection, schema, name)
+    for schema, name in sorted(previous - set(relations)):
+        connection.execute(
+            f"drop view if exists published.{DEFAULT_SCHEMA}.{quote_identifier(name)}"
+        )
+        connection.execute(
+            f"drop table if exists published.{quote_identifier(schema)}.{quote_identifier(name)}"
+        )
+    return patched
+
+
+def change_logs(connection: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, ...] | None]:
+    """What the dbt runs since the last publication logged, per mart (macros/incremental.sql,
+    `change_keys`): the key columns of its log of changed keys, or None when it was rebuilt
+    whole."""
+    tables = connection.execute(
+        """
+        select table_name from duckdb_tables()
+        where database_name = current_database() and schema_name = $schema
+            and (suffix(table_name, $keys) or suffix(table_name, $rebuilt))
+        order by table_name
+        """,
+        {"schema": CHANGE_LOG_SCHEMA, "keys": CHANGED_KEYS, "rebuilt": REBUILT},
+    ).fetchall()
+    logs: dict[str, tuple[str, ...] | None] = {}
+    for (table,) in tables:
+        if table.endswith(REBUILT):
+            logs[table.removesuffix(REBUILT)] = None
+    for (table,) in tables:
+        name = table.removesuffix(CHANGED_KEYS)
+        if table.endswith(CHANGED_KEYS) and name not in logs:
+            logs[name] = tuple(column_types(connection, f"{CHANGE_LOG_SCHEMA}.{table}"))
+    return logs
+
+
+def _drop_change_logs(connection: duckdb.DuckDBPyConnection, marts: Sequence[str]) -> None:
+    for name in marts:
+        for suffix in (CHANGED_KEYS, REBUILT):
+            table = f"{CHANGE_LOG_SCHEMA}.{quote_identifier(name + suffix)}"
+            connection.execute(f"drop table if exists {table}")
+
+
+def _forgets(connection: duckdb.DuckDBPyConnection) -> int:
+    """How many forget actions the audit log holds: forget deletes mart rows outside dbt."""
+    if not column_types(connection, AUDIT_TABLE):
+        return 0
+    return connection.execute(
+        f"select count(*) from {AUDIT_TABLE} where action = 'forget'"
+    ).fetchone()[0]
+
+
+def _patch_base(
+    connection: duckdb.DuckDBPyConnection, settings: Settings, source: str
+) -> Publication | None:
+    """The current publication, when the next one can be a patched copy of it: the marts are
+    the warehouse's (not Spark's), nothing changed them outside dbt since (a forget), and fewer
+    than PATCHES_BETWEEN_REWRITES publications were patched in a row."""
+    if source != connection.execute("select current_database()").fetchone()[0]:
+        return None
+    current = current_publication(settings)
+    try:
+        manifest = json.loads((current / MANIFEST_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    base = Publication(manifest.get("version", ""), current.resolve(), manifest, [])
+    if (
+        not base.database_path.is_file()
+        or manifest.get("forgets") != _forgets(connection)
+        or manifest.get("patches_in_a_row", PATCHES_BETWEEN_REWRITES) >= PATCHES_BETWEEN_REWRITES
+    ):
+        return None
+    return base
 
 
 def _point_current_at(settings: Settings, version: str) -> None:
@@ -330,7 +483,11 @@ def publish(
 
     source = source or connection.execute("select current_database()").fetchone()[0]
     relations = _published_relations(connection, source)
-    row_counts, storage_version = _write_copy(connection, building, source, relations)
+    logs = change_logs(connection)
+    base = _patch_base(connection, settings, source)
+    row_counts, storage_version, patched = _write_copy(
+        connection, building, source, relations, base, logs
+    )
     manifest = {
         "version": version,
         "built_at": built_at.isoformat(),
@@ -339,8 +496,15 @@ def publish(
         "storage_version": storage_version,
         "warehouse_state": warehouse_state(connection),
         "arrival_days": _arrival_days(connection),
+        "patched_from": base.version if base else None,
+        "patches_in_a_row": base.manifest["patches_in_a_row"] + 1 if base else 0,
+        "forgets": _forgets(connection),
         "marts": {
-            name: {"rows": row_counts[name], "parquet": f"{PARQUET_DIR}/{name}.parquet"}
+            name: {
+                "rows": row_counts[name],
+                "parquet": f"{PARQUET_DIR}/{name}.parquet",
+                **({"patched_keys": patched[name]} if name in patched else {}),
+            }
             for _, name in relations
         },
     }
@@ -359,8 +523,16 @@ def publish(
             str(final),
             actor=actor,
             rows_affected=sum(row_counts.values()),
-            details={"version": version, "storage_version": storage_version, "marts": row_counts},
+            details={
+                "version": version,
+                "storage_version": storage_version,
+                "marts": row_counts,
+                "patched_from": manifest["patched_from"],
+            },
         )
+        # Published: what the logs held is in this version (a crash before the commit keeps
+        # them, and the next publication copies those rows again).
+        _drop_change_logs(connection, list(logs))
         _point_current_at(settings, version)
     except BaseException:
         connection.rollback()

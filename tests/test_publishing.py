@@ -34,6 +34,7 @@ from orchestration.publishing import (
     PARQUET_DIR,
     PUBLISHED_MARTS_KEY,
     UnpublishableColumnError,
+    change_logs,
     current_publication,
     publication_is_current,
     publish,
@@ -439,6 +440,61 @@ def test_a_reader_holding_a_connection_through_a_run_keeps_the_old_data(copy_of_
     assert (before, after_the_run) == (1, 1)
     assert sessions(published_database(settings)) == 2
     assert manifest(settings)["arrival_days"]["events"] == ["2026-03-01", "2026-03-02"]
+
+
+def test_a_run_publishes_a_copy_of_the_current_version_patched_with_the_rows_it_changed(
+    copy_of_first_run,
+):
+    settings = copy_of_first_run
+    first = manifest(settings)
+
+    land_second_day(settings.raw_landing_dir)
+    result = run_pipeline(settings, DAY_2, DAY_2, instance=DagsterInstance.ephemeral())
+
+    assert result.success
+    second = manifest(settings)
+    assert first["patched_from"] is None
+    assert second["patched_from"] == first["version"]
+    assert second["patches_in_a_row"] == 1
+    assert second["storage_version"] == first["storage_version"] == "v1.4.0+"
+    # The new visitor's session is the one session key the run logged.
+    assert second["marts"]["sessions"]["patched_keys"] == 1
+    assert sessions(published_database(settings)) == 2
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
+        assert change_logs(connection) == {}
+
+
+def test_a_mart_marked_rebuilt_is_copied_whole_and_one_with_a_log_only_by_its_keys(
+    copy_of_first_run,
+):
+    settings = copy_of_first_run
+
+    def published_event_count() -> int:
+        with duckdb.connect(str(published_database(settings)), read_only=True) as connection:
+            return connection.execute("select sum(event_count) from marts.sessions").fetchone()[0]
+
+    before = published_event_count()
+    with duckdb.connect(str(settings.warehouse_path)) as connection:
+        connection.execute("update marts.sessions set event_count = event_count + 100")
+        # A log naming no session: the patch copies no session again.
+        log = "create table audit.sessions__changed_keys as select session_key from marts.sessions "
+        connection.execute(log + "where false")
+        logged = publish(connection, settings, actor="test")
+        after_log = published_event_count()
+        # The same log, and the mart marked rebuilt (a full refresh since): copied whole.
+        connection.execute(log + "where false")
+        connection.execute("create table audit.sessions__rebuilt as select now() as marked_at")
+        assert change_logs(connection) == {"sessions": None}
+        rebuilt = publish(connection, settings, actor="test")
+        after_rebuild = published_event_count()
+        logs_left = change_logs(connection)
+
+    assert logged.manifest["marts"]["sessions"]["patched_keys"] == 0
+    assert after_log == before
+    assert rebuilt.manifest["patched_from"] == logged.version
+    assert "patched_keys" not in rebuilt.manifest["marts"]["sessions"]
+    assert after_rebuild == before + 100
+    assert logs_left == {}
 
 
 def test_a_failing_blocking_check_leaves_the_last_publication_in_place(copy_of_first_run):

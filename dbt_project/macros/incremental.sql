@@ -300,11 +300,63 @@
     {%- set source = arg_dict['temp_relation'] -%}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
     {%- set scope = config.get('scope') if has_window() else 'all' -%}
+    {%- set logged = has_window() and config.get('change_keys') -%}
+    {%- if logged %}
+    {{ log_changed_keys('target', target, replaced_scope(scope)) }};
+    {%- endif %}
     delete from {{ target }} as target
     where {{ replaced_scope(scope) }};
 
     insert into {{ target }} ({{ columns }})
     select {{ columns }} from {{ source }}
+    {%- if logged %};
+
+    {{ log_changed_keys('new_rows', source) }}
+    {%- endif %}
+{%- endmacro %}
+
+{#-
+    What runs changed in a published mart, read by the publication to copy only those rows into
+    its next version (orchestration/publishing.py). A mart that names its `change_keys`
+    (columns that tell its rows apart; a coarser key only costs the publication more rows) logs
+    in the `audit` schema:
+    - `<mart>__changed_keys`: a windowed run appends the keys of every row it deletes and of
+      every row it writes, in the transaction that changes the mart (`log_changed_keys`);
+    - `<mart>__rebuilt`: a run that builds the mart whole (its first build, a full refresh, a
+      run without a window) creates it (`mark_rebuilt`, a pre-hook of every model).
+    The publication copies a mart whole when it is marked rebuilt or has no log, else the rows
+    of the logged keys, and drops the logs it published. DuckDB only: a publication from Spark
+    copies every mart whole.
+-#}
+{% macro changed_keys_log() -%}
+    {{ return(this.incorporate(path={'schema': 'audit', 'identifier': this.identifier ~ '__changed_keys'})) }}
+{%- endmacro %}
+
+{% macro rebuilt_marker() -%}
+    {{ return(this.incorporate(path={'schema': 'audit', 'identifier': this.identifier ~ '__rebuilt'})) }}
+{%- endmacro %}
+
+{% macro log_changed_keys(alias, relation, where=none) -%}
+    {%- set log = changed_keys_log() -%}
+    {%- set keys = config.get('change_keys') -%}
+    create schema if not exists {{ log.include(identifier=false) }};
+    create table if not exists {{ log }} as
+    select {{ keys | join(', ') }} from {{ relation }} where false;
+    insert into {{ log }}
+    select {% for key in keys %}{{ alias }}.{{ key }}{% if not loop.last %}, {% endif %}{% endfor %}
+    from {{ relation }} as {{ alias }}
+    {%- if where is not none %}
+    where {{ where }}
+    {%- endif %}
+{%- endmacro %}
+
+{% macro mark_rebuilt() -%}
+    {%- if execute and target.type == 'duckdb' and config.get('change_keys')
+        and (not has_window() or should_full_refresh() or load_relation(this) is none) -%}
+        {%- set marker = rebuilt_marker() -%}
+        create schema if not exists {{ marker.include(identifier=false) }};
+        create table if not exists {{ marker }} as select current_timestamp as marked_at
+    {%- endif -%}
 {%- endmacro %}
 
 {#-

@@ -28,6 +28,7 @@ that run changed.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -37,6 +38,9 @@ from typing import Any
 import duckdb
 import pytest
 
+from orchestration.publishing import publish, published_column
+from orchestration.settings import Settings
+from orchestration.sql import column_types
 from tests.dbt.conftest import Warehouse, differing_marts, event_row, make_warehouse
 
 pytestmark = pytest.mark.slow
@@ -327,24 +331,62 @@ def deliver(warehouse: Warehouse, window: Window, rows: list[dict[str, Any]]) ->
     warehouse.dbt("run", variables=window.variables)
 
 
+@dataclass(frozen=True)
+class Published:
+    """A publication after a window's run: the version it copied (None: written afresh), and
+    the marts whose published rows differ from the warehouse's (see `publish_and_compare`)."""
+
+    patched_from: str | None
+    differing: dict[str, tuple[int, int]]
+
+
+def publish_and_compare(warehouse: Warehouse) -> Published:
+    """Publish the warehouse's marts beside it, then compare each published table with its
+    mart as the publication writes it (UTC instants, JSON as text): rows only in the mart,
+    rows only in the publication."""
+    settings = dataclasses.replace(Settings.from_env(), warehouse_dir=warehouse.directory)
+    with warehouse.connect() as connection:
+        publication = publish(connection, settings, actor="test")
+        connection.execute(f"attach '{publication.database_path}' as copy (read_only)")
+        differing = {}
+        for name in publication.manifest["marts"]:
+            columns = column_types(connection, f"marts.{name}").items()
+            mart = "select " + ", ".join(published_column(c, t, name) for c, t in columns)
+            mart += f" from marts.{name}"
+            copy = f"from copy.marts.{name}"
+            counts = tuple(
+                connection.execute(f"select count(*) from ({a} except all {b})").fetchone()[0]
+                for a, b in ((mart, copy), (copy, mart))
+            )
+            if counts != (0, 0):
+                differing[name] = counts
+        connection.execute("detach copy")
+    return Published(publication.manifest["patched_from"], differing)
+
+
 @dataclass
 class IncrementalBuild:
-    """A warehouse built one window at a time, and a copy of it after each window's run."""
+    """A warehouse built one window at a time, a copy of it after each window's run, and the
+    publication after each."""
 
     warehouse: Warehouse
     after: dict[Window, Warehouse]
+    published: dict[Window, Published]
 
 
 def build_incrementally(
     start: Warehouse, rows: list[dict[str, Any]], windows: list[Window], directory: Path
 ) -> IncrementalBuild:
-    """A copy of `start` after delivering the rows of each window and running it, in order."""
+    """A copy of `start` after delivering the rows of each window, running it and publishing,
+    in order."""
     warehouse = copy_of(start, directory / "warehouse")
     after = {}
+    published = {}
     for window in windows:
         deliver(warehouse, window, [row for row in rows if window.holds(row)])
         after[window] = copy_of(warehouse, directory / f"after_{window.min_date}")
-    return IncrementalBuild(warehouse=warehouse, after=after)
+        published[window] = publish_and_compare(warehouse)
+    return IncrementalBuild(warehouse=warehouse, after=after, published=published)
 
 
 def build_fully(seeded: Warehouse, rows: list[dict[str, Any]], directory: Path) -> Warehouse:
@@ -494,6 +536,18 @@ def test_day_by_day_runs_equal_a_full_refresh(
     day_by_day: IncrementalBuild, full_build: Warehouse
 ) -> None:
     assert differing_marts(day_by_day.warehouse, full_build) == {}
+
+
+@pytest.mark.parametrize("build", ["day_by_day", "later_days"])
+def test_each_publication_after_the_first_patches_the_last_with_what_the_run_changed(
+    build: str, request: pytest.FixtureRequest
+) -> None:
+    """Late events, merged sessions, logins, re-delivered days, moved duplicates: the copy of
+    the previous version, patched with the rows of the keys each run logged, holds the marts."""
+    published = list(request.getfixturevalue(build).published.values())
+    assert [p.differing for p in published] == [{}] * len(published)
+    assert published[0].patched_from is None
+    assert all(p.patched_from is not None for p in published[1:])
 
 
 def test_a_purchase_three_weeks_late_joins_its_old_session(day_by_day: IncrementalBuild) -> None:

@@ -27,6 +27,7 @@
         incremental_strategy='replace_scope',
         scope='changed_persons_since',
         since_column='conversion_date',
+        change_keys=['tenant_id', 'message_id'],
         on_schema_change='fail',
     )
 }}

@@ -17,6 +17,7 @@
         materialized='incremental',
         incremental_strategy='replace_scope',
         scope='changed_hours',
+        change_keys=['tenant_id', 'project_id', 'hour_start'],
         on_schema_change='fail',
     )
 }}

@@ -13,6 +13,7 @@
         partition_by=spark_partition('view_date'),
         incremental_strategy='replace_scope',
         scope='changed_days',
+        change_keys=['tenant_id', 'project_id', 'view_date'],
         on_schema_change='fail',
     )
 }}

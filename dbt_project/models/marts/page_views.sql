@@ -21,6 +21,7 @@
         partition_by=spark_partition('view_date'),
         incremental_strategy='replace_scope',
         scope='rederived_page_views',
+        change_keys=['tenant_id', 'message_id'],
         on_schema_change='fail',
     )
 }}

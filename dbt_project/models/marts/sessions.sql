@@ -16,6 +16,7 @@
         partition_by=spark_partition('session_date'),
         incremental_strategy='replace_scope',
         scope='rederived_sessions',
+        change_keys=['session_key'],
         on_schema_change='fail',
     )
 }}

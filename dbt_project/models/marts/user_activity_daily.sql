@@ -14,6 +14,7 @@
         partition_by=spark_partition('activity_date'),
         incremental_strategy='replace_scope',
         scope='changed_persons',
+        change_keys=['tenant_id', 'project_id', 'person_id', 'activity_date'],
         on_schema_change='fail',
     )
 }}

@@ -13,6 +13,7 @@
         materialized='incremental',
         incremental_strategy='replace_scope',
         scope='changed_persons',
+        change_keys=['tenant_id', 'project_id', 'person_id'],
         on_schema_change='fail',
     )
 }}
