@@ -22,22 +22,6 @@
 
 with
 
-events as (
-
-    select
-        tenant_id,
-        project_id,
-        person_id,
-        message_id,
-        event_name,
-        event_time,
-        received_at,
-        session_key,
-        properties
-    from {{ ref('int_events') }}
-
-),
-
 funnel_steps as (
 
     select
@@ -118,6 +102,27 @@ funnel_event_names as (
         true as is_exclusion
     from exclusions
     where exclusions.item <> ''
+
+),
+
+{#-
+    The events the funnels read. Filtering by name here, before the join to the funnels, lets
+    DuckDB join only these events to their session inside int_events, not every event.
+-#}
+events as (
+
+    select
+        tenant_id,
+        project_id,
+        person_id,
+        message_id,
+        event_name,
+        event_time,
+        received_at,
+        session_key,
+        properties
+    from {{ ref('int_events') }}
+    where event_name in (select event_name from funnel_event_names)
 
 ),
 
