@@ -531,10 +531,10 @@
 {%- endmacro %}
 
 {#-
-    tenant_id, project_id, hour_start: every hour whose rollup the window may have changed: the
-    hours of the changed event positions and of the bot events that arrived, whose events
-    changed (`events_changed`), and the hours of every event of an anonymous id whose person
-    changed, whose events did not (unless they are also among the first), only their visitors.
+    tenant_id, project_id, hour_start: every hour whose rollup the window may have changed.
+    `events_changed` in the hours of the changed event positions and of the bot events that
+    arrived; in the other hours of an event of an anonymous id whose person changed, only the
+    visitors changed.
 -#}
 {% macro changed_hours() -%}
     select
