@@ -11,7 +11,8 @@ or on any mart skips it and the last good publication stays in place. It writes 
 The DuckDB file of a new version is a copy of the current version's, patched: a mart whose
 dbt runs logged the keys of the rows they changed since (`change_keys` in macros/incremental.sql)
 gets the rows of those keys again, any other is written whole. A version is written afresh
-instead when there is none to copy, after a forget (which deletes mart rows outside dbt), from
+instead when there is none to copy, after a forget or a cleanup that removed rows (they delete
+mart rows outside dbt), from
 Spark, and after PATCHES_BETWEEN_REWRITES patched versions in a row (a patched file keeps the
 space of the rows it deleted). The Parquet files are written whole from the new file. The logs
 are dropped in the transaction that records the publication: a crash before it leaves them, and
@@ -407,12 +408,14 @@ def _drop_change_logs(connection: duckdb.DuckDBPyConnection, marts: Sequence[str
             connection.execute(f"drop table if exists {table}")
 
 
-def _forgets(connection: duckdb.DuckDBPyConnection) -> int:
-    """How many forget actions the audit log holds: forget deletes mart rows outside dbt."""
+def _rows_removed_outside_dbt(connection: duckdb.DuckDBPyConnection) -> int:
+    """How many forgets and cleanups removed rows, as the audit log holds them: they delete mart
+    rows outside dbt (a person's, rows past their retention)."""
     if not column_types(connection, AUDIT_TABLE):
         return 0
     return connection.execute(
-        f"select count(*) from {AUDIT_TABLE} where action = 'forget'"
+        f"select count(*) from {AUDIT_TABLE} "
+        "where action in ('forget', 'cleanup') and rows_affected > 0"
     ).fetchone()[0]
 
 
@@ -420,8 +423,8 @@ def _patch_base(
     connection: duckdb.DuckDBPyConnection, settings: Settings, source: str
 ) -> Publication | None:
     """The current publication, when the next one can be a patched copy of it: the marts are
-    the warehouse's (not Spark's), nothing changed them outside dbt since (a forget), and fewer
-    than PATCHES_BETWEEN_REWRITES publications were patched in a row."""
+    the warehouse's (not Spark's), nothing removed rows outside dbt since (a forget, a cleanup),
+    and fewer than PATCHES_BETWEEN_REWRITES publications were patched in a row."""
     if source != connection.execute("select current_database()").fetchone()[0]:
         return None
     current = current_publication(settings)
@@ -432,7 +435,7 @@ def _patch_base(
     base = Publication(manifest.get("version", ""), current.resolve(), manifest, [])
     if (
         not base.database_path.is_file()
-        or manifest.get("forgets") != _forgets(connection)
+        or manifest.get("removals_outside_dbt") != _rows_removed_outside_dbt(connection)
         or manifest.get("patches_in_a_row", PATCHES_BETWEEN_REWRITES) >= PATCHES_BETWEEN_REWRITES
     ):
         return None
@@ -498,7 +501,7 @@ def publish(
         "arrival_days": _arrival_days(connection),
         "patched_from": base.version if base else None,
         "patches_in_a_row": base.manifest["patches_in_a_row"] + 1 if base else 0,
-        "forgets": _forgets(connection),
+        "removals_outside_dbt": _rows_removed_outside_dbt(connection),
         "marts": {
             name: {
                 "rows": row_counts[name],

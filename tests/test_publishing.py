@@ -24,6 +24,7 @@ import pytest
 import sqlalchemy
 from dagster import AssetKey, DagsterInstance, ExecuteInProcessResult
 
+from orchestration.audit import record_action
 from orchestration.builds import start_build
 from orchestration.cli import run_pipeline
 from orchestration.contract import EVENTS, METRICS
@@ -495,6 +496,25 @@ def test_a_mart_marked_rebuilt_is_copied_whole_and_one_with_a_log_only_by_its_ke
     assert "patched_keys" not in rebuilt.manifest["marts"]["sessions"]
     assert after_rebuild == before + 100
     assert logs_left == {}
+
+
+def test_after_a_forget_or_cleanup_that_removed_rows_the_publication_is_written_afresh(
+    copy_of_first_run,
+):
+    settings = copy_of_first_run
+    with duckdb.connect(str(settings.warehouse_path)) as connection:
+        record_action(connection, "cleanup", "warehouse", actor="test", rows_affected=0)
+        after_nothing_removed = publish(connection, settings, actor="test")
+        # As a cleanup past the sessions' retention: mart rows deleted outside dbt, no log.
+        connection.execute("delete from marts.sessions")
+        record_action(connection, "cleanup", "warehouse", actor="test", rows_affected=1)
+        after_removal = publish(connection, settings, actor="test")
+        after_that = publish(connection, settings, actor="test")
+
+    assert after_nothing_removed.manifest["patched_from"] is not None
+    assert after_removal.manifest["patched_from"] is None
+    assert sessions(after_removal.database_path) == 0
+    assert after_that.manifest["patched_from"] == after_removal.version
 
 
 def test_a_failing_blocking_check_leaves_the_last_publication_in_place(copy_of_first_run):

@@ -542,8 +542,8 @@ def test_day_by_day_runs_equal_a_full_refresh(
 def test_each_publication_after_the_first_patches_the_last_with_what_the_run_changed(
     build: str, request: pytest.FixtureRequest
 ) -> None:
-    """Late events, merged sessions, logins, re-delivered days, moved duplicates: the copy of
-    the previous version, patched with the rows of the keys each run logged, holds the marts."""
+    """Late events, merged sessions, logins, a duplicate that moves its event: the copy of the
+    previous version, patched with the rows of the keys each run logged, holds the marts."""
     published = list(request.getfixturevalue(build).published.values())
     assert [p.differing for p in published] == [{}] * len(published)
     assert published[0].patched_from is None
