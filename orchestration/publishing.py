@@ -258,7 +258,7 @@ def _write_copy(
     source: str,
     relations: list[tuple[str, str]],
     base: Publication | None = None,
-    logs: dict[str, tuple[str, ...] | None] | None = None,
+    logs: dict[str, dict[str, str] | None] | None = None,
 ) -> tuple[dict[str, int], str, dict[str, int]]:
     """Write the relations of the database `source` into a DuckDB file in STORAGE_VERSION (a
     copy of `base`'s, patched with the `logs`' rows, when given) and each to Parquet; return
@@ -266,14 +266,12 @@ def _write_copy(
     relation."""
     database = building / DATABASE_FILE
     (building / PARQUET_DIR).mkdir()
-    if base is None:
-        attach = f"attach {sql_string(str(database))} as published "
-        attach += f"(storage_version '{STORAGE_VERSION}')"
-    else:
+    if base is not None:
+        # A copy keeps the storage version the base was written in.
         shutil.copyfile(base.database_path, database)
         database.chmod(0o644)
-        attach = f"attach {sql_string(str(database))} as published"
-    connection.execute(attach)
+    options = f" (storage_version '{STORAGE_VERSION}')" if base is None else ""
+    connection.execute(f"attach {sql_string(str(database))} as published{options}")
     try:
         connection.begin()
         try:
@@ -330,7 +328,7 @@ def _patch_tables(
     connection: duckdb.DuckDBPyConnection,
     source: str,
     relations: list[tuple[str, str]],
-    logs: dict[str, tuple[str, ...] | None],
+    logs: dict[str, dict[str, str] | None],
 ) -> dict[str, int]:
     """Bring the copy of the previous version to the marts of `source`: a mart with a log of
     changed keys gets the rows of those keys again; any other is written whole (a table rebuilt
@@ -345,25 +343,25 @@ def _patch_tables(
             column_types(connection, f"{schema}.{name}", source)
         )
         if (schema, name) in previous and keys and same_columns:
-            key_types = column_types(connection, f"{CHANGE_LOG_SCHEMA}.{name}{CHANGED_KEYS}")
-            changed = (
-                "select distinct "
-                + ", ".join(published_column(key, key_types[key], name) for key in keys)
+            # The logged keys once, as the copy holds them (UTC instants, JSON as text).
+            connection.execute(
+                "create or replace temp table changed_keys as select distinct "
+                + ", ".join(published_column(key, type_, name) for key, type_ in keys.items())
                 + f" from {CHANGE_LOG_SCHEMA}.{quote_identifier(name + CHANGED_KEYS)}"
             )
             matches = " and ".join(
                 f"changed.{quote_identifier(k)} is not distinct from mart_row.{quote_identifier(k)}"
                 for k in keys
             )
+            changed = f"exists (select 1 from temp.changed_keys as changed where {matches})"
+            connection.execute(f"delete from {table} as mart_row where {changed}")
             connection.execute(
-                f"delete from {table} as mart_row "
-                f"where exists (select 1 from ({changed}) as changed where {matches})"
+                f"insert into {table} select * from ({select}) as mart_row where {changed}"
             )
-            connection.execute(
-                f"insert into {table} select * from ({select}) as mart_row "
-                f"where exists (select 1 from ({changed}) as changed where {matches})"
-            )
-            patched[name] = connection.execute(f"select count(*) from ({changed})").fetchone()[0]
+            patched[name] = connection.execute("select count(*) from temp.changed_keys").fetchone()[
+                0
+            ]
+            connection.execute("drop table temp.changed_keys")
         else:
             connection.execute(f"create or replace table {table} as {select}")
             _create_view(connection, schema, name)
@@ -377,10 +375,10 @@ def _patch_tables(
     return patched
 
 
-def change_logs(connection: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, ...] | None]:
+def change_logs(connection: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str] | None]:
     """What the dbt runs since the last publication logged, per mart (macros/incremental.sql,
-    `change_keys`): the key columns of its log of changed keys, or None when it was rebuilt
-    whole."""
+    `change_keys`): the key columns of its log of changed keys and their types, or None when it
+    was rebuilt whole."""
     tables = connection.execute(
         """
         select table_name from duckdb_tables()
@@ -390,14 +388,14 @@ def change_logs(connection: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, .
         """,
         {"schema": CHANGE_LOG_SCHEMA, "keys": CHANGED_KEYS, "rebuilt": REBUILT},
     ).fetchall()
-    logs: dict[str, tuple[str, ...] | None] = {}
+    logs: dict[str, dict[str, str] | None] = {}
     for (table,) in tables:
         if table.endswith(REBUILT):
             logs[table.removesuffix(REBUILT)] = None
     for (table,) in tables:
         name = table.removesuffix(CHANGED_KEYS)
         if table.endswith(CHANGED_KEYS) and name not in logs:
-            logs[name] = tuple(column_types(connection, f"{CHANGE_LOG_SCHEMA}.{table}"))
+            logs[name] = column_types(connection, f"{CHANGE_LOG_SCHEMA}.{table}")
     return logs
 
 

@@ -506,8 +506,9 @@
     The rows of `relation` (with tenant_id, project_id, anonymous_id and session_id) in a
     partition the window re-derived, at or after the time it was re-derived from
     (`time_column`: the event time, session start or view time; or `time_expression` over the
-    row, alias `rows_of`). A raw event's empty session id is its own partition, as staging's NULL. A join on the partition, not
-    a correlated `exists`, which DuckDB runs as a slow nested comparison.
+    row, alias `rows_of`). A raw event's empty session id is its own partition, as staging's
+    NULL. A join on the partition, not a correlated `exists`, which DuckDB runs as a slow nested
+    comparison.
 -#}
 {% macro rederived_rows(relation, time_column, time_expression=none) -%}
     select rows_of.*
@@ -666,14 +667,15 @@
 
 {#-
     Whether a row (its tenant_id and project_id, and `time` its instant) is in one of the
-    `changed_hours` (with `events_changed`: those whose events changed).
+    `changed_hours`; with `events_changed` true or false, in one whose events did or did not
+    change.
 -#}
-{% macro in_changed_hours(time='event_time', events_changed=false, alias=none) -%}
+{% macro in_changed_hours(time='event_time', events_changed=none, alias=none) -%}
     {%- set prefix = alias ~ '.' if alias else '' -%}
     ({{ prefix }}tenant_id, {{ prefix }}project_id, {{ hour_start(time) }}) in (
         select tenant_id, project_id, hour_start from ({{ scope_keys('changed_hours') }}) as hours
-        {%- if events_changed %}
-        where events_changed
+        {%- if events_changed is not none %}
+        where {{ '' if events_changed else 'not ' }}events_changed
         {%- endif %}
     )
 {%- endmacro %}

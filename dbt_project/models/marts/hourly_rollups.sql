@@ -83,8 +83,7 @@ event_counts as (
         feature_usage,
         bot_events
     from {{ this }} as previous
-    where {{ in_changed_hours('hour_start', alias='previous') }}
-        and not {{ in_changed_hours('hour_start', events_changed=true, alias='previous') }}
+    where {{ in_changed_hours('hour_start', events_changed=false, alias='previous') }}
     {%- endif %}
 
 ),
