@@ -28,6 +28,7 @@ windows and marks what it re-derives as they did, so that every mart sees what t
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -194,6 +195,40 @@ def last_build_code(connection: duckdb.DuckDBPyConnection) -> str | None:
         """
     ).fetchone()
     return row[1] if row and row[0] else None
+
+
+def tables_with_other_columns(
+    connection: duckdb.DuckDBPyConnection, manifest_path: Path
+) -> list[str]:
+    """The incremental models whose table in the warehouse has other columns than the parsed
+    project declares for them (every model documents each of its columns), each as
+    `schema.table (adds a; drops b)`. An incremental run reads and writes its table as it is, so
+    such a model can only be built anew; a model without a table yet is built anew anyway."""
+    manifest = json.loads(manifest_path.read_text())
+    tables: dict[tuple[str, str], set[str]] = {}
+    for schema, table, column in connection.execute(
+        """
+        select schema_name, table_name, lower(column_name) from duckdb_columns()
+        where database_name = current_database()
+        """
+    ).fetchall():
+        tables.setdefault((schema, table), set()).add(column)
+    changed = []
+    for node in sorted(manifest["nodes"].values(), key=lambda node: node["unique_id"]):
+        if node["resource_type"] != "model" or node["config"]["materialized"] != "incremental":
+            continue
+        existing = tables.get((node["schema"], node["alias"]))
+        if existing is None:
+            continue
+        declared = {name.lower() for name in node["columns"]}
+        if declared != existing:
+            differences = [
+                f"{verb} {', '.join(sorted(columns))}"
+                for verb, columns in (("adds", declared - existing), ("drops", existing - declared))
+                if columns
+            ]
+            changed.append(f"{node['schema']}.{node['alias']} ({'; '.join(differences)})")
+    return changed
 
 
 @dataclass(frozen=True)

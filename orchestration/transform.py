@@ -57,6 +57,7 @@ from orchestration.builds import (
     last_build_code,
     pending_days,
     start_build,
+    tables_with_other_columns,
     unsettled_builds,
     window_of,
 )
@@ -393,6 +394,7 @@ def _build_under_lock(
     actor = f"dagster run {context.run_id}"
     requested = _requested_days(context, config)
     code = build_code(settings.dbt_project_dir, settings.warehouse_engine)
+    project = dbt_project(settings.dbt_project_dir)
     with duckdb.connect(str(settings.warehouse_path)) as connection:
         pending = pending_days(connection)
         last_code = last_build_code(connection)
@@ -403,7 +405,9 @@ def _build_under_lock(
         if full_refresh:
             window = None
             context.log.info(f"{step}: rebuilding every model from all raw data (full refresh).")
-        elif rebuild := _why_rebuild_everything(connection, settings, last_code, code, unsettled):
+        elif rebuild := _why_rebuild_everything(
+            connection, settings, last_code, code, unsettled, project.manifest_path
+        ):
             window, full_refresh = None, True
             context.log.info(
                 f"{step}: rebuilding every model from all raw data (full refresh): {rebuild}."
@@ -453,7 +457,6 @@ def _build_under_lock(
     if full_refresh:
         args.append("--full-refresh")
     # Room for this invocation's folder among the newest KEEP_INVOCATIONS.
-    project = dbt_project(settings.dbt_project_dir)
     target_dir = project.project_dir / project.target_path
     prune_invocation_dirs(target_dir, step, keep=KEEP_INVOCATIONS - 1)
     target_path = invocation_target(target_dir, step, context.run_id)
@@ -478,18 +481,30 @@ def _why_rebuild_everything(
     last_code: str | None,
     code: str,
     unsettled: Unsettled | None,
+    manifest_path: Path | None = None,
 ) -> str | None:
     """Why the engine's tables cannot go on from the last build, when they cannot: it ran on
-    another engine (WAREHOUSE_ENGINE changed since); or, on Spark, whose Parquet tables have
-    neither DELETE nor transactions, Spark holds no tables yet, the last build did not finish
-    (it may have left a table half-written), a person was forgotten since, or the dbt project
-    changed (a model may now lay its table out in other partitions or columns; on DuckDB, a
-    change builds every day in the existing tables, which costs as much)."""
+    another engine (WAREHOUSE_ENGINE changed since); on DuckDB, the dbt project changed the
+    columns of an incremental model whose table exists (`manifest_path`: the parsed project;
+    any other change builds every day in the existing tables, which costs as much as a full
+    refresh); or, on Spark, whose Parquet tables have neither DELETE nor transactions, Spark
+    holds no tables yet, the last build did not finish (it may have left a table half-written),
+    a person was forgotten since, or the dbt project changed (a model may now lay its table out
+    in other partitions or columns)."""
     engine = settings.warehouse_engine
     if last_code is not None and engine_of(last_code) != engine:
         return f"the last build ran on {engine_of(last_code)}, this one on {engine}"
     if not settings.on_spark:
-        return None
+        # Also after a failed build (no last code): it may have failed on a changed table.
+        if last_code == code or manifest_path is None:
+            return None
+        changed = tables_with_other_columns(connection, manifest_path)
+        return (
+            f"the dbt project changed the columns of {', '.join(changed)}, and an incremental "
+            "run reads and writes its table as it is"
+            if changed
+            else None
+        )
     if last_code is not None and not any(settings.spark_tables_dir.glob("marts.db/*")):
         return f"Spark holds no tables yet in {settings.spark_tables_dir}"
     if unsettled is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 from datetime import date, datetime
 from pathlib import Path
@@ -280,6 +281,59 @@ def test_on_spark_a_change_of_the_dbt_project_rebuilds_every_model(warehouse, tm
     assert _why_rebuild_everything(warehouse, spark, "spark:code-1", "spark:code-1", None) is None
     # DuckDB builds every day in its tables as they are (the step's own branch).
     assert _why_rebuild_everything(warehouse, duckdb_settings, "code-1", "code-2", None) is None
+
+
+def write_manifest(path: Path, models: dict[str, tuple[str, list[str]]]) -> Path:
+    """A parsed project's manifest with incremental models `schema.table` of these columns
+    (materialization first), as dbt writes it."""
+    nodes = {
+        f"model.p.{relation.split('.')[1]}": {
+            "unique_id": f"model.p.{relation.split('.')[1]}",
+            "resource_type": "model",
+            "schema": relation.split(".")[0],
+            "alias": relation.split(".")[1],
+            "config": {"materialized": materialized},
+            "columns": {name: {"name": name} for name in columns},
+        }
+        for relation, (materialized, columns) in models.items()
+    }
+    path.write_text(json.dumps({"nodes": nodes}))
+    return path
+
+
+def test_on_duckdb_a_change_of_an_incremental_models_columns_rebuilds_every_model(
+    warehouse, tmp_path: Path
+):
+    settings = dataclasses.replace(Settings.from_env(), warehouse_dir=tmp_path / "warehouse")
+    warehouse.execute("create schema intermediate")
+    warehouse.execute("create table intermediate.narrow (message_id varchar, event_time timestamp)")
+    warehouse.execute("create schema marts")
+    warehouse.execute("create table marts.daily (day date, n bigint)")
+    build(warehouse, code="code-1")
+    manifest = write_manifest(
+        tmp_path / "manifest.json",
+        {
+            "intermediate.narrow": ("incremental", ["message_id", "event_name"]),
+            "marts.daily": ("incremental", ["day", "n"]),
+            # A model without a table yet, or stored otherwise, is built anew anyway.
+            "marts.new": ("incremental", ["x"]),
+            "marts.summary": ("table", ["y"]),
+        },
+    )
+
+    why = _why_rebuild_everything(warehouse, settings, "code-1", "code-2", None, manifest)
+
+    assert why == (
+        "the dbt project changed the columns of intermediate.narrow (adds event_name; drops "
+        "event_time), and an incremental run reads and writes its table as it is"
+    )
+    # Also after a failed build, which left no code to compare with.
+    assert _why_rebuild_everything(warehouse, settings, None, "code-2", None, manifest) == why
+    # Unchanged code, or columns as declared: the tables go on.
+    assert _why_rebuild_everything(warehouse, settings, "code-2", "code-2", None, manifest) is None
+    warehouse.execute("alter table intermediate.narrow drop column event_time")
+    warehouse.execute("alter table intermediate.narrow add column event_name varchar")
+    assert _why_rebuild_everything(warehouse, settings, "code-1", "code-2", None, manifest) is None
 
 
 def test_the_dbt_step_says_what_dbt_did_by_kind_and_status():

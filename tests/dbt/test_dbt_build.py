@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from orchestration.builds import tables_with_other_columns
 from tests.dbt.conftest import Warehouse, make_warehouse
 from tests.dbt.sample_events import SAMPLE_EVENTS
 
@@ -26,6 +27,24 @@ def test_dbt_docs_generate_describes_every_event_mart(built_warehouse: Warehouse
     catalog = json.loads((built_warehouse.target_path / "catalog.json").read_text())
     tables = {node["metadata"]["name"] for node in catalog["nodes"].values()}
     assert {"sessions", "page_views", "users", "user_activity_daily", "hourly_rollups"} <= tables
+
+
+def test_every_incremental_model_declares_exactly_the_columns_of_its_table(
+    built_warehouse: Warehouse,
+) -> None:
+    # What a run compares to find the models a change of the project gave other columns
+    # (tests/test_builds.py): a column left undocumented would rebuild every model each time.
+    manifest = built_warehouse.target_path / "manifest.json"
+    incremental = [
+        node["alias"]
+        for node in json.loads(manifest.read_text())["nodes"].values()
+        if node["resource_type"] == "model" and node["config"]["materialized"] == "incremental"
+    ]
+    assert {"int_event_sessions", "page_views", "sessions", "user_activity_daily"} <= set(
+        incremental
+    )
+    with built_warehouse.connect() as connection:
+        assert tables_with_other_columns(connection, manifest) == []
 
 
 def test_bot_events_count_in_hourly_rollups_only(built_warehouse: Warehouse) -> None:
