@@ -2,9 +2,10 @@
     The non-bot events of `events` (stg_events, or rows of it with its columns) with their
     person: the latest user linked to the event's anonymous id (int_anonymous_id_persons), else
     the anonymous id. int_events gives every event its person this way; a model that needs no
-    session reads its events here, which saves joining every event to its session.
+    session reads its events here, which saves joining every event to its session. `live`: the
+    condition that keeps the events of the warehouse among the rows of `events`.
 -#}
-{% macro events_with_persons(events) -%}
+{% macro events_with_persons(events, live='not events.is_bot') -%}
     select
         events.*,
         coalesce(persons.person_id, events.anonymous_id) as person_id
@@ -13,7 +14,16 @@
         on events.tenant_id = persons.tenant_id
         and events.project_id = persons.project_id
         and events.anonymous_id = persons.anonymous_id
-    where not events.is_bot
+    where {{ live }}
+{%- endmacro %}
+
+{#-
+    Every event of the warehouse (the live rows of int_event_sessions: keys, order, event name)
+    with its person, for a model that needs no other column of the event: these narrow rows
+    cost less to read than staging every raw event again.
+-#}
+{% macro event_persons() -%}
+    {{ events_with_persons(ref('int_event_sessions'), live='not events.is_superseded') }}
 {%- endmacro %}
 
 {#-

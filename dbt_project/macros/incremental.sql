@@ -681,6 +681,25 @@
 {%- endmacro %}
 
 {#-
+    The live rows of int_event_sessions a session-level model reads (keys, order, event name and
+    session, no event attributes): in a windowed run, those of the re-derived partitions from
+    their rederived_from on (the events `events_to_rederive` gives); else every event. Windows
+    over a session's events run on these narrow rows; a model joins the staged columns back to
+    the few events it needs them of.
+-#}
+{% macro event_sessions_to_rederive() -%}
+    {%- if is_windowed_run() -%}
+        (
+            select rederived_event.*
+            from ({{ rederived_rows(ref('int_event_sessions'), 'event_time') }}) as rederived_event
+            where not rederived_event.is_superseded
+        )
+    {%- else -%}
+        (select * from {{ ref('int_event_sessions') }} where not is_superseded)
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
     The events a session-level model reads, with the columns of `int_events` (or, with
     `staged=true`, of `stg_events`): in a windowed run, those of the re-derived partitions from
     their rederived_from on; else every event. A windowed run finds them in the raw table and

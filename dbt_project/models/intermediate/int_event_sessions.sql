@@ -1,6 +1,8 @@
 {#-
     The session of every non-bot event, and the sessionization state: one narrow row per event
-    (keys, ordering columns, session key and start), no event attributes.
+    (keys, event name, ordering columns, session key and start), no other event attribute. The
+    marts that order or count a session's events (page_views, sessions) read these rows and
+    join staged columns back only to the events they need them of.
 
     Session, per tenant/project/anonymous_id and client session id (a sessionization
     partition): the client session_id when present; otherwise a new session starts when the gap
@@ -32,7 +34,7 @@
 {%- set partition_columns = 'tenant_id, project_id, anonymous_id, session_partition' %}
 {%- set replaced_columns = [
     'tenant_id', 'project_id', 'anonymous_id', 'session_id', 'session_partition', 'message_id',
-    'event_time', 'received_at', '_landing_date', 'session_key', 'session_start',
+    'event_name', 'event_time', 'received_at', '_landing_date', 'session_key', 'session_start',
     'gap_session_start',
 ] %}
 {%- set output_columns = replaced_columns + ['rederived_from'] %}
@@ -44,6 +46,7 @@
         session_id,
         {{ session_partition('session_id') }} as session_partition,
         message_id,
+        event_name,
         event_time,
         received_at,
         _landing_date
@@ -166,6 +169,7 @@ sessionized as (
         session_id,
         session_partition,
         message_id,
+        event_name,
         event_time,
         received_at,
         _landing_date,

@@ -27,7 +27,7 @@
 }}
 
 -- depends_on: {{ ref('int_event_sessions') }}
--- depends_on: {{ ref('int_events') }}
+-- depends_on: {{ ref('stg_events') }}
 -- depends_on: {{ ref('int_anonymous_id_persons') }}
 -- depends_on: {{ source('raw', 'events') }}
 -- depends_on: {{ source('raw', 'user_agents') }}
@@ -41,9 +41,10 @@
 ] %}
 
 {#
-    The windows run on the few columns they need; the page's columns are joined back to the
-    page views alone by (tenant_id, message_id): sorting every column of every event is what
-    makes a large table spill.
+    The windows run on the narrow rows of int_event_sessions (keys, order, event name); the
+    page's columns are joined back to the page views alone, and the pings' properties to the
+    pings, by (tenant_id, message_id): sorting every column of every event is what makes a large
+    table spill.
 #}
 with
 
@@ -57,24 +58,12 @@ classified_events as (
         received_at,
         event_name = 'page_view' as is_page_view,
         event_name in {{ names_list('page_ping_events') }} as is_ping,
-        case
-            when event_name in {{ names_list('page_ping_events') }}
-                then {{ json_get_double('properties', '$.scroll_depth') }}
-        end as ping_scroll_depth,
-        case
-            when event_name in {{ names_list('page_ping_events') }}
-                then {{ json_get_double('properties', '$.engaged_ms') }}
-        end as ping_engaged_ms,
         event_name in {{ names_list('heartbeat_events') }} as is_heartbeat
-    from {{ events_to_rederive() }} as events
+    from {{ event_sessions_to_rederive() }} as events
 
 ),
 
-{#-
-    The page's columns, with the person (`events_with_persons`): the narrow rows above already
-    carry the session, and int_events would join every page view to its session before the
-    re-derived ones are kept.
-#}
+{#- The page's columns, with the person (`events_with_persons`). #}
 page_view_columns as (
 
     select
@@ -101,6 +90,24 @@ page_view_columns as (
 
 ),
 
+ping_properties as (
+
+    select
+        events.tenant_id,
+        events.message_id,
+        {{ json_get_double('events.properties', '$.scroll_depth') }} as scroll_depth,
+        {{ json_get_double('events.properties', '$.engaged_ms') }} as engaged_ms
+    from {{ events_to_rederive(staged=true) }} as events
+    where not events.is_bot
+        and events.event_name in {{ names_list('page_ping_events') }}
+
+),
+
+{#-
+    In one pass over each session's events in order: the page view an event follows (the number
+    of page views up to it, and the latest one's time) and what comes after it (the next
+    non-ping event's time, the number of page views still to come).
+#}
 with_page_view_group as (
 
     select
@@ -110,11 +117,21 @@ with_page_view_group as (
             order by event_time, received_at, message_id
             rows between unbounded preceding and current row
         ) as page_view_group,
+        max(case when is_page_view then event_time end) over (
+            partition by session_key
+            order by event_time, received_at, message_id
+            rows between unbounded preceding and current row
+        ) as page_view_time,
         min(case when not is_ping then event_time end) over (
             partition by session_key
             order by event_time, received_at, message_id
             rows between 1 following and unbounded following
-        ) as next_non_ping_event_time
+        ) as next_non_ping_event_time,
+        count(case when is_page_view then 1 end) over (
+            partition by session_key
+            order by event_time, received_at, message_id
+            rows between 1 following and unbounded following
+        ) as later_page_views
     from classified_events
 
 ),
@@ -123,11 +140,7 @@ page_view_events as (
 
     select
         *,
-        cast(row_number() over (
-            partition by session_key
-            order by event_time, received_at, message_id
-        ) as bigint) as page_view_number,
-        count(*) over (partition by session_key) as session_page_view_count
+        cast(page_view_group as bigint) as page_view_number
     from with_page_view_group
     where is_page_view
 
@@ -141,21 +154,23 @@ page_pings as (
         pings.session_key,
         pings.page_view_group,
         max(pings.event_time) as last_ping_time,
-        max(pings.ping_scroll_depth) as max_scroll_depth,
-        count(pings.ping_engaged_ms) as engaged_ms_count,
+        max(properties.scroll_depth) as max_scroll_depth,
+        count(properties.engaged_ms) as engaged_ms_count,
         {#- Negative values count as 0, and none as more than a day (a session's limit). #}
         {{ fixed_point_sum(
-            'case when pings.ping_engaged_ms < 0 then 0 when pings.ping_engaged_ms > 86400000 then 86400000 else pings.ping_engaged_ms end'
+            'case when properties.engaged_ms < 0 then 0 when properties.engaged_ms > 86400000 then 86400000 else properties.engaged_ms end'
         ) }} as engaged_ms,
         count(distinct case
             when pings.is_heartbeat
-                then floor({{ seconds_between('views.event_time', 'pings.event_time') }} / {{ heartbeat }})
+                then floor({{ seconds_between('pings.page_view_time', 'pings.event_time') }} / {{ heartbeat }})
         end) as heartbeat_intervals
     from with_page_view_group as pings
-    inner join page_view_events as views
-        on pings.session_key = views.session_key
-        and pings.page_view_group = views.page_view_group
+    left join ping_properties as properties
+        on pings.tenant_id = properties.tenant_id
+        and pings.message_id = properties.message_id
+    {#- Pings before the session's first page view belong to no page. #}
     where pings.is_ping
+        and pings.page_view_group > 0
     group by pings.session_key, pings.page_view_group
 
 ),
@@ -186,7 +201,7 @@ with_time_on_page as (
         page_view_columns.country_code,
         page_view_events.page_view_number,
         page_view_events.page_view_number = 1 as is_entrance,
-        page_view_events.page_view_number = page_view_events.session_page_view_count as is_exit,
+        page_view_events.later_page_views = 0 as is_exit,
         case
             when page_view_events.next_non_ping_event_time is not null
                 then {{ seconds_between('page_view_events.event_time', 'page_view_events.next_non_ping_event_time') }}

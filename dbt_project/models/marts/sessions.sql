@@ -22,7 +22,7 @@
 }}
 
 -- depends_on: {{ ref('int_event_sessions') }}
--- depends_on: {{ ref('int_events') }}
+-- depends_on: {{ ref('stg_events') }}
 -- depends_on: {{ ref('int_anonymous_id_persons') }}
 -- depends_on: {{ source('raw', 'events') }}
 -- depends_on: {{ source('raw', 'user_agents') }}
@@ -38,21 +38,35 @@
     'conversion_value', 'engaged_time_seconds',
 ] %}
 
+{#-
+    The session's counts and order come from the narrow rows of int_event_sessions (keys, order,
+    event name); only the conversions' values are staged from their raw rows.
+#}
 with
 
-events as (
+conversion_values as (
 
-    select * from {{ events_to_rederive() }} as events
+    select
+        events.tenant_id,
+        events.message_id,
+        {{ json_get_double('events.properties', '$.value') }} as conversion_value
+    from {{ events_to_rederive(staged=true) }} as events
+    where not events.is_bot
+        and events.event_name in {{ names_list('conversion_events') }}
 
 ),
 
 classified_events as (
 
     select
-        *,
-        event_name = 'page_view' as is_page_view,
-        event_name in {{ names_list('conversion_events') }} as is_conversion
-    from events
+        events.*,
+        events.event_name = 'page_view' as is_page_view,
+        events.event_name in {{ names_list('conversion_events') }} as is_conversion,
+        conversions.conversion_value
+    from {{ event_sessions_to_rederive() }} as events
+    left join conversion_values as conversions
+        on events.tenant_id = conversions.tenant_id
+        and events.message_id = conversions.message_id
 
 ),
 
@@ -82,10 +96,7 @@ sessions as (
         ) as other_event_count,
         count(*) filter (where is_conversion) as conversion_count,
         coalesce(
-            {{ fixed_point_sum(
-                "case when is_conversion then " ~ json_get_double('properties', '$.value') ~ " end",
-                decimals=6,
-            ) }},
+            {{ fixed_point_sum('case when is_conversion then conversion_value end', decimals=6) }},
             0
         ) as conversion_value,
         {{ first_by('message_id', event_order) }} as first_message_id,

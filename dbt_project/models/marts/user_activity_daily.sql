@@ -44,7 +44,7 @@ changed_days as (
 
 events as (
 
-    select * from ({{ events_with_persons(ref('stg_events')) }}) as events
+    select * from ({{ event_persons() }}) as events
     where (tenant_id, project_id, person_id, cast(event_time as date)) in (
         select tenant_id, project_id, person_id, activity_date from changed_days
     )
@@ -64,7 +64,7 @@ sessions as (
 
 events as (
 
-    {{ events_with_persons(ref('stg_events')) }}
+    {{ event_persons() }}
 
 ),
 
