@@ -180,6 +180,14 @@
     percentile({{ value_column }}, {{ fraction }})
 {%- endmacro %}
 
+{% macro spark__quantiles_cont(value_column, fractions) -%}
+    percentile({{ value_column }}, array({{ fractions | join(', ') }}))
+{%- endmacro %}
+
+{% macro spark__list_item(list_expression, position) -%}
+    element_at({{ list_expression }}, {{ position }})
+{%- endmacro %}
+
 {% macro spark__stable_sum(value_column) -%}
     case
         when count({{ value_column }}) > 0
