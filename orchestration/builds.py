@@ -205,29 +205,20 @@ def tables_with_other_columns(
     `schema.table (adds a; drops b)`. An incremental run reads and writes its table as it is, so
     such a model can only be built anew; a model without a table yet is built anew anyway."""
     manifest = json.loads(manifest_path.read_text())
-    tables: dict[tuple[str, str], set[str]] = {}
-    for schema, table, column in connection.execute(
-        """
-        select schema_name, table_name, lower(column_name) from duckdb_columns()
-        where database_name = current_database()
-        """
-    ).fetchall():
-        tables.setdefault((schema, table), set()).add(column)
     changed = []
     for node in sorted(manifest["nodes"].values(), key=lambda node: node["unique_id"]):
         if node["resource_type"] != "model" or node["config"]["materialized"] != "incremental":
             continue
-        existing = tables.get((node["schema"], node["alias"]))
-        if existing is None:
-            continue
+        relation = f"{node['schema']}.{node['alias']}"
+        existing = {name.lower() for name in column_types(connection, relation)}
         declared = {name.lower() for name in node["columns"]}
-        if declared != existing:
+        if existing and declared != existing:
             differences = [
                 f"{verb} {', '.join(sorted(columns))}"
                 for verb, columns in (("adds", declared - existing), ("drops", existing - declared))
                 if columns
             ]
-            changed.append(f"{node['schema']}.{node['alias']} ({'; '.join(differences)})")
+            changed.append(f"{relation} ({'; '.join(differences)})")
     return changed
 
 
