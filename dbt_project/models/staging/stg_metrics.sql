@@ -18,6 +18,19 @@ source as (
 
 ),
 
+-- Points share few distinct tag sets: each is put in canonical form once (parsing the JSON of
+-- every point cost 1.9 s of 2M points at 10M events) and joined back by its raw text. Read from
+-- the raw table, not from `source`: DuckDB stores a CTE read twice before reading it, which a
+-- query of a few points (a data test of the window's) would pay for every point.
+tag_sets as (
+
+    select
+        tags,
+        {{ normalize_tags('tags') }} as canonical_tags
+    from (select distinct tags from {{ source('raw', 'metrics') }}) as distinct_tags
+
+),
+
 renamed as (
 
     select
@@ -28,11 +41,14 @@ renamed as (
         metric_type,
         cast(value as double) as metric_value,
         cast(timestamp as timestamp) as metric_time,
-        {{ normalize_tags('tags') }} as tags,
+        -- A point without tags matches no tag set.
+        coalesce(tag_sets.canonical_tags, '{}') as tags,
         unit,
         _landing_date,
         _loaded_at
     from source
+    left join tag_sets
+        on source.tags = tag_sets.tags
 
 )
 
