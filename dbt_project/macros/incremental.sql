@@ -751,7 +751,8 @@
 {#-
     A model recomputed for the persons whose days the window changed (scope changed_persons):
     `changed_persons_cte()` opens its `with` list with them (`changed`, in a windowed run), and
-    `for_changed_persons()` after a select keeps the rows of those persons.
+    `for_changed_persons()` after a select keeps the rows of those persons (`keyword='and'`
+    after a `where` of its own).
 -#}
 {% macro changed_persons_cte() -%}
     {%- if is_windowed_run() %}
@@ -767,9 +768,9 @@ changed as (
     {%- endif %}
 {%- endmacro %}
 
-{% macro for_changed_persons() -%}
+{% macro for_changed_persons(keyword='where') -%}
     {%- if is_windowed_run() %}
-    where (tenant_id, project_id, person_id) in (
+    {{ keyword }} (tenant_id, project_id, person_id) in (
         select tenant_id, project_id, person_id from changed
     )
     {%- endif %}

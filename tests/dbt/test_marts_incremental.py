@@ -1,7 +1,8 @@
 """The product marts (conversions, features, preferences, deployments, funnels, retention,
 dashboard) built over three arrival days, one window at a time, equal a full refresh: including
-an event that arrives two days late into an open funnel and a login that moves an anonymous
-person's preferences and funnel attempt to the user."""
+an event that arrives two days late into an open funnel, a login that moves an anonymous
+person's preferences and funnel attempt to the user, and a person with nothing new whose rows
+the later runs keep."""
 
 from __future__ import annotations
 
@@ -58,6 +59,17 @@ EVENTS = [
         at(2, 10),
         '{"deployment_id": "d1", "version_id": "v1", "status": "pending"}',
         anonymous_id="ci",
+    ),
+    # Day 2: another visitor's two steps of the purchase funnel and a purchase; nothing of
+    # theirs arrives later, so the runs of days 3 and 4 keep their rows as they are.
+    event("r-01", "product_viewed", at(2, 11), anonymous_id="anon_r"),
+    event("r-02", "add_to_cart", at(2, 11, 5), anonymous_id="anon_r"),
+    event(
+        "r-03",
+        "purchase",
+        at(2, 11, 10),
+        '{"value": 20, "currency": "usd"}',
+        anonymous_id="anon_r",
     ),
     # Day 3: the person logs in; d1 is ready.
     event("p-05", "identify", at(3, 8), '{"traits": {"plan": "pro"}}', user_id="user_p"),
@@ -142,3 +154,16 @@ def test_the_anonymous_preference_history_moves_to_the_user(
         "select person_id, preference_value, valid_from, valid_to from "
         "marts.user_preferences_history order by valid_from"
     ) == [("user_p", "dark", at(2, 9, 2), at(4, 9, 6)), ("user_p", "light", at(4, 9, 6), None)]
+
+
+def test_a_person_with_nothing_new_keeps_their_attempt_and_conversion(
+    incremental_warehouse: Warehouse,
+) -> None:
+    assert incremental_warehouse.query(
+        "select funnel_id, attempt_number, step_number, reached_at from marts.funnel_attempt_steps "
+        "where person_id = 'anon_r' order by step_number"
+    ) == [("purchase", 1, 1, at(2, 11)), ("purchase", 1, 2, at(2, 11, 5))]
+    assert incremental_warehouse.query(
+        "select message_id, conversion_value, currency, person_conversion_number "
+        "from marts.conversions where person_id = 'anon_r'"
+    ) == [("r-03", 20.0, "USD", 1)]
