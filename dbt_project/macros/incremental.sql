@@ -75,6 +75,43 @@
 {%- endmacro %}
 
 {#-
+    The rows of `model` a windowed run wrote, for a uniqueness test of `columns` that need not
+    group every row again: a pair (key columns, select of the rows), or none to test every row.
+    - With `label_column` (a column where a windowed run writes its `window_label()`, as
+      int_event_sessions' rederived_for): the rows that carry this run's label.
+    - Else, on a mart that logs its changed keys (`change_keys`, `log_changed_keys`), whose keys
+      are among `columns`, and that no run built whole since the log began: the logged keys.
+    A duplicate among rows no run wrote was there, and tested, before.
+-#}
+{% macro rows_written_by_run(model, columns, label_column=none) -%}
+    {%- if not (has_window() and execute) -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- if label_column -%}
+        {{ return((columns, 'select * from ' ~ model ~ ' where ' ~ label_column ~ ' = ' ~ window_label())) }}
+    {%- endif -%}
+    {%- if model.identifier is not defined or target.type != 'duckdb' -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set log = model.incorporate(path={'schema': 'audit', 'identifier': model.identifier ~ '__changed_keys'}) -%}
+    {#- Read from the catalog, not dbt's cache of relations: the models of this run created the logs. -#}
+    {%- set logs_query -%}
+        select
+            count(*) filter (where table_name = '{{ model.identifier }}__rebuilt') as rebuilt,
+            string_agg(column_name, ',' order by column_index) filter (where table_name = '{{ log.identifier }}') as keys
+        from duckdb_columns()
+        where database_name = '{{ model.database }}' and schema_name = 'audit'
+            and table_name in ('{{ log.identifier }}', '{{ model.identifier }}__rebuilt')
+    {%- endset -%}
+    {%- set logs = run_query(logs_query).rows[0] -%}
+    {%- set keys = logs[1].split(',') if logs[1] else [] -%}
+    {%- if logs[0] > 0 or not keys or keys | reject('in', columns) | list -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return((keys, 'select * from ' ~ log)) }}
+{%- endmacro %}
+
+{#-
     Whether this run replaces only what the window touched: an incremental run of an existing
     table with a window. Otherwise the model is built from all rows.
 -#}
