@@ -788,8 +788,7 @@
 {#-
     A model recomputed for the persons whose days the window changed (scope changed_persons):
     `changed_persons_cte()` opens its `with` list with them (`changed`, in a windowed run), and
-    `for_changed_persons()` after a select keeps the rows of those persons (`keyword='and'`
-    after a `where` of its own).
+    `for_changed_persons()` after a select keeps the rows of those persons.
 -#}
 {% macro changed_persons_cte() -%}
     {%- if is_windowed_run() %}
@@ -805,9 +804,9 @@ changed as (
     {%- endif %}
 {%- endmacro %}
 
-{% macro for_changed_persons(keyword='where') -%}
+{% macro for_changed_persons() -%}
     {%- if is_windowed_run() %}
-    {{ keyword }} (tenant_id, project_id, person_id) in (
+    where (tenant_id, project_id, person_id) in (
         select tenant_id, project_id, person_id from changed
     )
     {%- endif %}

@@ -1,8 +1,8 @@
 """The product marts (conversions, features, preferences, deployments, funnels, retention,
 dashboard) built over three arrival days, one window at a time, equal a full refresh: including
 an event that arrives two days late into an open funnel, a login that moves an anonymous
-person's preferences and funnel attempt to the user, and a person with nothing new whose rows
-the later runs keep."""
+person's preferences and funnel attempt to the user, and a person with nothing after the first
+day."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ EVENTS = [
         anonymous_id="ci",
     ),
     # Day 2: another visitor's two steps of the purchase funnel and a purchase; nothing of
-    # theirs arrives later, so the runs of days 3 and 4 keep their rows as they are.
+    # theirs arrives later.
     event("r-01", "product_viewed", at(2, 11), anonymous_id="anon_r"),
     event("r-02", "add_to_cart", at(2, 11, 5), anonymous_id="anon_r"),
     event(
@@ -156,7 +156,7 @@ def test_the_anonymous_preference_history_moves_to_the_user(
     ) == [("user_p", "dark", at(2, 9, 2), at(4, 9, 6)), ("user_p", "light", at(4, 9, 6), None)]
 
 
-def test_a_person_with_nothing_new_keeps_their_attempt_and_conversion(
+def test_a_person_with_nothing_after_the_first_day_has_their_attempt_and_conversion(
     incremental_warehouse: Warehouse,
 ) -> None:
     assert incremental_warehouse.query(

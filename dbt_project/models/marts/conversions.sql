@@ -1,29 +1,4 @@
-{#-
-    One row per conversion event (`conversion_events`), with its value and currency, the
-    person's running count of conversions, its session's entry page, source and channel, and the
-    person's first-touch channel.
-
-    Incremental (strategy replace_scope, scope changed_persons): a conversion's row depends on
-    its person's conversions, sessions and first touch only, so a run recomputes the persons
-    whose days the window changed (`changed_person_days`) and replaces all their rows.
--#}
-
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='replace_scope',
-        scope='changed_persons',
-        change_keys=['tenant_id', 'project_id', 'person_id'],
-        on_schema_change='fail',
-    )
-}}
-
--- depends_on: {{ ref('int_event_sessions') }}
--- depends_on: {{ ref('int_anonymous_id_persons') }}
-
 with
-
-{{ changed_persons_cte() }}
 
 conversion_events as (
 
@@ -41,7 +16,6 @@ conversion_events as (
         properties
     from {{ ref('int_events') }}
     where event_name in {{ names_list('conversion_events') }}
-    {{- for_changed_persons('and') }}
 
 ),
 
@@ -71,7 +45,6 @@ users as (
         person_id,
         first_touch_channel
     from {{ ref('users') }}
-    {{- for_changed_persons() }}
 
 ),
 

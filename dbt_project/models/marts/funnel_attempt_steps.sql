@@ -17,29 +17,10 @@
     - An exclusion event inside an open attempt ends its progress: it reaches no further step
       and stays open until its window is over.
     The breakdown value comes from the step-1 event: a column of its session, or a property.
-
-    Incremental (strategy replace_scope, scope changed_persons): a person's attempts depend on
-    nothing but the person's events and their sessions, so a run walks again the persons whose
-    days the window changed (`changed_person_days`: a new, late or moved event, a new link of
-    an anonymous id to a person, for the person it joins and the one it leaves) and replaces
-    all their rows. A change of the funnel definitions is a change of the project, which
-    rebuilds every row.
 -#}
 {%- set session_breakdowns = funnel_session_breakdowns() %}
 
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='replace_scope',
-        scope='changed_persons',
-        change_keys=['tenant_id', 'project_id', 'person_id'],
-        on_schema_change='fail',
-    )
-}}
-
 with
-
-{{ changed_persons_cte() }}
 
 funnel_steps as (
 
@@ -142,7 +123,6 @@ events as (
         properties
     from {{ ref('int_events') }}
     where event_name in (select event_name from funnel_event_names)
-    {{- for_changed_persons('and') }}
 
 ),
 

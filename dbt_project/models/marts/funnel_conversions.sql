@@ -1,27 +1,4 @@
-{#-
-    One row per funnel attempt: its start, window, furthest step, completion and each step's
-    time, from `funnel_attempt_steps`.
-
-    Incremental (strategy replace_scope, scope changed_persons), as `funnel_attempt_steps`: a
-    run replaces the attempts of the persons whose days the window changed.
--#}
-
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='replace_scope',
-        scope='changed_persons',
-        change_keys=['tenant_id', 'project_id', 'person_id'],
-        on_schema_change='fail',
-    )
-}}
-
--- depends_on: {{ ref('int_event_sessions') }}
--- depends_on: {{ ref('int_anonymous_id_persons') }}
-
 with
-
-{{ changed_persons_cte() }}
 
 attempt_steps as (
 
@@ -39,7 +16,6 @@ attempt_steps as (
         reached_at,
         breakdown_value
     from {{ ref('funnel_attempt_steps') }}
-    {{- for_changed_persons() }}
 
 ),
 

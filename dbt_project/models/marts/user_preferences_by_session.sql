@@ -1,31 +1,8 @@
-{#-
-    Per session in which the person set a preference, the latest value it set of each.
-
-    Incremental (strategy replace_scope, scope changed_persons): a run replaces the sessions of
-    the persons whose days the window changed.
--#}
-
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='replace_scope',
-        scope='changed_persons',
-        change_keys=['tenant_id', 'project_id', 'person_id'],
-        on_schema_change='fail',
-    )
-}}
-
--- depends_on: {{ ref('int_event_sessions') }}
--- depends_on: {{ ref('int_anonymous_id_persons') }}
-
 with
-
-{{ changed_persons_cte() }}
 
 preference_updates as (
 
     select * from {{ ref('int_preference_updates') }}
-    {{- for_changed_persons() }}
 
 ),
 

@@ -3,33 +3,13 @@
     the update that set it until the next update that changed it. An update superseded by another
     one at the same event time was never in effect and is skipped; an update that repeats the
     current value extends it.
-
-    Incremental (strategy replace_scope, scope changed_persons): a person's history depends on
-    their updates only, so a run rebuilds the history of the persons whose days the window
-    changed.
 -#}
 
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='replace_scope',
-        scope='changed_persons',
-        change_keys=['tenant_id', 'project_id', 'person_id'],
-        on_schema_change='fail',
-    )
-}}
-
--- depends_on: {{ ref('int_event_sessions') }}
--- depends_on: {{ ref('int_anonymous_id_persons') }}
-
 with
-
-{{ changed_persons_cte() }}
 
 preference_updates as (
 
     select * from {{ ref('int_preference_updates') }}
-    {{- for_changed_persons() }}
 
 ),
 
