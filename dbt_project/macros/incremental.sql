@@ -78,7 +78,9 @@
     The rows of `model` a windowed run wrote, for a uniqueness test of `columns` that need not
     group every row again: a pair (key columns, select of the rows), or none to test every row.
     - With `label_column` (a column where a windowed run writes its `window_label()`, as
-      int_event_sessions' rederived_for): the rows that carry this run's label.
+      int_event_sessions' rederived_for, and a build of every row '..'): the rows that carry
+      this run's label; every row while all carry '..' (a build of every row, this run's
+      included, and no windowed run since).
     - Else, on a mart that logs its changed keys (`change_keys`, `log_changed_keys`), whose keys
       are among `columns`, and that no run built whole since the log began: the logged keys.
     A duplicate among rows no run wrote was there, and tested, before.
@@ -88,6 +90,14 @@
         {{ return(none) }}
     {%- endif -%}
     {%- if label_column -%}
+        {%- set windowed_since_built -%}
+            select count(*) from (
+                select 1 from {{ model }} where {{ label_column }} <> '..' limit 1
+            ) as labelled
+        {%- endset -%}
+        {%- if run_query(windowed_since_built).columns[0].values()[0] == 0 -%}
+            {{ return(none) }}
+        {%- endif -%}
         {{ return((columns, 'select * from ' ~ model ~ ' where ' ~ label_column ~ ' = ' ~ window_label())) }}
     {%- endif -%}
     {%- if model.identifier is not defined or target.type != 'duckdb' -%}

@@ -79,6 +79,14 @@ def labelled(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _project(tmp_path_factory.mktemp("labelled"), "labelled", LABELLED_ROWS, LABELLED)
 
 
+BUILT_WHOLE_ROWS = ["item_id,rederived_for", "a,..", "a,..", "b,.."]
+
+
+@pytest.fixture(scope="module")
+def built_whole(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _project(tmp_path_factory.mktemp("built_whole"), "labelled", BUILT_WHOLE_ROWS, LABELLED)
+
+
 @pytest.fixture(scope="module")
 def logged(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _project(tmp_path_factory.mktemp("logged"), "logged", LOGGED_ROWS, LOGGED)
@@ -98,6 +106,12 @@ def test_a_windowed_run_tests_the_keys_of_the_rows_carrying_its_label(labelled: 
 
 def test_a_run_without_a_window_tests_every_row(labelled: Path) -> None:
     assert _result(labelled, "unique_labelled") == "FAIL 2"
+
+
+def test_a_table_built_whole_tests_every_row_in_a_windowed_run(built_whole: Path) -> None:
+    # Every row carries '..': built whole (by this run, or before any windowed run), so none
+    # carries the run's label, and every row is tested.
+    assert _result(built_whole, "unique_labelled", *WINDOW) == "FAIL 1"
 
 
 def test_a_windowed_run_tests_the_keys_its_mart_logged(logged: Path) -> None:
