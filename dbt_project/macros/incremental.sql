@@ -103,15 +103,16 @@
     {%- if model.identifier is not defined or target.type != 'duckdb' -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set log = model.incorporate(path={'schema': 'audit', 'identifier': model.identifier ~ '__changed_keys'}) -%}
+    {%- set log = changed_keys_log(model) -%}
+    {%- set marker = rebuilt_marker(model) -%}
     {#- Read from the catalog, not dbt's cache of relations: the models of this run created the logs. -#}
     {%- set logs_query -%}
         select
-            count(*) filter (where table_name = '{{ model.identifier }}__rebuilt') as rebuilt,
+            count(*) filter (where table_name = '{{ marker.identifier }}') as rebuilt,
             string_agg(column_name, ',' order by column_index) filter (where table_name = '{{ log.identifier }}') as keys
         from duckdb_columns()
-        where database_name = '{{ model.database }}' and schema_name = 'audit'
-            and table_name in ('{{ log.identifier }}', '{{ model.identifier }}__rebuilt')
+        where database_name = '{{ log.database }}' and schema_name = '{{ log.schema }}'
+            and table_name in ('{{ log.identifier }}', '{{ marker.identifier }}')
     {%- endset -%}
     {%- set logs = run_query(logs_query).rows[0] -%}
     {%- set keys = logs[1].split(',') if logs[1] else [] -%}
@@ -375,12 +376,15 @@
     of the logged keys, and drops the logs it published. DuckDB only: a publication from Spark
     copies every mart whole.
 -#}
-{% macro changed_keys_log() -%}
-    {{ return(this.incorporate(path={'schema': 'audit', 'identifier': this.identifier ~ '__changed_keys'})) }}
+{#- The log and the marker of the mart `mart` (a relation; the model being built by default). -#}
+{% macro changed_keys_log(mart=none) -%}
+    {%- set mart = mart or this -%}
+    {{ return(mart.incorporate(path={'schema': 'audit', 'identifier': mart.identifier ~ '__changed_keys'})) }}
 {%- endmacro %}
 
-{% macro rebuilt_marker() -%}
-    {{ return(this.incorporate(path={'schema': 'audit', 'identifier': this.identifier ~ '__rebuilt'})) }}
+{% macro rebuilt_marker(mart=none) -%}
+    {%- set mart = mart or this -%}
+    {{ return(mart.incorporate(path={'schema': 'audit', 'identifier': mart.identifier ~ '__rebuilt'})) }}
 {%- endmacro %}
 
 {% macro log_changed_keys(alias, relation, where=none) -%}
