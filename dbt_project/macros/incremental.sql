@@ -78,9 +78,9 @@
     The rows of `model` a windowed run wrote, for a uniqueness test of `columns` that need not
     group every row again: a pair (key columns, select of the rows), or none to test every row.
     - With `label_column` (a column where a windowed run writes its `window_label()`, as
-      int_event_sessions' rederived_for, and a build of every row '..'): the rows that carry
-      this run's label; every row while all carry '..' (a build of every row, this run's
-      included, and no windowed run since).
+      int_event_sessions' rederived_for, and a build of every row `whole_build_label()`): the
+      rows that carry this run's label; every row while all carry the whole build's (a build of
+      every row, this run's included, and no windowed run since).
     - Else, on a mart that logs its changed keys (`change_keys`, `log_changed_keys`), whose keys
       are among `columns`, and that no run built whole since the log began: the logged keys.
     A duplicate among rows no run wrote was there, and tested, before.
@@ -92,7 +92,7 @@
     {%- if label_column -%}
         {%- set windowed_since_built -%}
             select count(*) from (
-                select 1 from {{ model }} where {{ label_column }} <> '..' limit 1
+                select 1 from {{ model }} where {{ label_column }} <> {{ whole_build_label() }} limit 1
             ) as labelled
         {%- endset -%}
         {%- if run_query(windowed_since_built).columns[0].values()[0] == 0 -%}
@@ -142,7 +142,7 @@
     failure) finds them: the build's label (var `build_label`, or the environment variable
     WAREHOUSE_BUILD_LABEL, which the Dagster step sets: a build after a failed one carries the
     failed one's label, so its marts also see what that one changed), else the window, e.g.
-    '2025-03-01..2025-03-02'. A build of all rows writes '..'.
+    '2025-03-01..2025-03-02'. A build of all rows writes `whole_build_label()`.
 -#}
 {% macro window_label() -%}
     {%- set label = window_bound('build_label') -%}
@@ -151,6 +151,11 @@
     {%- else -%}
     '{{ window_bound('min_date') or '' }}..{{ window_bound('max_date') or '' }}'
     {%- endif -%}
+{%- endmacro %}
+
+{#- What a build of all rows writes where a windowed run writes its `window_label()`. -#}
+{% macro whole_build_label() -%}
+    '..'
 {%- endmacro %}
 
 {#-

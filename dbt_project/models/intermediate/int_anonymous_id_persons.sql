@@ -74,7 +74,7 @@ final as (
         anonymous_id,
         person_id,
         cast(null as string) as previous_person_id,
-        '..' as changed_for
+        {{ whole_build_label() }} as changed_for
     from persons
 
 )

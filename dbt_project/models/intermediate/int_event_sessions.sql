@@ -281,13 +281,13 @@ select * from final
 
 {#-
     A build of every event is no windowed run, whatever window it was given: its rows carry
-    '..', so that no later model takes them for what a window re-derived.
+    `whole_build_label()`, so that no later model takes them for what a window re-derived.
 -#}
 final as (
 
     select
         *,
-        '..' as rederived_for,
+        {{ whole_build_label() }} as rederived_for,
         true as is_changed,
         false as is_superseded
     from sessionized
