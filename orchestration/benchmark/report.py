@@ -115,7 +115,8 @@ def render(result: BenchmarkResult) -> str:
 
     full = result.run("full build")
     if result.floor is None:
-        lines += ["", "Floor: not run (--no-floor)."]
+        reason = f"failed: {result.floor_error}" if result.floor_error else "not run (--no-floor)"
+        lines += ["", f"Floor: {reason}."]
     else:
         lines += ["", "Floor (bare DuckDB, same files, same process):"]
         lines += _rows(

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from datetime import date
 
+import duckdb
 import pytest
 
 from dashboard import PAGES
@@ -111,7 +112,9 @@ def test_smoke_times_every_dashboard_page_on_its_publication(smoke):
 
 def test_smoke_writes_what_it_measured_after_each_run(smoke):
     progress = smoke["progress"]
-    assert progress["full build"] is None
+    # The floor runs first, and is written before the full build begins.
+    assert progress["full build"]["runs"] == []
+    assert progress["full build"]["floor"]["stages"][0]["name"] == "load"
     before_last = progress["nothing new"]
     assert before_last["complete"] is False
     assert before_last["targets"] is None
@@ -132,9 +135,30 @@ def test_a_failed_run_ends_the_benchmark(tmp_path, monkeypatch, capsys):
     assert code == 1
     assert [r["name"] for r in written["runs"]] == ["full build"]
     assert written["complete"] is False
-    assert written["floor"] is None
+    # Measured before the build, the floor is kept.
+    assert written["floor"]["stages"][0]["name"] == "load"
     assert written["targets"] is None
     assert "full build (FAILED)" in capsys.readouterr().out
+
+
+def test_a_failed_floor_is_reported_and_the_runs_go_on(tmp_path, monkeypatch, capsys):
+    def full_disk(*args, **kwargs):
+        raise duckdb.IOException("Could not write file floor.duckdb.tmp: No space left on device")
+
+    def failed_build(name, settings, instance, memory, start, end):
+        return RunMeasure(name, start, end, success=False, seconds=1.5)
+
+    monkeypatch.setattr(run, "run_floor", full_disk)
+    monkeypatch.setattr(run, "measure_run", failed_build)
+
+    main(["--events", "500", "--days", "1", "--work-dir", str(tmp_path)])
+
+    written = json.loads((tmp_path / "results-500.json").read_text())
+    assert written["floor"] is None
+    assert "No space left on device" in written["floor_error"]
+    assert [r["name"] for r in written["runs"]] == ["full build"]
+    output = capsys.readouterr().out
+    assert "Floor: failed: Could not write file floor.duckdb.tmp: No space left on" in output
 
 
 def test_sparse_range_spreads_the_files_of_its_days_with_files(tmp_path):
