@@ -111,8 +111,7 @@ sessions as (
     The attributes of each session's first event and first and last page view are looked up
     by key: carrying them through the aggregation above (a first_by of a record per session)
     cost more than reading the few rows again. The first event is staged from its raw row; the
-    page views are the session's entrance and exit in page_views, built before this model by
-    the same order of events.
+    page views come from page_views, built before this model by the same order of events.
 -#}
 first_messages as (
 
@@ -136,31 +135,29 @@ first_events as (
 
 ),
 
-entry_page_views as (
+{#-
+    The session's page views, in one pass over them: its entrance's page (the first page view:
+    path, URL, referrer, UTM), its exit's path and the sum of their engaged time. A session
+    with page views has one entrance and one exit; one aggregation joined once holds less in
+    memory than a join per part (a full build at 100M events ran out of memory with those).
+-#}
+page_view_summary as (
 
     select
         session_key,
-        page_path,
-        page_url,
-        page_referrer,
-        referrer_host,
-        utm_source,
-        utm_medium,
-        utm_campaign,
-        utm_term,
-        utm_content
+        {%- for column in [
+            'page_path', 'page_url', 'page_referrer', 'referrer_host', 'utm_source', 'utm_medium',
+            'utm_campaign', 'utm_term', 'utm_content',
+        ] %}
+        max(case when is_entrance then {{ column }} end) as entry_{{ column }},
+        {%- endfor %}
+        max(case when is_exit then page_path end) as exit_page_path,
+        {{ fixed_point_sum('engaged_time_seconds') }} as engaged_time_seconds
     from {{ ref('page_views') }}
-    where is_entrance and session_key in (select session_key from sessions)
-
-),
-
-exit_page_views as (
-
-    select
-        session_key,
-        page_path
-    from {{ ref('page_views') }}
-    where is_exit and session_key in (select session_key from sessions)
+    {%- if is_windowed_run() %}
+    where session_key in (select session_key from sessions)
+    {%- endif %}
+    group by session_key
 
 ),
 
@@ -179,15 +176,15 @@ with_entry as (
         {{ seconds_between('session_start', 'session_end') }} as duration_seconds,
         event_count,
         page_view_count,
-        entry_page_view.page_path as entry_page,
-        exit_page_view.page_path as exit_page,
-        coalesce(entry_page_view.page_referrer, first_event.page_referrer) as referrer,
-        coalesce(entry_page_view.referrer_host, first_event.referrer_host) as referrer_host,
-        coalesce(entry_page_view.utm_source, first_event.utm_source) as utm_source,
-        coalesce(entry_page_view.utm_medium, first_event.utm_medium) as utm_medium,
-        coalesce(entry_page_view.utm_campaign, first_event.utm_campaign) as utm_campaign,
-        coalesce(entry_page_view.utm_term, first_event.utm_term) as utm_term,
-        coalesce(entry_page_view.utm_content, first_event.utm_content) as utm_content,
+        page_view_summary.entry_page_path as entry_page,
+        page_view_summary.exit_page_path as exit_page,
+        coalesce(page_view_summary.entry_page_referrer, first_event.page_referrer) as referrer,
+        coalesce(page_view_summary.entry_referrer_host, first_event.referrer_host) as referrer_host,
+        coalesce(page_view_summary.entry_utm_source, first_event.utm_source) as utm_source,
+        coalesce(page_view_summary.entry_utm_medium, first_event.utm_medium) as utm_medium,
+        coalesce(page_view_summary.entry_utm_campaign, first_event.utm_campaign) as utm_campaign,
+        coalesce(page_view_summary.entry_utm_term, first_event.utm_term) as utm_term,
+        coalesce(page_view_summary.entry_utm_content, first_event.utm_content) as utm_content,
         first_event.channel_type,
         first_event.device_type,
         first_event.os_name,
@@ -208,14 +205,13 @@ with_entry as (
         first_conversion.event_name as first_conversion_event,
         first_conversion.event_time as first_conversion_at,
         conversion_value,
-        {{ url_host('coalesce(entry_page_view.page_url, first_event.page_url)') }} as entry_host
+        page_view_summary.engaged_time_seconds as page_view_engaged_time_seconds,
+        {{ url_host('coalesce(page_view_summary.entry_page_url, first_event.page_url)') }} as entry_host
     from sessions
     inner join first_events as first_event
         on sessions.session_key = first_event.session_key
-    left join entry_page_views as entry_page_view
-        on sessions.session_key = entry_page_view.session_key
-    left join exit_page_views as exit_page_view
-        on sessions.session_key = exit_page_view.session_key
+    left join page_view_summary
+        on sessions.session_key = page_view_summary.session_key
 
 ),
 
@@ -249,17 +245,6 @@ source_categories as (
 
 ),
 
-page_view_engagement as (
-
-    select
-        session_key,
-        {{ fixed_point_sum('engaged_time_seconds') }} as engaged_time_seconds
-    from {{ ref('page_views') }}
-    where session_key in (select session_key from sessions)
-    group by session_key
-
-),
-
 final as (
 
     select
@@ -273,13 +258,11 @@ final as (
         ) }} as channel,
         case
             when with_session_source.page_view_count > 0
-                then coalesce(page_view_engagement.engaged_time_seconds, 0)
+                then coalesce(with_session_source.page_view_engaged_time_seconds, 0)
         end as engaged_time_seconds
     from with_session_source
     left join source_categories
         on with_session_source.session_source = source_categories.source
-    left join page_view_engagement
-        on with_session_source.session_key = page_view_engagement.session_key
 
 ){% if is_windowed_run() %},
 
