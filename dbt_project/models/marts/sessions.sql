@@ -139,7 +139,7 @@ first_events as (
     The session's page views, in one pass over them: its entrance's page (the first page view:
     path, URL, referrer, UTM), its exit's path and the sum of their engaged time. A session
     with page views has one entrance and one exit; one aggregation joined once holds less in
-    memory than a join per part (a full build at 100M events ran out of memory with those).
+    memory than a join per part.
 -#}
 page_view_summary as (
 
