@@ -4,7 +4,8 @@ One connection to a fresh database file, with the warehouse's thread and memory 
 SQL a careful analyst would write by hand, and nothing else: no validation rules, no lineage or
 manifest, no checks, no orchestration. Each stage is timed:
 
-- load: read every landing file, keep one row per key (the spec's dedup order);
+- load: read every landing file, keep one row per key (the spec's dedup order), finding the
+  losing rows on the key and order columns alone;
 - sessionize: event time, then sessions per tenant/project/anonymous_id (the client session id
   when present, else a 30-minute gap; split at 24 hours), bots left out;
 - person_day_activity: person from the latest linked user id (kept for the funnel); per person
@@ -56,30 +57,47 @@ def _files(raw_landing_dir: Path, dataset: str) -> str:
     return "[" + ", ".join(sql_string(p) for p in paths) + "]"
 
 
+def _deduplicated(
+    connection: duckdb.DuckDBPyConnection,
+    table: str,
+    files: str,
+    key: tuple[str, ...],
+    order: tuple[str, ...] = (),
+) -> None:
+    """Create `table` from `files` with one row per `key`: the first in `order`, then by file and
+    row. The losing rows are found on the key and order columns alone (a wide sort of every row
+    would spill the whole table to disk), and the table is written in one pass without them."""
+    ranked = ", ".join((*order, "file_index", "file_row_number"))
+    connection.execute(
+        f"""
+        create temp table {table}_losers as
+        select file_index, file_row_number
+        from read_parquet({files}, file_row_number = true)
+        qualify row_number() over (
+            partition by {", ".join(key)} order by {ranked}
+        ) > 1
+        """
+    )
+    connection.execute(
+        f"""
+        create table {table} as
+        select source.* exclude (file_row_number)
+        from read_parquet({files}, file_row_number = true) as source
+        anti join {table}_losers as losers
+            on losers.file_index = source.file_index
+            and losers.file_row_number = source.file_row_number
+        """
+    )
+    connection.execute(f"drop table {table}_losers")
+
+
 def _load(connection: duckdb.DuckDBPyConnection, raw_landing_dir: Path) -> str:
+    # The files are listed in path order, so their index orders them as their names do.
     events = _files(raw_landing_dir, "events")
     metrics = _files(raw_landing_dir, "metrics")
-    connection.execute(
-        f"""
-        create table events as
-        select * exclude (filename, file_row_number)
-        from read_parquet({events}, filename = true, file_row_number = true)
-        qualify row_number() over (
-            partition by tenant_id, message_id
-            order by received_at, sent_at nulls last, filename, file_row_number
-        ) = 1
-        """
-    )
-    connection.execute(
-        f"""
-        create table metrics as
-        select * exclude (filename, file_row_number)
-        from read_parquet({metrics}, filename = true, file_row_number = true)
-        qualify row_number() over (
-            partition by tenant_id, metric_id order by filename, file_row_number
-        ) = 1
-        """
-    )
+    order = ("received_at", "sent_at nulls last")
+    _deduplicated(connection, "events", events, ("tenant_id", "message_id"), order)
+    _deduplicated(connection, "metrics", metrics, ("tenant_id", "metric_id"))
     return "events"
 
 

@@ -77,6 +77,31 @@ def test_load_keeps_one_row_per_key(floor):
     assert floor.execute("select count(*) from metrics").fetchone() == (5,)
 
 
+def test_load_breaks_ties_by_file_then_row_and_drops_no_other_row(raw_landing, tmp_path):
+    at = "2026-03-01 10:00:00"
+    for name, rows in [
+        ("part-0.parquet", [track("m1", "first", at), track("m2", "x", at)]),
+        ("part-1.parquet", [track("m1", "second", at), track("m1", "third", at)]),
+    ]:
+        write_landing_file(raw_landing, EVENTS, DAY_1, name, rows)
+    for name, value in [("part-0.parquet", 1.0), ("part-1.parquet", 2.0)]:
+        write_landing_file(raw_landing, METRICS, DAY_1, name, [metric("p1", value=value)])
+    connection = duckdb.connect(str(tmp_path / "floor.duckdb"))
+
+    STAGES["load"](connection, raw_landing)
+
+    assert connection.execute(
+        "select message_id, event_name from events order by 1"
+    ).fetchall() == [
+        ("m1", "first"),
+        ("m2", "x"),
+    ]
+    assert connection.execute("select metric_id, value from metrics").fetchall() == [("p1", 1.0)]
+    assert connection.execute(
+        "select count(*) from duckdb_tables() where temporary"
+    ).fetchone() == (0,)
+
+
 def test_sessions_split_after_more_than_thirty_minutes(floor):
     sessions = floor.execute(
         """
