@@ -496,6 +496,10 @@ def test_a_mart_marked_rebuilt_is_copied_whole_and_one_with_a_log_only_by_its_ke
     assert "patched_keys" not in rebuilt.manifest["marts"]["sessions"]
     assert after_rebuild == before + 100
     assert logs_left == {}
+    # Each part of writing the patched copy is timed, within the whole.
+    assert set(rebuilt.seconds) == {"copy", "tables", "parquet", "total"}
+    assert rebuilt.seconds["copy"] + rebuilt.seconds["tables"] + rebuilt.seconds["parquet"] > 0
+    assert rebuilt.seconds["copy"] + rebuilt.seconds["parquet"] < rebuilt.seconds["total"]
 
 
 def test_after_a_forget_or_cleanup_that_removed_rows_the_publication_is_written_afresh(
