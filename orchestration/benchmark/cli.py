@@ -96,8 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-floor",
         action="store_true",
-        help="skip the bare-DuckDB floor (it writes a second copy of the events, and its load "
-        "spills: at 100M events it filled 52 GB of free disk)",
+        help="skip the bare-DuckDB floor (it writes a second copy of the events and spills: at "
+        "100M events it took more than 20 GB of disk)",
     )
     parser.add_argument(
         "--json", type=Path, help="where to write the result (default: <work-dir>/results-N.json)"

@@ -239,7 +239,7 @@ def run_benchmark(
     dbt_project(settings.dbt_project_dir)
     with PeakMemory() as memory:
         # The floor first, while the warehouse is empty, so that its spill has the most disk
-        # (at 100M events its load filled 52 GB), and a build that fails leaves it measured.
+        # (more than 20 GB at 100M events), and a build that fails leaves it measured.
         if config.floor:
             log("Floor: bare DuckDB on the same files ...")
             try:
