@@ -14,24 +14,70 @@
 }}
 
 {%- set period_types = ['hourly', 'daily', 'weekly', 'monthly'] %}
+{%- set group_keys = ['tenant_id', 'project_id', 'metric_name', 'tags', 'period_start'] %}
 
 with
 
-metrics as (
+{% if is_incremental() %}
+{#-
+    The groups of the points that arrived in the window, per period type; then, per period type,
+    every point of those groups. Each period type reads the points on its own: one union of all
+    four read twice (for the groups, then for their points) would be stored whole before being
+    read, four rows per point.
+-#}
+arrived_groups as (
 
+    {%- for period_type in period_types %}
+    select distinct
+        tenant_id,
+        project_id,
+        metric_name,
+        tags,
+        '{{ period_type }}' as period_type,
+        {{ truncate_to_period(period_type, 'metric_time') }} as period_start
+    from {{ ref('stg_metrics') }}
+    where {{ arrived_in_window('_landing_date') }}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+
+),
+
+points_to_aggregate as (
+
+    {%- for period_type in period_types %}
     select
         tenant_id,
         project_id,
         metric_name,
         tags,
-        metric_value,
-        metric_time,
-        _landing_date
-    from {{ ref('stg_metrics') }}
+        '{{ period_type }}' as period_type,
+        period_start,
+        metric_value
+    from (
+        select
+            tenant_id,
+            project_id,
+            metric_name,
+            tags,
+            {{ truncate_to_period(period_type, 'metric_time') }} as period_start,
+            metric_value
+        from {{ ref('stg_metrics') }}
+    ) as point
+    where {{ keys_in(
+        'point',
+        group_keys,
+        "select * from arrived_groups where period_type = '" ~ period_type ~ "'",
+    ) }}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
 
 ),
-
-metric_periods as (
+{% else %}
+points_to_aggregate as (
 
     {%- for period_type in period_types %}
     select
@@ -41,63 +87,12 @@ metric_periods as (
         tags,
         '{{ period_type }}' as period_type,
         {{ truncate_to_period(period_type, 'metric_time') }} as period_start,
-        metric_value,
-        _landing_date
-    from metrics
+        metric_value
+    from {{ ref('stg_metrics') }}
     {%- if not loop.last %}
     union all
     {%- endif %}
     {%- endfor %}
-
-),
-
-{% if is_incremental() %}
-affected_groups as (
-
-    select distinct
-        tenant_id,
-        project_id,
-        metric_name,
-        tags,
-        period_type,
-        period_start
-    from metric_periods
-    where {{ arrived_in_window('_landing_date') }}
-
-),
-
-points_to_aggregate as (
-
-    select
-        metric_periods.tenant_id,
-        metric_periods.project_id,
-        metric_periods.metric_name,
-        metric_periods.tags,
-        metric_periods.period_type,
-        metric_periods.period_start,
-        metric_periods.metric_value
-    from metric_periods
-    inner join affected_groups
-        on metric_periods.tenant_id = affected_groups.tenant_id
-        and metric_periods.project_id = affected_groups.project_id
-        and metric_periods.metric_name = affected_groups.metric_name
-        and metric_periods.tags = affected_groups.tags
-        and metric_periods.period_type = affected_groups.period_type
-        and metric_periods.period_start = affected_groups.period_start
-
-),
-{% else %}
-points_to_aggregate as (
-
-    select
-        tenant_id,
-        project_id,
-        metric_name,
-        tags,
-        period_type,
-        period_start,
-        metric_value
-    from metric_periods
 
 ),
 {% endif %}
