@@ -313,6 +313,26 @@ def invocation_target(target_dir: Path, step: str, run_id: str) -> Path:
     return folder
 
 
+def parse_for_runs(settings: Settings) -> Path:
+    """Parse the project as the dbt step's next invocation will (the warehouse and memory limit
+    of `settings`, which its profile reads: dbt parses everything again when they differ from
+    those of the parse it is given), into a new invocation folder of the step, which that
+    invocation seeds its partial parse from (`invocation_target`). Return the folder.
+
+    `dbt_project()` parses with the environment of the process; a build of another warehouse
+    than the default one then parses the project again before its first model.
+    """
+    project = dbt_project(settings.dbt_project_dir)
+    target_dir = project.project_dir / project.target_path
+    prune_invocation_dirs(target_dir, DBT_STEP, keep=KEEP_INVOCATIONS - 1)
+    folder = invocation_target(target_dir, DBT_STEP, "parse")
+    with _environment(dbt_environment(settings, None)):
+        dbt_resource(settings).cli(
+            ["parse", "--quiet"], target_path=folder, raise_on_error=True
+        ).wait()
+    return folder
+
+
 def _requested_days(context: AssetExecutionContext, config: DbtBuildConfig) -> Window | None:
     """The arrival days a run asks for: the config's range, else the run's partitions."""
     if config.start_date or config.end_date:

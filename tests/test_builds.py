@@ -27,7 +27,16 @@ from orchestration.contract import EVENTS
 from orchestration.landing.loader import load_partition
 from orchestration.maintenance import cleanup
 from orchestration.settings import Settings
-from orchestration.transform import _why_rebuild_everything, prune_invocation_dirs, results_summary
+from orchestration.transform import (
+    DBT_STEP,
+    _environment,
+    _why_rebuild_everything,
+    dbt_environment,
+    dbt_resource,
+    parse_for_runs,
+    prune_invocation_dirs,
+    results_summary,
+)
 from tests.landing_files import DAY_1, DAY_2, DAY_3, event, write_landing_file
 
 
@@ -200,6 +209,24 @@ def test_only_the_newest_invocation_folders_of_a_step_are_kept(tmp_path: Path):
         "dbt_models-bbbbbbb-2",
         "manifest.json",
     ]
+
+
+def test_a_parse_for_the_runs_of_a_warehouse_is_one_their_dbt_re_uses(tmp_path: Path):
+    """dbt parses everything again when the profile it runs with (the warehouse's path) is not
+    the one of the parse it is given: parse_for_runs parses with the runs' profile."""
+    settings = dataclasses.replace(Settings.from_env(), warehouse_dir=tmp_path / "warehouse")
+
+    folder = parse_for_runs(settings)
+
+    assert folder.name.startswith(f"{DBT_STEP}-parse-")
+    assert (folder / "partial_parse.msgpack").is_file()
+    parsed_at = (folder / "partial_parse.msgpack").stat().st_mtime_ns
+    with _environment(dbt_environment(settings, None)):
+        dbt_resource(settings).cli(["parse"], target_path=folder, raise_on_error=True).wait()
+    second_parse = (folder / "dbt.log").read_text().rsplit("Running with dbt", 1)[1]
+    assert "Unable to do partial parsing" not in second_parse
+    assert "skipping parsing" in second_parse
+    assert (folder / "partial_parse.msgpack").stat().st_mtime_ns >= parsed_at
 
 
 def test_the_builds_since_the_last_successful_one_are_unsettled_until_one_succeeds(warehouse):
