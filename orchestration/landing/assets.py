@@ -37,6 +37,7 @@ from orchestration.owners import SOURCE_OWNERS
 from orchestration.partitions import daily_partitions
 from orchestration.resources import WAREHOUSE_WRITER_POOL
 from orchestration.settings import Settings
+from orchestration.sql import sql_string
 
 LANDING_GROUP = "landing"
 OWNERS = SOURCE_OWNERS
@@ -108,26 +109,40 @@ def _materialization_metadata(
         "partitions_unchanged": sum(load.unchanged for load in loads),
         "partitions_without_files": sum(load.nothing_landed for load in loads),
         "stray_files": MetadataValue.md(stray_files_markdown(strays)),
-        "preview": query_table(
-            connection,
+        "preview": _preview(connection, dataset, dates),
+    }
+
+
+def _preview(
+    connection: duckdb.DuckDBPyConnection, dataset: Dataset, dates: list[date]
+) -> MetadataValue:
+    """The first rows the run's days hold: those of their first files that loaded rows, in file
+    and row order. The files come from the manifest, and the table is read for them alone,
+    named as constants: DuckDB then skips the other files' row groups. (One query reading the
+    days' rows twice, for their files and then for the rows, had DuckDB store every column of
+    every row of the days before reading them.)"""
+    files = [
+        path
+        for (path,) in connection.execute(
             f"""
-            with loaded as (
-                select _source_file, _source_row from {dataset.table}
-                where _landing_date in (select unnest(?::date[]))
-            ),
-            -- The first rows lie in the first files: sort the narrow columns, not whole rows.
-            first_files as (
-                select distinct _source_file from loaded order by 1 limit {PREVIEW_ROWS}
-            )
-            select * exclude (_loaded_at) from {dataset.table}
-            where _landing_date in (select unnest(?::date[]))
-                and _source_file in (select _source_file from first_files)
-            order by _source_file, _source_row
+            select file_path from raw.load_manifest
+            where dataset = ? and landing_date in (select unnest(?::date[])) and rows_loaded > 0
+            order by file_path
             limit {PREVIEW_ROWS}
             """,
-            [dates, dates],
-        ),
-    }
+            [dataset.name, dates],
+        ).fetchall()
+    ]
+    in_files = ", ".join(map(sql_string, files)) or "null"
+    return query_table(
+        connection,
+        f"""
+        select * exclude (_loaded_at) from {dataset.table}
+        where _source_file in ({in_files})
+        order by _source_file, _source_row
+        limit {PREVIEW_ROWS}
+        """,
+    )
 
 
 def _partition_metadata(

@@ -85,3 +85,46 @@ def test_each_partition_of_a_range_shows_its_own_load(settings, raw_landing):
         "events: 1 new user agents parsed"
     ) in messages
     assert "events: no files on 1 of the days, and none loaded before: nothing to do" in messages
+
+
+def test_the_preview_shows_the_first_loaded_rows_in_file_and_row_order(settings, raw_landing):
+    # Files whose rows were all rejected hold none of the table's rows, as many as the preview
+    # has rows: it starts with the next file.
+    for part in range(5):
+        write_landing_file(
+            raw_landing,
+            EVENTS,
+            DAY_1,
+            f"part-{part}.parquet",
+            [event(f"bad{part}", event_type="click")],
+        )
+    write_landing_file(raw_landing, EVENTS, DAY_1, "part-5.parquet", [event("a1"), event("a2")])
+    write_landing_file(
+        raw_landing,
+        EVENTS,
+        DAY_3,
+        "part-0.parquet",
+        [event("c1"), event("c2"), event("c3"), event("c4")],
+    )
+
+    result = materialize(
+        [build_landing_asset(DATASETS["events"], settings)],
+        resources={"warehouse": warehouse_resource(settings)},
+        instance=DagsterInstance.ephemeral(),
+        tags={
+            "dagster/asset_partition_range_start": DAY_1.isoformat(),
+            "dagster/asset_partition_range_end": DAY_3.isoformat(),
+        },
+    )
+
+    (preview,) = {
+        tuple((r.data["_source_file"], r.data["message_id"]) for r in m.metadata["preview"].records)
+        for m in result.asset_materializations_for_node("raw__events")
+    }
+    assert preview == (
+        ("events/date=2026-03-01/part-5.parquet", "a1"),
+        ("events/date=2026-03-01/part-5.parquet", "a2"),
+        ("events/date=2026-03-03/part-0.parquet", "c1"),
+        ("events/date=2026-03-03/part-0.parquet", "c2"),
+        ("events/date=2026-03-03/part-0.parquet", "c3"),
+    )
