@@ -14,9 +14,10 @@ import duckdb
 import pytest
 
 from orchestration.contract import EVENTS
+from orchestration.landing import fingerprints
 from orchestration.settings import Settings
 from tests.landing.test_checks import run_landing
-from tests.landing_files import DAY_1, DAY_2, event, write_landing_file
+from tests.landing_files import DAY_1, DAY_2, DAY_3, event, write_landing_file
 
 
 @pytest.fixture
@@ -141,3 +142,34 @@ def test_rows_taken_off_the_manifest_with_the_table_pass_and_are_fingerprinted_a
     assert nothing_new_run(settings)["unchanged_since_load"][0] is True
     _, _, metadata = nothing_new_run(settings)["unchanged_since_load"]
     assert metadata["partitions_rehashed"] == 0
+
+
+def test_repeated_keys_are_those_of_the_partitions_held_by_another_row_too():
+    connection = duckdb.connect()
+    connection.execute("create schema raw")
+    connection.execute(
+        "create table raw.events (tenant_id varchar, message_id varchar, _landing_date date)"
+    )
+    connection.execute(
+        """
+        insert into raw.events values
+            ('acme', 'm1', date '2026-03-01'), ('acme', 'm1', date '2026-03-02'),
+            ('acme', 'm2', date '2026-03-01'), ('nimbus', 'm2', date '2026-03-02'),
+            ('acme', 'm3', date '2026-03-02'), ('acme', 'm3', date '2026-03-02'),
+            ('acme', 'm4', date '2026-03-03'), ('acme', 'm4', date '2026-03-03')
+        """
+    )
+    m1 = "raw.events (acme, m1): 2 rows, in 2026-03-01, 2026-03-02"
+    m3 = "raw.events (acme, m3): 2 rows, in 2026-03-02"
+    m4 = "raw.events (acme, m4): 2 rows, in 2026-03-03"
+
+    assert fingerprints._repeated_keys(connection, EVENTS, {DAY_1}) == [m1]
+    assert fingerprints._repeated_keys(connection, EVENTS, {DAY_2}) == [m1, m3]
+    every_day = {DAY_1, DAY_2, DAY_3}
+    assert fingerprints._repeated_keys(connection, EVENTS, every_day, every_partition=True) == [
+        m1,
+        m3,
+        m4,
+    ]
+    assert fingerprints._repeated_keys(connection, EVENTS, every_day) == [m1, m3, m4]
+    assert fingerprints._repeated_keys(connection, EVENTS, set()) == []
