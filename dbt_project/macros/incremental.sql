@@ -543,6 +543,24 @@
 {%- endmacro %}
 
 {#-
+    The temporary table an incremental model's run wrote its rows to before they went into the
+    model's table (dbt-duckdb's `<model>__dbt_tmp<time>`), dropped once they are there: DuckDB
+    keeps a temporary table, in memory, until the connection closes, which for dbt is the end of
+    the whole build, so every later model of the build would run with less memory.
+-#}
+{% macro drop_temporary_tables() -%}
+    {%- if execute and target.type == 'duckdb' and config.get('materialized') == 'incremental' -%}
+        {%- set leftovers = run_query(
+            "select table_name from duckdb_tables() where temporary and starts_with(table_name, '"
+            ~ this.identifier ~ "__dbt_tmp')"
+        ) -%}
+        {%- for row in leftovers.rows %}
+        drop table if exists temp.main."{{ row[0] }}";
+        {%- endfor %}
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
     Whether the row `alias` has the `keys` (column names) of a row of the query `rows`, whose
     columns bear the same names. A tuple `in` on DuckDB; on Spark an `exists`, which it plans
     as a hash join also when negated or in a disjunction (where a multi-column `in` becomes a
