@@ -314,9 +314,9 @@ def invocation_target(target_dir: Path, step: str, run_id: str) -> Path:
 
 
 def parse_for_runs(settings: Settings) -> Path:
-    """Parse the project as the dbt step's next invocation will (the warehouse and memory limit
-    of `settings`, which its profile reads: dbt parses everything again when they differ from
-    those of the parse it is given), into a new invocation folder of the step, which that
+    """Parse the project as the dbt step's next invocation will (the warehouse of `settings`,
+    whose path its profile reads: dbt parses everything again when the profile differs from
+    that of the parse it is given), into a new invocation folder of the step, which that
     invocation seeds its partial parse from (`invocation_target`). Return the folder.
 
     `dbt_project()` parses with the environment of the process; a build of another warehouse
