@@ -313,6 +313,15 @@ def invocation_target(target_dir: Path, step: str, run_id: str) -> Path:
     return folder
 
 
+def next_invocation_target(project: DbtProject, step: str, run_id: str) -> Path:
+    """The folder of the next dbt invocation of `step` (`invocation_target`), after removing
+    the oldest ones but KEEP_INVOCATIONS - 1, so that the new one is among the newest
+    KEEP_INVOCATIONS."""
+    target_dir = project.project_dir / project.target_path
+    prune_invocation_dirs(target_dir, step, keep=KEEP_INVOCATIONS - 1)
+    return invocation_target(target_dir, step, run_id)
+
+
 def parse_for_runs(settings: Settings) -> Path:
     """Parse the project as the dbt step's next invocation will (the warehouse of `settings`,
     whose path its profile reads: dbt parses everything again when the profile differs from
@@ -322,10 +331,7 @@ def parse_for_runs(settings: Settings) -> Path:
     `dbt_project()` parses with the environment of the process; a build of another warehouse
     than the default one then parses the project again before its first model.
     """
-    project = dbt_project(settings.dbt_project_dir)
-    target_dir = project.project_dir / project.target_path
-    prune_invocation_dirs(target_dir, DBT_STEP, keep=KEEP_INVOCATIONS - 1)
-    folder = invocation_target(target_dir, DBT_STEP, "parse")
+    folder = next_invocation_target(dbt_project(settings.dbt_project_dir), DBT_STEP, "parse")
     with _environment(dbt_environment(settings, None)):
         dbt_resource(settings).cli(
             ["parse", "--quiet"], target_path=folder, raise_on_error=True
@@ -476,10 +482,7 @@ def _build_under_lock(
     args = ["build"] if config.unit_tests else list(BUILD)
     if full_refresh:
         args.append("--full-refresh")
-    # Room for this invocation's folder among the newest KEEP_INVOCATIONS.
-    target_dir = project.project_dir / project.target_path
-    prune_invocation_dirs(target_dir, step, keep=KEEP_INVOCATIONS - 1)
-    target_path = invocation_target(target_dir, step, context.run_id)
+    target_path = next_invocation_target(project, step, context.run_id)
     succeeded = False
     try:
         with _environment(dbt_environment(settings, window, label)):
