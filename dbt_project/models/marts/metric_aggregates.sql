@@ -44,6 +44,9 @@ arrived_groups as (
 
 ),
 
+{% endif %}
+
+{#- Each period type's points; in a windowed run only those of the groups that arrived. #}
 points_to_aggregate as (
 
     {%- for period_type in period_types %}
@@ -65,37 +68,19 @@ points_to_aggregate as (
             metric_value
         from {{ ref('stg_metrics') }}
     ) as point
+    {%- if is_incremental() %}
     where {{ keys_in(
         'point',
         group_keys,
         "select * from arrived_groups where period_type = '" ~ period_type ~ "'",
     ) }}
+    {%- endif %}
     {%- if not loop.last %}
     union all
     {%- endif %}
     {%- endfor %}
 
 ),
-{% else %}
-points_to_aggregate as (
-
-    {%- for period_type in period_types %}
-    select
-        tenant_id,
-        project_id,
-        metric_name,
-        tags,
-        '{{ period_type }}' as period_type,
-        {{ truncate_to_period(period_type, 'metric_time') }} as period_start,
-        metric_value
-    from {{ ref('stg_metrics') }}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
-
-),
-{% endif %}
 
 aggregated as (
 
