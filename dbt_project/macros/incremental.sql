@@ -469,6 +469,27 @@
             where previous.{{ since }} >= changed.changed_from
         {%- endset -%}
         {{ keys_in('target', ['tenant_id', 'project_id', 'person_id', since], replaced_days) }}
+    {%- elif scope == 'rewalked_funnel_attempts' -%}
+        {%- set replaced_attempts -%}
+            select
+                previous.tenant_id,
+                previous.project_id,
+                previous.person_id,
+                previous.funnel_id,
+                previous.attempt_number
+            from {{ this }} as previous
+            inner join ({{ scope_keys('rewalked_funnel_attempts') }}) as rewalks
+                on previous.tenant_id = rewalks.tenant_id
+                and previous.project_id = rewalks.project_id
+                and previous.person_id = rewalks.person_id
+                and previous.funnel_id = rewalks.funnel_id
+            where previous.attempt_number >= rewalks.first_attempt_number
+        {%- endset -%}
+        {{ keys_in(
+            'target',
+            ['tenant_id', 'project_id', 'person_id', 'funnel_id', 'attempt_number'],
+            replaced_attempts,
+        ) }}
     {%- else -%}
         {{ exceptions.raise_compiler_error('unknown replace_scope scope: ' ~ scope) }}
     {%- endif -%}
@@ -509,6 +530,8 @@
         {{ rederived_partitions_query() }}
     {%- elif scope == 'rederived_events' -%}
         {{ rederived_event_partitions() }}
+    {%- elif scope == 'rewalked_funnel_attempts' -%}
+        {{ rewalked_funnel_attempts() }}
     {%- else -%}
         {{ exceptions.raise_compiler_error('no keys for the scope ' ~ scope) }}
     {%- endif -%}
@@ -520,6 +543,7 @@
         config.get('scope') in [
             'changed_hours', 'changed_days', 'changed_persons', 'changed_persons_since',
             'rederived_events', 'rederived_sessions', 'rederived_page_views',
+            'rewalked_funnel_attempts',
         ]
         and is_windowed_run()
     ) }}
@@ -713,6 +737,102 @@
         min(activity_date) as changed_from
     from ({{ changed_person_days() }}) as changed_days
     group by tenant_id, project_id, person_id
+{%- endmacro %}
+
+{#-
+    tenant_id, project_id, person_id, funnel_id, first_attempt_number, rewalked_from,
+    rewalked_from_received_at, rewalked_from_message_id: for every person of
+    `changed_persons_since` and every active funnel, where a windowed run of
+    funnel_attempt_steps walks the person's events again: from the last attempt that started
+    before the person's first changed day (it may go on into that day), at its first step's
+    event (its event time, received_at and message_id: the walk's order); else from the first
+    attempt, at the person's first event (the three columns null). The attempts before it ended
+    before it started, on events the window did not change, so they stay as they are; an event
+    the window added, moved or removed is on or after the first changed day, as is the start
+    of every session it changed. Read from the model's scope table (`scope_keys`).
+-#}
+{% macro rewalked_funnel_attempts() -%}
+    with
+
+    changed as (
+
+        {{ changed_persons_since() }}
+
+    ),
+
+    earlier_attempts as (
+
+        select
+            changed.tenant_id,
+            changed.project_id,
+            changed.person_id,
+            attempts.funnel_id,
+            max(attempts.attempt_number) as attempt_number
+        from changed
+        inner join {{ this }} as attempts
+            on changed.tenant_id = attempts.tenant_id
+            and changed.project_id = attempts.project_id
+            and changed.person_id = attempts.person_id
+        where attempts.started_at < cast(changed.changed_from as timestamp)
+        group by
+            changed.tenant_id,
+            changed.project_id,
+            changed.person_id,
+            attempts.funnel_id
+
+    ),
+
+    {#- An attempt whose first event is not found is walked again from the first. #}
+    cuts as (
+
+        select
+            earlier_attempts.tenant_id,
+            earlier_attempts.project_id,
+            earlier_attempts.person_id,
+            earlier_attempts.funnel_id,
+            earlier_attempts.attempt_number,
+            starts.reached_at as rewalked_from,
+            event_sessions.received_at as rewalked_from_received_at,
+            starts.message_id as rewalked_from_message_id
+        from earlier_attempts
+        inner join {{ this }} as starts
+            on earlier_attempts.tenant_id = starts.tenant_id
+            and earlier_attempts.project_id = starts.project_id
+            and earlier_attempts.person_id = starts.person_id
+            and earlier_attempts.funnel_id = starts.funnel_id
+            and earlier_attempts.attempt_number = starts.attempt_number
+        inner join {{ ref('int_event_sessions') }} as event_sessions
+            on starts.tenant_id = event_sessions.tenant_id
+            and starts.message_id = event_sessions.message_id
+        where starts.step_number = 1
+            and not event_sessions.is_superseded
+
+    ),
+
+    funnels as (
+
+        select distinct funnel_id
+        from {{ ref('funnel_steps') }}
+        where status = 'ACTIVE'
+
+    )
+
+    select
+        changed.tenant_id,
+        changed.project_id,
+        changed.person_id,
+        funnels.funnel_id,
+        coalesce(cuts.attempt_number, 1) as first_attempt_number,
+        cuts.rewalked_from,
+        cuts.rewalked_from_received_at,
+        cuts.rewalked_from_message_id
+    from changed
+    cross join funnels
+    left join cuts
+        on changed.tenant_id = cuts.tenant_id
+        and changed.project_id = cuts.project_id
+        and changed.person_id = cuts.person_id
+        and funnels.funnel_id = cuts.funnel_id
 {%- endmacro %}
 
 {#- tenant_id, project_id, anonymous_id, activity_date: see `changed_person_days`. -#}

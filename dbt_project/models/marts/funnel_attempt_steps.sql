@@ -17,7 +17,27 @@
     - An exclusion event inside an open attempt ends its progress: it reaches no further step
       and stays open until its window is over.
     The breakdown value comes from the step-1 event: a column of its session, or a property.
+
+    Incremental (strategy replace_scope, scope rewalked_funnel_attempts): a windowed run walks
+    again, for each person whose days the window changed and each funnel, the events from the
+    first step of the last attempt that started before the person's first changed day (the
+    walk goes on from there with the attempts before it as they were), else all the person's
+    events, and replaces that attempt and those after it.
 -#}
+
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='replace_scope',
+        scope='rewalked_funnel_attempts',
+        change_keys=['tenant_id', 'project_id', 'funnel_id', 'person_id'],
+        on_schema_change='fail',
+    )
+}}
+
+-- depends_on: {{ ref('int_event_sessions') }}
+-- depends_on: {{ ref('int_anonymous_id_persons') }}
+
 {%- set session_breakdowns = funnel_session_breakdowns() %}
 
 with
@@ -104,6 +124,24 @@ funnel_event_names as (
     where exclusions.item <> ''
 
 ),
+{%- if is_windowed_run() %}
+
+{#- Per changed person and funnel, where the walk starts again (`rewalked_funnel_attempts`). #}
+rewalks as (
+
+    select
+        tenant_id,
+        project_id,
+        person_id,
+        funnel_id,
+        first_attempt_number,
+        rewalked_from,
+        rewalked_from_received_at,
+        rewalked_from_message_id
+    from ({{ scope_keys('rewalked_funnel_attempts') }}) as rewalks
+
+),
+{%- endif %}
 
 {#-
     The events the funnels read. Filtering by name here, before the join to the funnels, lets
@@ -121,8 +159,11 @@ events as (
         received_at,
         session_key,
         properties
-    from {{ ref('int_events') }}
+    from {{ ref('int_events') }} as events
     where event_name in (select event_name from funnel_event_names)
+    {%- if is_windowed_run() %}
+        and {{ keys_in('events', ['tenant_id', 'project_id', 'person_id'], 'select * from rewalks') }}
+    {%- endif %}
 
 ),
 
@@ -150,12 +191,37 @@ funnel_events as (
         case
             when funnels.order_mode = 'any_order' then funnel_event_names.step_bits & -funnel_event_names.step_bits
             else funnel_event_names.step_bits & 1
-        end as start_bit
+        end as start_bit,
+        {%- if is_windowed_run() %}
+        rewalks.first_attempt_number
+        {%- else %}
+        1 as first_attempt_number
+        {%- endif %}
     from events
     inner join funnel_event_names
         on events.event_name = funnel_event_names.event_name
     inner join funnels
         on funnel_event_names.funnel_id = funnels.funnel_id
+    {%- if is_windowed_run() %}
+    inner join rewalks
+        on events.tenant_id = rewalks.tenant_id
+        and events.project_id = rewalks.project_id
+        and events.person_id = rewalks.person_id
+        and funnels.funnel_id = rewalks.funnel_id
+    {#- The events from the first step's event of the attempt walked again on, in walk order. #}
+    where rewalks.rewalked_from is null
+        or events.event_time > rewalks.rewalked_from
+        or (
+            events.event_time = rewalks.rewalked_from
+            and (
+                events.received_at > rewalks.rewalked_from_received_at
+                or (
+                    events.received_at = rewalks.rewalked_from_received_at
+                    and events.message_id >= rewalks.rewalked_from_message_id
+                )
+            )
+        )
+    {%- endif %}
 
 ),
 
@@ -217,6 +283,7 @@ positioned_funnel_events as (
         funnel_events.step_bits,
         funnel_events.is_exclusion,
         funnel_events.start_bit,
+        funnel_events.first_attempt_number,
         strict_event_positions.event_position
     from funnel_events
     left join strict_event_positions
@@ -235,6 +302,7 @@ person_funnel_events as (
         funnel_id,
         order_mode,
         step_count,
+        first_attempt_number,
         cast(power(2, step_count) - 1 as bigint) as all_steps,
         {{ ordered_list(
             record([
@@ -250,14 +318,16 @@ person_funnel_events as (
         person_id,
         funnel_id,
         order_mode,
-        step_count
+        step_count,
+        first_attempt_number
 
 ),
 
 {#-
     The walk's state: the current attempt (its number, window end, a bit per definition step
     filled, whether an exclusion ended its progress, the position of its last step's event)
-    and, for every event walked, the attempt and step it filled (step 0: none).
+    and, for every event walked, the attempt and step it filled (step 0: none). It starts with
+    no attempt open (every step filled) and the attempts before the first walked.
 -#}
 {%- set is_open -%}
     (walk.attempt_number > 0 and walk.filled_steps <> all_steps and event.event_time <= walk.window_end)
@@ -285,9 +355,9 @@ walks as (
         {{ fold_list(
             'funnel_events',
             named_record([
-                ('attempt_number', 'cast(0 as integer)'),
+                ('attempt_number', 'cast(first_attempt_number - 1 as integer)'),
                 ('window_end', 'cast(null as timestamp)'),
-                ('filled_steps', 'cast(0 as bigint)'),
+                ('filled_steps', 'all_steps'),
                 ('stopped', 'false'),
                 ('last_position', 'cast(null as bigint)'),
                 ('event_steps', empty_list_of(named_record([
