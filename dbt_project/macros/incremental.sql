@@ -920,11 +920,12 @@
 {%- endmacro %}
 
 {#-
-    The rows of this table (`columns`, keyed by tenant_id and `key`) of every anonymous id whose
-    person the window changed, as they were but with the new person, except those the window
-    re-derives (at or after `time_column`'s rederived_from), which the model builds anew.
+    The rows of this table (`columns`) of every anonymous id whose person the window changed,
+    as they were but with the new person, except those the window re-derives (in a re-derived
+    partition, at or after its rederived_from by `time_column`), which the model builds anew.
+    One pass over the table: each row is matched to its partition's re-derivation, if any.
 -#}
-{% macro restitched_rows(columns, key, time_column) -%}
+{% macro restitched_rows(columns, time_column) -%}
     select
         {%- for column in columns %}
         {% if column == 'person_id' %}changed.person_id{% else %}previous.{{ column }}{% endif %}
@@ -935,11 +936,13 @@
         on previous.tenant_id = changed.tenant_id
         and previous.project_id = changed.project_id
         and previous.anonymous_id = changed.anonymous_id
-    where not exists (
-        select 1 from ({{ rederived_rows(this, time_column) }}) as rederived_row
-        where rederived_row.tenant_id = previous.tenant_id
-            and rederived_row.{{ key }} = previous.{{ key }}
-    )
+    left join ({{ rederived_partitions() }}) as rederived
+        on previous.tenant_id = rederived.tenant_id
+        and previous.project_id = rederived.project_id
+        and previous.anonymous_id = rederived.anonymous_id
+        and {{ session_partition('previous.session_id') }} = rederived.session_partition
+    where rederived.rederived_from is null
+        or previous.{{ time_column }} < rederived.rederived_from
 {%- endmacro %}
 
 {#-

@@ -244,7 +244,7 @@ final as (
 {#- The other page views of an anonymous id whose person changed, as they were, with it. -#}
 restitched as (
 
-    {{ restitched_rows(columns, 'message_id', 'viewed_at') }}
+    {{ restitched_rows(columns, 'viewed_at') }}
 
 )
 

@@ -269,7 +269,7 @@ final as (
 {#- The other sessions of an anonymous id whose person changed, as they were, with it. -#}
 restitched as (
 
-    {{ restitched_rows(columns, 'session_key', 'session_start') }}
+    {{ restitched_rows(columns, 'session_start') }}
 
 )
 
