@@ -20,21 +20,18 @@
 
 with
 
-identified_events as (
-
-    select * from {{ ref('stg_events') }}
-    where user_id is not null and not is_bot
-
-),
-
+{#
+    The latest link's user: the latest identified event of an anonymous id is the latest event
+    of one of its links.
+#}
 persons as (
 
     select
         tenant_id,
         project_id,
         anonymous_id,
-        {{ last_by('user_id', ['event_time', 'received_at', 'message_id']) }} as person_id
-    from identified_events
+        {{ last_by('user_id', ['last_linked_at', 'last_link_received_at', 'last_link_message_id']) }} as person_id
+    from {{ ref('int_identity_links') }}
     group by tenant_id, project_id, anonymous_id
 
 ),

@@ -1,6 +1,8 @@
 {#-
     Every link between an anonymous id and a user id: an identify call, or any other event that
-    carries both. Bots never link.
+    carries both. Bots never link. The latest event of a link (in event order: event time,
+    received_at, message_id) is kept whole, so that the latest link of an anonymous id, its
+    person (int_anonymous_id_persons), is found among the links rather than the events.
 -#}
 
 with
@@ -21,6 +23,8 @@ links as (
         user_id,
         min(event_time) as first_linked_at,
         max(event_time) as last_linked_at,
+        {{ last_by('received_at', ['event_time', 'received_at', 'message_id']) }} as last_link_received_at,
+        {{ last_by('message_id', ['event_time', 'received_at', 'message_id']) }} as last_link_message_id,
         case when bool_or(event_type = 'identify') then 'identify' else 'event' end as link_source,
         count(*) as link_event_count
     from identified_events
