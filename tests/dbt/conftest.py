@@ -12,9 +12,9 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -215,6 +215,28 @@ def make_warehouse(directory: Path) -> Warehouse:
     warehouse = Warehouse(directory=directory, target_path=directory / "dbt-target")
     with warehouse.connect() as connection:
         create_landing_tables(connection)
+    return warehouse
+
+
+def built_day_by_day(
+    directory: Path, events: Sequence[dict[str, Any]], days: Sequence[date]
+) -> Warehouse:
+    """A warehouse where each arrival day's events (by `received_at`) were inserted and then
+    built with that day's window, one day after the other."""
+    warehouse = make_warehouse(directory)
+    warehouse.dbt("seed")
+    for day in days:
+        warehouse.insert_events([row for row in events if row["received_at"].date() == day])
+        warehouse.dbt("run", variables={"min_date": day, "max_date": day + timedelta(days=1)})
+    return warehouse
+
+
+def built_at_once(directory: Path, events: Sequence[dict[str, Any]]) -> Warehouse:
+    """A warehouse holding `events`, built by one full refresh."""
+    warehouse = make_warehouse(directory)
+    warehouse.insert_events(events)
+    warehouse.dbt("seed")
+    warehouse.dbt("run", "--full-refresh")
     return warehouse
 
 

@@ -9,7 +9,13 @@ from typing import Any
 
 import pytest
 
-from tests.dbt.conftest import Warehouse, event_row, make_warehouse
+from tests.dbt.conftest import (
+    Warehouse,
+    built_at_once,
+    built_day_by_day,
+    event_row,
+    make_warehouse,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -50,21 +56,12 @@ ATTEMPT_STEPS = (
 
 @pytest.fixture(scope="module")
 def incremental_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
-    warehouse = make_warehouse(tmp_path_factory.mktemp("funnel_rewalks"))
-    warehouse.dbt("seed")
-    for day in ARRIVAL_DAYS:
-        warehouse.insert_events([row for row in EVENTS if row["received_at"].date() == day])
-        warehouse.dbt("run", variables={"min_date": day, "max_date": day + timedelta(days=1)})
-    return warehouse
+    return built_day_by_day(tmp_path_factory.mktemp("funnel_rewalks"), EVENTS, ARRIVAL_DAYS)
 
 
 @pytest.fixture(scope="module")
 def full_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
-    warehouse = make_warehouse(tmp_path_factory.mktemp("funnel_rewalks_full"))
-    warehouse.insert_events(EVENTS)
-    warehouse.dbt("seed")
-    warehouse.dbt("run", "--full-refresh")
-    return warehouse
+    return built_at_once(tmp_path_factory.mktemp("funnel_rewalks_full"), EVENTS)
 
 
 def test_the_attempt_open_before_the_changed_day_is_walked_again_from_its_first_step(

@@ -6,12 +6,12 @@ day."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import pytest
 
-from tests.dbt.conftest import Warehouse, event_row, make_warehouse
+from tests.dbt.conftest import Warehouse, built_at_once, built_day_by_day, event_row
 
 pytestmark = pytest.mark.slow
 
@@ -112,21 +112,12 @@ EVENTS = [
 
 @pytest.fixture(scope="module")
 def incremental_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
-    warehouse = make_warehouse(tmp_path_factory.mktemp("marts_incremental"))
-    warehouse.dbt("seed")
-    for day in ARRIVAL_DAYS:
-        warehouse.insert_events([row for row in EVENTS if row["received_at"].date() == day])
-        warehouse.dbt("run", variables={"min_date": day, "max_date": day + timedelta(days=1)})
-    return warehouse
+    return built_day_by_day(tmp_path_factory.mktemp("marts_incremental"), EVENTS, ARRIVAL_DAYS)
 
 
 @pytest.fixture(scope="module")
 def full_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
-    warehouse = make_warehouse(tmp_path_factory.mktemp("marts_full"))
-    warehouse.insert_events(EVENTS)
-    warehouse.dbt("seed")
-    warehouse.dbt("run", "--full-refresh")
-    return warehouse
+    return built_at_once(tmp_path_factory.mktemp("marts_full"), EVENTS)
 
 
 @pytest.mark.parametrize("mart", PRODUCT_MARTS)
