@@ -22,9 +22,8 @@ links as (
         anonymous_id,
         user_id,
         min(event_time) as first_linked_at,
-        max(event_time) as last_linked_at,
-        {{ last_by('received_at', ['event_time', 'received_at', 'message_id']) }} as last_link_received_at,
-        {{ last_by('message_id', ['event_time', 'received_at', 'message_id']) }} as last_link_message_id,
+        {#- The latest event: records compare field by field, in this order. #}
+        max({{ record(['event_time', 'received_at', 'message_id']) }}) as last_link,
         case when bool_or(event_type = 'identify') then 'identify' else 'event' end as link_source,
         count(*) as link_event_count
     from identified_events
@@ -32,4 +31,15 @@ links as (
 
 )
 
-select * from links
+select
+    tenant_id,
+    project_id,
+    anonymous_id,
+    user_id,
+    first_linked_at,
+    last_link.event_time as last_linked_at,
+    last_link.received_at as last_link_received_at,
+    last_link.message_id as last_link_message_id,
+    link_source,
+    link_event_count
+from links
