@@ -294,6 +294,81 @@ def test_timestamps_given_as_text_with_offsets_load_as_utc(warehouse, raw_landin
 
 
 @pytest.mark.parametrize(
+    "arrow_type",
+    [pa.timestamp("us", tz="UTC"), pa.timestamp("us"), pa.timestamp("ms"), pa.timestamp("ns")],
+    ids=["instant", "naive", "milliseconds", "nanoseconds"],
+)
+def test_every_timestamp_type_loads_as_utc_and_an_infinite_one_is_rejected(
+    warehouse, raw_landing, arrow_type
+):
+    schema = pa.schema(
+        [
+            pa.field("received_at", arrow_type) if f.name == "received_at" else f
+            for f in EVENTS.arrow_schema()
+        ]
+    )
+    # In the type's unit since the epoch: 2026-03-01 10:00:01.25, and the largest 64-bit value,
+    # which is how Parquet (and DuckDB) write an infinite timestamp.
+    per_second = {"ms": 10**3, "us": 10**6, "ns": 10**9}[arrow_type.unit]
+    finite = utc("2026-03-01 10:00:01.250").timestamp()
+    write_landing_file(
+        raw_landing,
+        EVENTS,
+        DAY_1,
+        "part-0.parquet",
+        [
+            event("m1", received_at=round(finite * per_second)),
+            event("m2", received_at=2**63 - 1),
+        ],
+        schema=schema,
+    )
+
+    load(warehouse, raw_landing, DAY_1)
+
+    assert warehouse.execute(
+        "select message_id, cast(received_at as varchar) from raw.events"
+    ).fetchall() == [("m1", "2026-03-01 10:00:01.25")]
+    assert rejected(warehouse) == [
+        (
+            "events/date=2026-03-01/part-0.parquet",
+            1,
+            ["received_at"],
+            "received_at: 'infinity' is not a timestamp",
+        )
+    ]
+
+
+def test_file_columns_named_like_the_validations_own_do_not_disturb_it(warehouse, raw_landing):
+    schema = (
+        EVENTS.arrow_schema()
+        .append(pa.field("_violations", pa.string()))
+        .append(pa.field("_anonymized_ip", pa.string()))
+    )
+    write_landing_file(
+        raw_landing,
+        EVENTS,
+        DAY_1,
+        "part-0.parquet",
+        [
+            event("m1", ip_address="203.0.113.7", _violations="x", _anonymized_ip="y"),
+            event("m2", event_type="click", _violations=None, _anonymized_ip=None),
+        ],
+        schema=schema,
+    )
+
+    result = load(warehouse, raw_landing, DAY_1)
+
+    assert result.files[0].extra_columns == ["_anonymized_ip", "_violations"]
+    assert warehouse.execute("select message_id, ip_address from raw.events").fetchall() == [
+        ("m1", "203.0.113.0")
+    ]
+    assert warehouse.execute(
+        "select reject_reason, raw_row ->> '_violations', raw_row ->> 'message_id' "
+        "from raw.events_rejected"
+    ).fetchall() == [("event_type: 'click' is not one of track, page, identify", None, "m2")]
+
+
+@pytest.mark.parametrize(
     ("overrides", "columns", "reason"),
     [
         ({"anonymous_id": None}, ["anonymous_id"], "anonymous_id: required value is missing"),
