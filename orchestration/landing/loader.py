@@ -412,7 +412,14 @@ def _stage_group(
     return True
 
 
-_TEMP_TABLES = ("_staged", "_file_loaded_at", "_contenders", "_affected_keys", "_contested")
+_TEMP_TABLES = (
+    "_staged",
+    "_file_loaded_at",
+    "_incoming_keys",
+    "_contested_keys",
+    "_contenders",
+    "_contested",
+)
 """The temp tables a batch works in, dropped when it is done."""
 
 
@@ -734,11 +741,13 @@ def _rank_contested_deliveries(
     one delivery, or one in another partition (a duplicate whose winner was in the replaced
     partitions is ranked again, alone if need be). Only narrow columns are read: the key, the
     dedup order, where each delivery comes from (a staged row, or a row of the table or of the
-    duplicates) and, for a duplicate, the winner it points to."""
+    duplicates) and, for a duplicate, the winner it points to.
+
+    The keys are found by their 64-bit hash first (a join on one integer, where the keys are
+    two strings): the hashes held twice among the staged rows, or held by a row of another
+    partition too. Only the deliveries of those hashes are ranked, by their keys: a hash two
+    different keys share costs a few more rows to rank, never a wrong winner."""
     key = ", ".join(quote_identifier(name) for name in dataset.key)
-    key_match = " and ".join(
-        f"t.{quote_identifier(name)} = k.{quote_identifier(name)}" for name in dataset.key
-    )
     order_columns = [quote_identifier(name) for name in (*dataset.key, *dataset.dedup_order)]
     narrow = [*order_columns, "_source_file", "_source_row", "_landing_date"]
     t_narrow = ", ".join(f"t.{name}" for name in narrow)
@@ -748,23 +757,43 @@ def _rank_contested_deliveries(
     )
     connection.execute(
         f"""
+        create or replace temp table _incoming_keys as
+        select rowid as staged_row, hash({key}) as key_hash
+        from _staged
+        where len(violations) = 0
+        """
+    )
+    replaced = " union all ".join(
+        f"select hash({key}) from {table} where _landing_date in {partitions}"
+        for table in (dataset.table, dataset.duplicates_table)
+    )
+    held_elsewhere = " union all ".join(
+        f"""
+        select hash({key}) from {table}
+        where _landing_date not in {partitions} and hash({key}) in (
+            select key_hash from _incoming_keys union all {replaced}
+        )"""
+        for table in (dataset.table, dataset.duplicates_table)
+    )
+    connection.execute(
+        f"""
+        create or replace temp table _contested_keys as
+        select key_hash from _incoming_keys group by key_hash having count(*) > 1
+        union
+        {held_elsewhere}
+        """
+    )
+    connection.execute(
+        f"""
         create or replace temp table _contenders as
         select s.rowid as staged_row, cast(null as bigint) as table_row, 'incoming' as side,
             {", ".join(f"s.{name}" for name in order_columns)}, s._source_file, s._source_row,
             f.landing_date as _landing_date,
             cast(null as varchar) as kept_source_file, cast(null as bigint) as kept_source_row
-        from _staged as s join _file_loaded_at as f on f.file_path = s._source_file
-        where len(s.violations) = 0
-        """
-    )
-    connection.execute(
-        f"""
-        create or replace temp table _affected_keys as
-        select {key} from _contenders
-        union all
-        select {key} from {dataset.table} where _landing_date in {partitions}
-        union all
-        select {key} from {dataset.duplicates_table} where _landing_date in {partitions}
+        from _staged as s
+        join _incoming_keys as i on i.staged_row = s.rowid
+        semi join _contested_keys as c on c.key_hash = i.key_hash
+        join _file_loaded_at as f on f.file_path = s._source_file
         """
     )
     for table, side, kept in (
@@ -775,8 +804,9 @@ def _rank_contested_deliveries(
             f"""
             insert into _contenders
             select null, t.rowid, '{side}', {t_narrow}, {kept}
-            from {table} as t semi join _affected_keys as k on {key_match}
+            from {table} as t
             where t._landing_date not in {partitions}
+                and hash({key}) in (select key_hash from _contested_keys)
             """
         )
     connection.execute(
