@@ -428,6 +428,8 @@
     - changed_persons: every row of a person whose rows the window changed.
     - changed_persons_since: the rows of such a person from the first day the window changed
       for them on (`changed_persons_since`; the model names its day column `since_column`).
+    - rewalked_funnel_attempts: each changed person's attempts at each funnel from the one open
+      before the window changed them on (`rewalked_funnel_attempts`).
 -#}
 {% macro replaced_scope(scope) -%}
     {%- if scope == 'all' -%}
@@ -497,9 +499,11 @@
 
 {#-
     The keys of what a windowed run of a model replaces (`scope_keys(scope)`: for the scopes
-    changed_hours, changed_days and changed_persons `changed_hours()`,
-    `changed_page_view_days()` and `changed_person_days()`; for rederived_sessions and
-    rederived_page_views the re-derived partitions), worked out once per model and run: a
+    changed_hours, changed_days, changed_persons, changed_persons_since and
+    rewalked_funnel_attempts `changed_hours()`, `changed_page_view_days()`,
+    `changed_person_days()`, `changed_persons_since()` and `rewalked_funnel_attempts()`; for
+    rederived_sessions and rederived_page_views the re-derived partitions; for rederived_events
+    `rederived_event_partitions()`), worked out once per model and run: a
     pre-hook writes them to the table `<model>__dbt_scope` before the model's SQL runs
     (`create_scope_table`), the model's filters and the replacement read that table, and a
     post-hook drops it (`drop_scope_table`; on-run-start drops one that a stopped run left,
