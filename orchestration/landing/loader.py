@@ -21,8 +21,9 @@ one transaction replaces them all. For each day:
 The wide rows are copied once into the batch's staging table and once into the raw tables.
 The dedup ranks narrow columns only (key, dedup order, source file and row): the staged valid
 rows, and the rows of other partitions that hold one of their keys (or a key of the rows being
-replaced). Only keys with more than one delivery, or with a delivery loaded before, are ranked;
-every other staged row is a winner as it is. Rows of other partitions are touched only when
+replaced). Only keys with more than one delivery, or with a delivery loaded before, are ranked
+(found by the keys' 64-bit hash first, then ranked by the keys themselves); every other staged
+row is a winner as it is. Rows of other partitions are touched only when
 their side changes (a winner that now loses moves to the duplicates, a duplicate that now wins
 moves back) or when the winner a duplicate points to changes; their days are fingerprinted
 again with the loaded ones.
