@@ -734,6 +734,11 @@ def _replace_partitions(
     return loaded_before, {day for _, day in moved}
 
 
+def _key_hash(key: str) -> str:
+    """The SQL of the 64-bit hash that finds the contested keys (`key`: their columns)."""
+    return f"hash({key})"
+
+
 def _rank_contested_deliveries(
     connection: duckdb.DuckDBPyConnection, dataset: Dataset, partitions: str
 ) -> None:
@@ -759,19 +764,19 @@ def _rank_contested_deliveries(
     connection.execute(
         f"""
         create or replace temp table _incoming_keys as
-        select rowid as staged_row, hash({key}) as key_hash
+        select rowid as staged_row, {_key_hash(key)} as key_hash
         from _staged
         where len(violations) = 0
         """
     )
     replaced = " union all ".join(
-        f"select hash({key}) from {table} where _landing_date in {partitions}"
+        f"select {_key_hash(key)} from {table} where _landing_date in {partitions}"
         for table in (dataset.table, dataset.duplicates_table)
     )
     held_elsewhere = " union all ".join(
         f"""
-        select hash({key}) from {table}
-        where _landing_date not in {partitions} and hash({key}) in (
+        select {_key_hash(key)} from {table}
+        where _landing_date not in {partitions} and {_key_hash(key)} in (
             select key_hash from _incoming_keys union all {replaced}
         )"""
         for table in (dataset.table, dataset.duplicates_table)
@@ -807,7 +812,7 @@ def _rank_contested_deliveries(
             select null, t.rowid, '{side}', {t_narrow}, {kept}
             from {table} as t
             where t._landing_date not in {partitions}
-                and hash({key}) in (select key_hash from _contested_keys)
+                and {_key_hash(key)} in (select key_hash from _contested_keys)
             """
         )
     connection.execute(

@@ -931,3 +931,59 @@ def test_loading_days_in_batches_is_loading_them_one_by_one(tmp_path, raw_landin
     assert one_batch[1] == [(DAY_1, 1, 2, 0), (DAY_2, 2, 0, 0), (DAY_3, 0, 1, 1)]
     assert len(loads) == 3
     assert [action for _, action in one_batch[2]] == ["load"] * 3
+
+
+@pytest.mark.parametrize(
+    "colliding_hash", ["cast(0 as ubigint)", "cast(length(message_id) as ubigint)"]
+)
+def test_keys_sharing_a_hash_are_still_ranked_by_their_keys(
+    tmp_path, raw_landing, monkeypatch, colliding_hash
+):
+    # The same deliveries loaded with DuckDB's hash of the keys, and with a hash that every key
+    # (or every key of one length) shares: the contested keys are found by the hash, but a
+    # winner is always the first delivery of its own key.
+    for day, rows in (
+        (DAY_1, [event("m1"), event("m2"), event("m2", city="later row")]),
+        (DAY_2, [event("m1", received_at=utc("2026-03-01 09:00:00")), event("m3")]),
+        (DAY_3, [event("m3", tenant_id="globex"), event("m10"), event("m4", event_type="x")]),
+    ):
+        write_landing_file(raw_landing, EVENTS, day, "part-0.parquet", rows)
+    states = []
+    for key_hash in (loader._key_hash, lambda key: colliding_hash):
+        monkeypatch.setattr(loader, "_key_hash", key_hash)
+        connection = duckdb.connect(str(tmp_path / f"warehouse-{len(states)}.duckdb"))
+        for day in (DAY_2, DAY_3, DAY_1):
+            load(connection, raw_landing, day)
+        states.append(
+            [
+                connection.execute(
+                    f"select * exclude ({lineage}) from {table} order by all"
+                ).fetchall()
+                for table, lineage in (
+                    ("raw.events", "_loaded_at"),
+                    ("raw.events_duplicates", "_loaded_at"),
+                    ("raw.load_manifest", "loaded_at"),
+                )
+            ]
+        )
+        connection.close()
+
+    hashed, colliding = states
+    assert colliding == hashed
+    check = duckdb.connect(str(tmp_path / "warehouse-0.duckdb"))
+    assert check.execute(
+        "select tenant_id, message_id, _landing_date from raw.events order by all"
+    ).fetchall() == [
+        ("acme", "m1", DAY_2),
+        ("acme", "m10", DAY_3),
+        ("acme", "m2", DAY_1),
+        ("acme", "m3", DAY_2),
+        ("globex", "m3", DAY_3),
+    ]
+    assert check.execute(
+        "select message_id, _source_row, _kept_source_file, _kept_source_row "
+        "from raw.events_duplicates order by all"
+    ).fetchall() == [
+        ("m1", 0, "events/date=2026-03-02/part-0.parquet", 0),
+        ("m2", 2, "events/date=2026-03-01/part-0.parquet", 1),
+    ]
