@@ -417,6 +417,7 @@ _TEMP_TABLES = (
     "_staged",
     "_file_loaded_at",
     "_incoming_keys",
+    "_held_elsewhere",
     "_contested_keys",
     "_contenders",
     "_contested",
@@ -773,20 +774,28 @@ def _rank_contested_deliveries(
         f"select {_key_hash(key)} from {table} where _landing_date in {partitions}"
         for table in (dataset.table, dataset.duplicates_table)
     )
+    # The deliveries of other partitions that share a hash with a staged row or a replaced
+    # one: every delivery of a contested key outside the partitions, in one read of each table.
     held_elsewhere = " union all ".join(
         f"""
-        select {_key_hash(key)} from {table}
-        where _landing_date not in {partitions} and {_key_hash(key)} in (
-            select key_hash from _incoming_keys union all {replaced}
-        )"""
-        for table in (dataset.table, dataset.duplicates_table)
+        select cast(null as bigint), t.rowid, '{side}', {t_narrow}, {kept}, t.key_hash
+        from (
+            select rowid, *, {_key_hash(key)} as key_hash from {table}
+            where _landing_date not in {partitions}
+        ) as t
+        where t.key_hash in (select key_hash from _incoming_keys union all {replaced})"""
+        for table, side, kept in (
+            (dataset.table, "loaded", "cast(null as varchar), cast(null as bigint)"),
+            (dataset.duplicates_table, "duplicate", "t._kept_source_file, t._kept_source_row"),
+        )
     )
+    connection.execute(f"create or replace temp table _held_elsewhere as {held_elsewhere}")
     connection.execute(
-        f"""
+        """
         create or replace temp table _contested_keys as
         select key_hash from _incoming_keys group by key_hash having count(*) > 1
         union
-        {held_elsewhere}
+        select key_hash from _held_elsewhere
         """
     )
     connection.execute(
@@ -802,19 +811,7 @@ def _rank_contested_deliveries(
         join _file_loaded_at as f on f.file_path = s._source_file
         """
     )
-    for table, side, kept in (
-        (dataset.table, "loaded", "cast(null as varchar), cast(null as bigint)"),
-        (dataset.duplicates_table, "duplicate", "t._kept_source_file, t._kept_source_row"),
-    ):
-        connection.execute(
-            f"""
-            insert into _contenders
-            select null, t.rowid, '{side}', {t_narrow}, {kept}
-            from {table} as t
-            where t._landing_date not in {partitions}
-                and {_key_hash(key)} in (select key_hash from _contested_keys)
-            """
-        )
+    connection.execute("insert into _contenders select * exclude (key_hash) from _held_elsewhere")
     connection.execute(
         f"""
         create or replace temp table _contested as
