@@ -791,6 +791,16 @@ def test_every_load_and_reload_is_in_the_audit_log(warehouse, raw_landing):
     ]
 
 
+def _rows_without_lineage(
+    connection: duckdb.DuckDBPyConnection, tables: list[tuple[str, str]]
+) -> list[list[tuple]]:
+    """Every row of each table, in order, without its `(table, lineage column)` timestamp."""
+    return [
+        connection.execute(f"select * exclude ({lineage}) from {table} order by all").fetchall()
+        for table, lineage in tables
+    ]
+
+
 def _raw_state(connection: duckdb.DuckDBPyConnection) -> list[list[tuple]]:
     return [
         connection.execute(f"select * from {table} order by all").fetchall()
@@ -905,16 +915,14 @@ def test_loading_days_in_batches_is_loading_them_one_by_one(tmp_path, raw_landin
             assert reported == loads
         states.append(
             (
-                [
-                    connection.execute(
-                        f"select * exclude ({lineage}) from {table} order by all"
-                    ).fetchall()
-                    for table, lineage in (
+                _rows_without_lineage(
+                    connection,
+                    [
                         ("raw.events", "_loaded_at"),
                         ("raw.events_duplicates", "_loaded_at"),
                         ("raw.events_rejected", "_rejected_at"),
-                    )
-                ],
+                    ],
+                ),
                 connection.execute(
                     "select landing_date, rows_loaded, rows_duplicate, rows_rejected "
                     "from raw.load_manifest order by landing_date"
@@ -955,16 +963,14 @@ def test_keys_sharing_a_hash_are_still_ranked_by_their_keys(
         for day in (DAY_2, DAY_3, DAY_1):
             load(connection, raw_landing, day)
         states.append(
-            [
-                connection.execute(
-                    f"select * exclude ({lineage}) from {table} order by all"
-                ).fetchall()
-                for table, lineage in (
+            _rows_without_lineage(
+                connection,
+                [
                     ("raw.events", "_loaded_at"),
                     ("raw.events_duplicates", "_loaded_at"),
                     ("raw.load_manifest", "loaded_at"),
-                )
-            ]
+                ],
+            )
         )
         connection.close()
 
