@@ -45,23 +45,39 @@
 {%- endmacro %}
 
 {#-
-    The category of each distinct value of `source_column` in `relation` (a CTE name): the
-    source_categories row that equals it or is its parent domain (`l.facebook.com` ->
-    `facebook.com`), the longest such row when several match (`mail.google.com` is email,
-    `google.com` search). Returns source, category; sources without a category are absent.
+    A source's category, looked up per row by equality: `source_category_joins` joins the
+    source_categories seed once per label count, on the source's last that many labels, and
+    `source_category` takes the category of the longest match (a row equal to the source or a
+    parent domain of it: `l.facebook.com` -> `facebook.com`; `mail.google.com` is email,
+    `google.com` search). NULL when no row matches. Joining by equality reads the rows once,
+    where a lookup of the distinct sources joined back would read them twice (an engine that
+    materializes a CTE read twice holds every row of it in memory).
 -#}
-{% macro source_category_lookup(relation, source_column) -%}
-    select
-        sources.source,
-        {{ last_by('categories.category', ['length(categories.source)', 'categories.source']) }}
-            as category
-    from (
-        select distinct {{ source_column }} as source
-        from {{ relation }}
-        where {{ source_column }} is not null
-    ) as sources
-    inner join {{ ref('source_categories') }} as categories
-        on sources.source = categories.source
-        or sources.source like concat('%.', categories.source)
-    group by sources.source
+{% macro source_category_max_labels() -%}
+    {#- The most labels a source_categories row may have (its row_conditions test says so). -#}
+    {{ return(6) }}
+{%- endmacro %}
+
+{% macro source_category_joins(source_column, alias='source_categories') -%}
+    {%- for labels in range(1, source_category_max_labels() + 1) %}
+    left join {{ ref('source_categories') }} as {{ alias }}_{{ labels }}
+        on {{ alias }}_{{ labels }}.source = {{ last_labels(source_column, labels) }}
+    {%- endfor %}
+{%- endmacro %}
+
+{% macro source_category(alias='source_categories') -%}
+    coalesce(
+        {%- for labels in range(source_category_max_labels(), 0, -1) %}
+        {{ alias }}_{{ labels }}.category{{ ',' if not loop.last }}
+        {%- endfor %}
+    )
+{%- endmacro %}
+
+{#-
+    The last `labels` dot-separated labels of `host` (`a.b.c`, 2 -> `b.c`); the empty string
+    when it has fewer. The leftmost match of a run of labels anchored at the end starts at a
+    label's start, so `xgoogle.com` gives `xgoogle.com`, never `google.com`.
+-#}
+{% macro last_labels(host, labels) -%}
+    regexp_extract({{ host }}, '[^.]+{{ "([.][^.]+){%d}" % (labels - 1) if labels > 1 }}$', 0)
 {%- endmacro %}

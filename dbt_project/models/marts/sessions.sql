@@ -216,8 +216,9 @@ with_entry as (
 ),
 
 {#-
-    The session's source: its UTM source, else the host of a referrer on another host than the
-    entry page's (a referrer on the page's own host is no source: a self-referral).
+    The session's source, whose category decides its channel: its UTM source, else the host of
+    a referrer on another host than the entry page's (a referrer on the page's own host is no
+    source: a self-referral).
 -#}
 with_source as (
 
@@ -239,21 +240,15 @@ with_session_source as (
 
 ),
 
-source_categories as (
-
-    {{ source_category_lookup('with_session_source', 'session_source') }}
-
-),
-
 final as (
 
     select
         with_session_source.*,
-        source_categories.category as source_category,
+        {{ source_category() }} as source_category,
         {{ default_channel(
             'with_session_source.source',
             'with_session_source.medium',
-            'source_categories.category',
+            source_category(),
             'with_session_source.external_referrer'
         ) }} as channel,
         case
@@ -261,8 +256,7 @@ final as (
                 then coalesce(with_session_source.page_view_engaged_time_seconds, 0)
         end as engaged_time_seconds
     from with_session_source
-    left join source_categories
-        on with_session_source.session_source = source_categories.source
+    {{- source_category_joins('with_session_source.session_source') }}
 
 ){% if is_windowed_run() %},
 
