@@ -118,6 +118,11 @@ class Dataset:
     def rejected_table(self) -> str:
         return f"raw.{self.name}_rejected"
 
+    @property
+    def key_hashes_table(self) -> str:
+        """Every kept delivery's key hash by arrival day (orchestration/landing/key_hashes.py)."""
+        return f"raw.{self.name}_key_hashes"
+
 
 def _str(name: str, description: str, *, required: bool = False, **kwargs) -> Column:
     return Column(name, ColumnType.STRING, required, description, **kwargs)

@@ -138,6 +138,8 @@ def test_cleanup_removes_exactly_what_is_past_retention(aged_warehouse, tmp_path
         "raw.metrics": 1,
         "raw.load_manifest": 2,
         "raw.landing_fingerprints": 2,
+        "raw.events_key_hashes": 1,
+        "raw.metrics_key_hashes": 1,
         "intermediate.int_event_sessions": 1,
         "marts.page_analytics_daily": 1,
         "marts.hourly_rollups": 1,
@@ -295,9 +297,9 @@ def test_the_cleanup_asset_reports_what_it_removed(aged_warehouse, tmp_path):
 
     assert result.success
     metadata = result.asset_materializations_for_node("maintenance__cleanup")[0].metadata
-    # Per day: an event, a rejected event, a metric, two manifest rows, two partition
-    # fingerprints, an int_event_sessions row; then every mart row with a day.
-    assert metadata["rows_removed"].value == 3 * 8 + 3 + 2
+    # Per day: an event and a metric with their key hashes, a rejected event, two manifest rows,
+    # two partition fingerprints, an int_event_sessions row; then every mart row with a day.
+    assert metadata["rows_removed"].value == 3 * 10 + 3 + 2
     assert "| raw.events | 3 |" in metadata["rows_removed_by_table"].value
     with duckdb.connect(str(warehouse_path), read_only=True) as connection:
         assert connection.execute("select count(*) from raw.events").fetchone() == (0,)

@@ -29,6 +29,8 @@ from datetime import date
 import duckdb
 
 from orchestration.contract import Dataset
+from orchestration.landing import key_hashes
+from orchestration.landing.key_hashes import key_sql
 from orchestration.sql import quote_identifier
 
 FINGERPRINTS_TABLE = "raw.landing_fingerprints"
@@ -330,8 +332,8 @@ def _repeated_keys(
     keys, and keys that merely share a hash) are grouped by the key itself."""
     if not partitions:
         return []
-    key = ", ".join(quote_identifier(name) for name in dataset.key)
-    key_hash = f"hash({key})"
+    key = key_sql(dataset)
+    key_hash = key_hashes.key_hash(key)
     of_partitions = (
         ""
         if every_partition

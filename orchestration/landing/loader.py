@@ -49,6 +49,7 @@ import pyarrow.parquet as pq
 
 from orchestration.audit import record_action
 from orchestration.contract import Dataset
+from orchestration.landing import key_hashes
 from orchestration.landing.fingerprints import record_fingerprints
 from orchestration.landing.loaded_files import record_loaded, stamp
 from orchestration.landing.privacy import register_anonymize_ip
@@ -731,13 +732,11 @@ def _replace_partitions(
         where len(s.violations) > 0
         """
     )
+    key_hashes.replace_partitions(
+        connection, dataset, partitions, "select landing_date, key_hash from _incoming_keys"
+    )
     _record_manifest(connection, dataset, files_by_date, {file for file, _ in moved})
     return loaded_before, {day for _, day in moved}
-
-
-def _key_hash(key: str) -> str:
-    """The SQL of the 64-bit hash that finds the contested keys (`key`: their columns)."""
-    return f"hash({key})"
 
 
 def _rank_contested_deliveries(
@@ -751,10 +750,13 @@ def _rank_contested_deliveries(
     duplicates) and, for a duplicate, the winner it points to.
 
     The keys are found by their 64-bit hash first (a join on one integer, where the keys are
-    two strings): the hashes held twice among the staged rows, or held by a row of another
-    partition too. Only the deliveries of those hashes are ranked, by their keys: a hash two
-    different keys share costs a few more rows to rank, never a wrong winner."""
-    key = ", ".join(quote_identifier(name) for name in dataset.key)
+    two strings): the hashes held twice among the staged rows, or held by a delivery of another
+    partition too. The index of every delivery's hash by arrival day (`key_hashes`) names the
+    days that hold one; only their rows are read. Only the deliveries of those hashes are
+    ranked, by their keys: a hash two different keys share costs a few more rows to rank, never
+    a wrong winner."""
+    key = key_hashes.key_sql(dataset)
+    key_hash = key_hashes.key_hash
     order_columns = [quote_identifier(name) for name in (*dataset.key, *dataset.dedup_order)]
     narrow = [*order_columns, "_source_file", "_source_row", "_landing_date"]
     t_narrow = ", ".join(f"t.{name}" for name in narrow)
@@ -765,25 +767,31 @@ def _rank_contested_deliveries(
     connection.execute(
         f"""
         create or replace temp table _incoming_keys as
-        select rowid as staged_row, {_key_hash(key)} as key_hash
-        from _staged
-        where len(violations) = 0
+        select s.rowid as staged_row, {key_hash(key_hashes.key_sql(dataset, "s"))} as key_hash,
+            f.landing_date
+        from _staged as s join _file_loaded_at as f on f.file_path = s._source_file
+        where len(s.violations) = 0
         """
     )
     replaced = " union all ".join(
-        f"select {_key_hash(key)} from {table} where _landing_date in {partitions}"
+        f"select {key_hash(key)} from {table} where _landing_date in {partitions}"
         for table in (dataset.table, dataset.duplicates_table)
     )
-    # The deliveries of other partitions that share a hash with a staged row or a replaced
-    # one: every delivery of a contested key outside the partitions, in one read of each table.
+    hashes = f"select key_hash from _incoming_keys union all {replaced}"
+    key_hashes.ensure_index(connection, dataset)
+    held_days = key_hashes.days_holding(connection, dataset, hashes, partitions)
+    # The deliveries of the other partitions that share a hash with a staged row or a replaced
+    # one: every delivery of a contested key outside the partitions, reading only the days
+    # that hold one, in one read of each table.
+    held_partitions = f"({', '.join(held_days)})" if held_days else "(null)"
     held_elsewhere = " union all ".join(
         f"""
         select cast(null as bigint), t.rowid, '{side}', {t_narrow}, {kept}, t.key_hash
         from (
-            select rowid, *, {_key_hash(key)} as key_hash from {table}
-            where _landing_date not in {partitions}
+            select rowid, *, {key_hash(key)} as key_hash from {table}
+            where _landing_date in {held_partitions}
         ) as t
-        where t.key_hash in (select key_hash from _incoming_keys union all {replaced})"""
+        where t.key_hash in ({hashes})"""
         for table, side, kept in (
             (dataset.table, "loaded", "cast(null as varchar), cast(null as bigint)"),
             (dataset.duplicates_table, "duplicate", "t._kept_source_file, t._kept_source_row"),

@@ -6,8 +6,9 @@ For every dataset (`events`, `metrics`):
 - `raw.<dataset>_rejected`: rows that broke the contract, with the reason and the row as it was.
 And `raw.load_manifest`: one row per landing file and load, with its counts; for the blocking
 checks, `raw.landing_fingerprints` (per partition) and `raw.landing_row_groups` (see
-`orchestration/landing/fingerprints.py`); and `raw.user_agents`, every distinct user agent of
-`raw.events` parsed (see `orchestration/landing/user_agents.py`).
+`orchestration/landing/fingerprints.py`); for the dedup, `raw.<dataset>_key_hashes` and
+`raw.key_hash_indexes` (see `orchestration/landing/key_hashes.py`); and `raw.user_agents`,
+every distinct user agent of `raw.events` parsed (see `orchestration/landing/user_agents.py`).
 
 When the contract or this module declares a new optional column, the next load adds it to the
 tables that exist (NULL in their rows); other changes stop the load with what to do.
@@ -24,6 +25,7 @@ from orchestration.landing.fingerprints import (
     ROW_GROUP_COLUMNS,
     ROW_GROUPS_TABLE,
 )
+from orchestration.landing.key_hashes import key_hash_tables
 from orchestration.landing.user_agents import (
     USER_AGENT_COLUMNS,
     USER_AGENT_KEY,
@@ -95,7 +97,7 @@ def landing_tables() -> list[DeclaredTable]:
             DeclaredTable(dataset.duplicates_table, columns + DUPLICATE_EXTRA_COLUMNS, required),
             DeclaredTable(dataset.rejected_table, REJECTED_COLUMNS),
         ]
-    return tables
+    return tables + key_hash_tables()
 
 
 def create_landing_tables(

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pytest
 
 from orchestration.contract import EVENTS, METRICS
-from orchestration.landing import fingerprints, loader
+from orchestration.landing import fingerprints, key_hashes, loader
 from orchestration.landing.loader import REJECTED, PartitionLoad, load_partition, load_partitions
 from tests.landing_files import DAY_1, DAY_2, DAY_3, event, metric, utc, write_landing_file
 
@@ -941,6 +941,69 @@ def test_loading_days_in_batches_is_loading_them_one_by_one(tmp_path, raw_landin
     assert [action for _, action in one_batch[2]] == ["load"] * 3
 
 
+def _index_and_tables(connection: duckdb.DuckDBPyConnection) -> tuple[list[tuple], list[tuple]]:
+    """The key hash index's rows, and the (day, key hash) of every row of the two tables."""
+    tables = connection.execute(
+        "select _landing_date, hash(tenant_id, message_id) from raw.events union all "
+        "select _landing_date, hash(tenant_id, message_id) from raw.events_duplicates "
+        "order by all"
+    ).fetchall()
+    return connection.execute("select * from raw.events_key_hashes order by all").fetchall(), tables
+
+
+def test_the_key_hash_index_follows_every_load_and_is_built_again_when_it_cannot_be_trusted(
+    tmp_path, raw_landing
+):
+    connection = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    write_landing_file(raw_landing, EVENTS, DAY_1, "part-0.parquet", [event("m1"), event("m2")])
+    write_landing_file(
+        raw_landing, EVENTS, DAY_2, "part-0.parquet", [event("m2"), event("m3"), event("m3")]
+    )
+    for day in (DAY_1, DAY_2):
+        load(connection, raw_landing, day)
+    index, tables = _index_and_tables(connection)
+    assert index == tables and len(index) == 5
+    (probe,) = connection.execute(
+        "select hash_probe from raw.key_hash_indexes where dataset = 'events'"
+    ).fetchone()
+
+    # DAY_1 delivered again without m2: its index rows are replaced with the day's rows.
+    write_landing_file(raw_landing, EVENTS, DAY_1, "part-0.parquet", [event("m1")])
+    load(connection, raw_landing, DAY_1)
+    assert _index_and_tables(connection)[0] == _index_and_tables(connection)[1]
+
+    # A warehouse loaded before the index existed, or by a DuckDB whose hash() differs: the
+    # next load builds the index from the tables, and still finds m1 held on DAY_1.
+    for new_event, stale in (
+        ("m4", "delete from raw.key_hash_indexes; delete from raw.events_key_hashes"),
+        (
+            "m5",
+            "update raw.key_hash_indexes set hash_probe = hash_probe + 1; "
+            "update raw.events_key_hashes set key_hash = key_hash + 1",
+        ),
+    ):
+        connection.execute(stale)
+        write_landing_file(
+            raw_landing,
+            EVENTS,
+            DAY_3,
+            "part-0.parquet",
+            [event("m1", received_at=utc("2026-03-01 09:00:00")), event(new_event)],
+        )
+        load(connection, raw_landing, DAY_3)
+        index, tables = _index_and_tables(connection)
+        assert index == tables and len(index) == 6
+        assert connection.execute(
+            "select message_id, _landing_date from raw.events order by all"
+        ).fetchall() == [("m1", DAY_3), ("m2", DAY_2), ("m3", DAY_2), (new_event, DAY_3)]
+        assert connection.execute(
+            "select message_id, _landing_date from raw.events_duplicates order by all"
+        ).fetchall() == [("m1", DAY_1), ("m3", DAY_2)]
+        assert connection.execute(
+            "select hash_probe from raw.key_hash_indexes where dataset = 'events'"
+        ).fetchall() == [(probe,)]
+
+
 @pytest.mark.parametrize(
     "colliding_hash", ["cast(0 as ubigint)", "cast(length(message_id) as ubigint)"]
 )
@@ -957,8 +1020,8 @@ def test_keys_sharing_a_hash_are_still_ranked_by_their_keys(
     ):
         write_landing_file(raw_landing, EVENTS, day, "part-0.parquet", rows)
     states = []
-    for key_hash in (loader._key_hash, lambda key: colliding_hash):
-        monkeypatch.setattr(loader, "_key_hash", key_hash)
+    for key_hash in (key_hashes.key_hash, lambda key: colliding_hash):
+        monkeypatch.setattr(key_hashes, "key_hash", key_hash)
         connection = duckdb.connect(str(tmp_path / f"warehouse-{len(states)}.duckdb"))
         for day in (DAY_2, DAY_3, DAY_1):
             load(connection, raw_landing, day)
