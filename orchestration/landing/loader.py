@@ -588,6 +588,12 @@ def _load_batch(
         day: [staged[path] for path in paths] for day, paths in batch if day not in unchanged
     }
     loads = []
+    if changed:
+        # In a transaction of its own: DuckDB 2.0 loses, from later reads in the same session,
+        # the rows of an INSERT that follows an INSERT of no rows into the same table in one
+        # transaction (the rebuild of an empty warehouse's index inserts none).
+        with transaction(connection):
+            key_hashes.ensure_index(connection, dataset)
     with transaction(connection):
         loaded_before: dict[date, bool] = {}
         if changed:
@@ -778,7 +784,6 @@ def _rank_contested_deliveries(
         for table in (dataset.table, dataset.duplicates_table)
     )
     hashes = f"select key_hash from _incoming_keys union all {replaced}"
-    key_hashes.ensure_index(connection, dataset)
     held_days = key_hashes.days_holding(connection, dataset, hashes, partitions)
     # The deliveries of the other partitions that share a hash with a staged row or a replaced
     # one: every delivery of a contested key outside the partitions, reading only the days
@@ -854,7 +859,17 @@ def _settle_earlier_deliveries(
         where (side = 'loaded' and not wins) or (side = 'duplicate' and wins)
         """
     ).fetchall()
-    if moved:
+    # Each move's INSERT runs only when it has rows: the load inserts into both tables again in
+    # this transaction, and DuckDB 2.0 loses, from later reads in the same session, the rows of
+    # an INSERT that follows an INSERT of no rows into the same table in one transaction.
+    now_losing, now_winning = connection.execute(
+        """
+        select count(*) filter (where side = 'loaded' and not wins),
+            count(*) filter (where side = 'duplicate' and wins)
+        from _contested
+        """
+    ).fetchone()
+    if now_losing:
         connection.execute(
             f"""
             insert into {dataset.duplicates_table}
@@ -864,6 +879,7 @@ def _settle_earlier_deliveries(
             where c.side = 'loaded' and not c.wins
             """
         )
+    if now_winning:
         connection.execute(
             f"""
             insert into {dataset.table} ({table_columns})
@@ -872,6 +888,7 @@ def _settle_earlier_deliveries(
             where c.side = 'duplicate' and c.wins
             """
         )
+    if moved:
         for table, side, now_wins in (
             (dataset.table, "loaded", "false"),
             (dataset.duplicates_table, "duplicate", "true"),

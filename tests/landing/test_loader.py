@@ -941,6 +941,36 @@ def test_loading_days_in_batches_is_loading_them_one_by_one(tmp_path, raw_landin
     assert [action for _, action in one_batch[2]] == ["load"] * 3
 
 
+def test_loads_in_one_session_find_the_keys_of_the_loads_before_them(tmp_path, raw_landing):
+    # Loads large enough to fill several row groups, in one session: a new warehouse's first
+    # load (its index built from empty tables), and a load that moves an earlier row to the
+    # duplicates (and none back). Each later load still finds every key held before it.
+    rows = 130_000
+    write_landing_file(
+        raw_landing, EVENTS, DAY_1, "part-0.parquet", [event(f"m{i}") for i in range(rows)]
+    )
+    write_landing_file(
+        raw_landing,
+        EVENTS,
+        DAY_2,
+        "part-0.parquet",
+        [event("m0", received_at=utc("2026-03-01 09:00:00"))]
+        + [event(f"n{i}") for i in range(rows)],
+    )
+    write_landing_file(
+        raw_landing, EVENTS, DAY_3, "part-0.parquet", [event("m1"), event("n1"), event("o1")]
+    )
+    connection = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    for day in (DAY_1, DAY_2, DAY_3):
+        load_partitions(connection, EVENTS, raw_landing, [day])
+    assert connection.execute(
+        "select count(*), count(distinct (tenant_id, message_id)) from raw.events"
+    ).fetchone() == (2 * rows + 1, 2 * rows + 1)
+    assert connection.execute(
+        "select message_id, _landing_date from raw.events_duplicates order by all"
+    ).fetchall() == [("m0", DAY_1), ("m1", DAY_3), ("n1", DAY_3)]
+
+
 def _index_and_tables(connection: duckdb.DuckDBPyConnection) -> tuple[list[tuple], list[tuple]]:
     """The key hash index's rows, and the (day, key hash) of every row of the two tables."""
     tables = connection.execute(
