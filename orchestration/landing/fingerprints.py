@@ -30,7 +30,6 @@ import duckdb
 
 from orchestration.contract import Dataset
 from orchestration.landing import key_hashes
-from orchestration.landing.key_hashes import key_sql
 from orchestration.sql import quote_identifier
 
 FINGERPRINTS_TABLE = "raw.landing_fingerprints"
@@ -332,7 +331,7 @@ def _repeated_keys(
     keys, and keys that merely share a hash) are grouped by the key itself."""
     if not partitions:
         return []
-    key = key_sql(dataset)
+    key = key_hashes.key_sql(dataset)
     key_hash = key_hashes.key_hash(key)
     of_partitions = (
         ""

@@ -62,9 +62,9 @@ def key_hash_tables() -> list[DeclaredTable]:
     ]
 
 
-def ensure_index(connection: duckdb.DuckDBPyConnection, dataset: Dataset) -> bool:
-    """Build the dataset's index from its tables unless it was built with today's `hash()`;
-    return whether it was built. Run in the load's transaction."""
+def ensure_index(connection: duckdb.DuckDBPyConnection, dataset: Dataset) -> None:
+    """Build the dataset's index from its tables unless it was built with today's `hash()`.
+    Run in a transaction of its own, before the load's (see `loader._load_batch`)."""
     probe_key = ", ".join(f"{_PROBE} as {quote_identifier(name)}" for name in dataset.key)
     probe = connection.execute(
         f"select {key_hash(key_sql(dataset))} from (select {probe_key})"
@@ -73,7 +73,7 @@ def ensure_index(connection: duckdb.DuckDBPyConnection, dataset: Dataset) -> boo
         f"select hash_probe from {KEY_HASH_INDEXES_TABLE} where dataset = ?", [dataset.name]
     ).fetchone()
     if built is not None and built[0] == probe:
-        return False
+        return
     key = key_sql(dataset)
     connection.execute(f"delete from {dataset.key_hashes_table}")
     connection.execute(
@@ -90,7 +90,6 @@ def ensure_index(connection: duckdb.DuckDBPyConnection, dataset: Dataset) -> boo
         f"insert into {KEY_HASH_INDEXES_TABLE} values (?, ?, cast(now() as timestamp))",
         [dataset.name, probe],
     )
-    return True
 
 
 def days_holding(

@@ -816,12 +816,11 @@ def _rank_contested_deliveries(
         create or replace temp table _contenders as
         select s.rowid as staged_row, cast(null as bigint) as table_row, 'incoming' as side,
             {", ".join(f"s.{name}" for name in order_columns)}, s._source_file, s._source_row,
-            f.landing_date as _landing_date,
+            i.landing_date as _landing_date,
             cast(null as varchar) as kept_source_file, cast(null as bigint) as kept_source_row
         from _staged as s
         join _incoming_keys as i on i.staged_row = s.rowid
         semi join _contested_keys as c on c.key_hash = i.key_hash
-        join _file_loaded_at as f on f.file_path = s._source_file
         """
     )
     connection.execute("insert into _contenders select * exclude (key_hash) from _held_elsewhere")
