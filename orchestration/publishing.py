@@ -594,6 +594,11 @@ def _metadata(publication: Publication) -> dict[str, Any]:
             ),
         ),
         "arrival_days": MetadataValue.json(publication.manifest["arrival_days"]),
+        # Where the publication's time went: copying the base's file, patching or creating the
+        # marts, writing the Parquet files, and the whole of it.
+        "seconds": MetadataValue.json(
+            {part: round(seconds, 3) for part, seconds in publication.seconds.items()}
+        ),
     }
     preview = _preview(publication.database_path)
     if preview is not None:

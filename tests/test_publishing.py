@@ -202,6 +202,11 @@ def test_the_materialization_shows_the_path_row_counts_and_a_preview(first_resul
     row_counts = {r.data["mart"]: r.data["rows"] for r in metadata["row_counts"].value.records}
     assert row_counts == mart_row_counts(settings.warehouse_path)
     assert metadata["preview"].value.records
+    # The first publication writes a new file: nothing to copy.
+    seconds = metadata["seconds"].value
+    assert set(seconds) == {"copy", "tables", "parquet", "total"}
+    assert seconds["copy"] == 0
+    assert 0 < seconds["tables"] + seconds["parquet"] <= seconds["total"]
 
 
 def test_the_manifest_lists_the_arrival_days_and_the_rows_of_each_mart(first_run):

@@ -14,7 +14,7 @@ from dagster import DagsterEventType, DagsterInstance
 from orchestration.benchmark.memory import PeakMemory
 from orchestration.cli import run_pipeline
 from orchestration.contract import DATASETS
-from orchestration.publishing import current_publication
+from orchestration.publishing import PUBLISHED_MARTS_KEY, current_publication
 from orchestration.settings import Settings
 from orchestration.transform import DBT_STEP, dbt_project
 
@@ -70,6 +70,9 @@ class RunMeasure:
     published_bytes: int = 0
     """The current publication (DuckDB copy and Parquet) after the run."""
     row_counts: dict[str, int] = field(default_factory=dict)
+    publication_seconds: dict[str, float] = field(default_factory=dict)
+    """The publication's seconds by part (`copy`, `tables`, `parquet`, `total`), from its
+    materialization; empty when the run published nothing."""
 
     @property
     def dagster_overhead_seconds(self) -> float:
@@ -105,6 +108,16 @@ def _step_timings(instance: DagsterInstance, run_id: str) -> list[StepTiming]:
             seconds = entry.timestamp - started.pop(entry.step_key, entry.timestamp)
             timings.append(StepTiming(entry.step_key, _stage_of(entry.step_key), seconds))
     return timings
+
+
+def _publication_seconds(instance: DagsterInstance, run_id: str) -> dict[str, float]:
+    for entry in instance.all_logs(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION):
+        materialization = entry.asset_materialization
+        if materialization is not None and materialization.asset_key == PUBLISHED_MARTS_KEY:
+            seconds = materialization.metadata.get("seconds")
+            if seconds is not None:
+                return dict(seconds.value)
+    return {}
 
 
 def _dbt_run_results(target_dir: Path, run_id: str) -> dict[str, dict]:
@@ -161,6 +174,7 @@ def measure_run(
     measure = RunMeasure(name, start, end, result.success, seconds)
     measure.peak_memory_bytes = memory.peak_bytes
     measure.steps = _step_timings(instance, result.run_id)
+    measure.publication_seconds = _publication_seconds(instance, result.run_id)
     project = dbt_project(settings.dbt_project_dir)
     target_dir = project.project_dir / project.target_path
     for step, run_results in _dbt_run_results(target_dir, result.run_id).items():

@@ -55,6 +55,20 @@ def _runs_table(runs: list[RunMeasure]) -> list[str]:
     return _rows(header, rows)
 
 
+def _publication_parts(runs: list[RunMeasure]) -> list[str]:
+    """Where each publication's time went, for the runs that published."""
+    parts = [
+        f"{run.name} {seconds.get('copy', 0.0):.1f} / {seconds.get('tables', 0.0):.1f} / "
+        f"{seconds.get('parquet', 0.0):.1f} s"
+        for run in runs
+        if (seconds := run.publication_seconds)
+    ]
+    if not parts:
+        return []
+    heading = "Publication, copying the last version's file / the marts / Parquet: "
+    return ["", heading + "; ".join(parts)]
+
+
 def render_dashboard_pages(pages: list[PageTiming]) -> list[str]:
     """One line per page: its DuckDB time, its queries and the time of the whole render."""
     return _rows(
@@ -112,6 +126,7 @@ def render(result: BenchmarkResult) -> str:
         "",
     ]
     lines += _runs_table(result.runs)
+    lines += _publication_parts(result.runs)
 
     full = result.run("full build")
     if result.floor is None:

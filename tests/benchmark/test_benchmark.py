@@ -1,4 +1,5 @@
-"""The benchmark command: its smoke mode end to end, and the memory sampler it relies on."""
+"""The benchmark command: its smoke mode end to end, its report, and the memory sampler it
+relies on."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from orchestration.benchmark import run, sparse
 from orchestration.benchmark.cli import count, main
 from orchestration.benchmark.memory import PeakMemory, process_tree_rss
 from orchestration.benchmark.pipeline import RunMeasure
+from orchestration.benchmark.report import _publication_parts
 
 
 def test_counts_take_suffixes():
@@ -80,6 +82,39 @@ def test_smoke_skips_dbt_and_publishing_when_nothing_is_new(smoke):
     nothing_new = smoke["runs"][2]
     assert nothing_new["dbt_nodes"] == []
     assert {step["stage"] for step in nothing_new["steps"]} <= {"landing", "checks", "dbt build"}
+
+
+def test_smoke_times_the_parts_of_each_publication(smoke):
+    full, one_day, nothing_new = smoke["runs"]
+    # The full build writes a new file; the next day patches a copy of it.
+    assert full["publication_seconds"]["copy"] == 0
+    assert one_day["publication_seconds"]["copy"] > 0
+    for measured in (full, one_day):
+        parts = measured["publication_seconds"]
+        assert set(parts) == {"copy", "tables", "parquet", "total"}
+        assert 0 < parts["copy"] + parts["tables"] + parts["parquet"] <= parts["total"]
+    assert nothing_new["publication_seconds"] == {}
+
+
+def test_the_report_says_where_each_publication_went():
+    day = date(2026, 10, 31)
+    runs = [
+        RunMeasure(
+            "full build",
+            day,
+            day,
+            True,
+            10.0,
+            publication_seconds={"copy": 0.0, "tables": 2.04, "parquet": 1.46, "total": 3.9},
+        ),
+        RunMeasure("nothing new", day, day, True, 1.0),
+    ]
+
+    assert _publication_parts(runs) == [
+        "",
+        "Publication, copying the last version's file / the marts / Parquet: "
+        "full build 0.0 / 2.0 / 1.5 s",
+    ]
 
 
 def test_smoke_floor_did_the_same_work(smoke):
