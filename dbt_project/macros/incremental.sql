@@ -282,11 +282,13 @@
     tenant_id, project_id, anonymous_id, session_partition, rederived_from: every
     sessionization partition the window re-derived, and from which event time on. Every
     session of such a partition that starts at or after `rederived_from` (every event at or
-    after it) was replaced; those before it are as they were. In a windowed run of sessions or
-    page_views, read from their scope table (see `scope_keys`).
+    after it) was replaced; those before it are as they were. In a windowed run of sessions,
+    page_views or int_page_view_metrics, read from their scope table (see `scope_keys`).
 -#}
 {% macro rederived_partitions() -%}
-    {%- if config.get('scope') in ['rederived_sessions', 'rederived_page_views'] -%}
+    {%- if config.get('scope') in [
+        'rederived_sessions', 'rederived_page_views', 'rederived_page_view_metrics',
+    ] -%}
         {{ scope_keys(config.get('scope')) }}
     {%- else -%}
         {{ rederived_partitions_query() }}
@@ -423,6 +425,8 @@
       on (superseded rows are kept: they tell the marts of this window what changed).
     - rederived_sessions: sessions (or page views) of the re-derived partitions from their
       `rederived_from` on, and every session (page view) of an anonymous id whose person changed.
+    - rederived_page_view_metrics: the page views of the re-derived partitions from their
+      `rederived_from` on (int_page_view_metrics holds no person).
     - changed_hours, changed_days: the hours or days of `changed_event_positions` (and of every
       event of an anonymous id whose person changed).
     - changed_persons: every row of a person whose rows the window changed.
@@ -453,6 +457,8 @@
     {%- elif scope == 'rederived_page_views' -%}
         {{ keys_in('target', ['tenant_id', 'message_id'], rederived_rows(this, 'viewed_at')) }}
         or {{ has_changed_person('target') }}
+    {%- elif scope == 'rederived_page_view_metrics' -%}
+        {{ keys_in('target', ['tenant_id', 'message_id'], rederived_rows(this, 'viewed_at')) }}
     {%- elif scope == 'changed_hours' -%}
         {{ keys_in('target', ['tenant_id', 'project_id', 'hour_start'], scope_keys('changed_hours')) }}
     {%- elif scope == 'changed_days' -%}
@@ -502,7 +508,8 @@
     changed_hours, changed_days, changed_persons, changed_persons_since and
     rewalked_funnel_attempts `changed_hours()`, `changed_page_view_days()`,
     `changed_person_days()`, `changed_persons_since()` and `rewalked_funnel_attempts()`; for
-    rederived_sessions and rederived_page_views the re-derived partitions; for rederived_events
+    rederived_sessions, rederived_page_views and rederived_page_view_metrics the re-derived
+    partitions; for rederived_events
     `rederived_event_partitions()`), worked out once per model and run: a
     pre-hook writes them to the table `<model>__dbt_scope` before the model's SQL runs
     (`create_scope_table`), the model's filters and the replacement read that table, and a
@@ -530,7 +537,9 @@
         {{ changed_person_days() }}
     {%- elif scope == 'changed_persons_since' -%}
         {{ changed_persons_since() }}
-    {%- elif scope in ['rederived_sessions', 'rederived_page_views'] -%}
+    {%- elif scope in [
+        'rederived_sessions', 'rederived_page_views', 'rederived_page_view_metrics',
+    ] -%}
         {{ rederived_partitions_query() }}
     {%- elif scope == 'rederived_events' -%}
         {{ rederived_event_partitions() }}
@@ -547,7 +556,7 @@
         config.get('scope') in [
             'changed_hours', 'changed_days', 'changed_persons', 'changed_persons_since',
             'rederived_events', 'rederived_sessions', 'rederived_page_views',
-            'rewalked_funnel_attempts',
+            'rederived_page_view_metrics', 'rewalked_funnel_attempts',
         ]
         and is_windowed_run()
     ) }}

@@ -25,9 +25,14 @@ def _window(first: date, last: date, label: str) -> dict[str, object]:
     return {"min_date": first, "max_date": last + timedelta(days=1), "build_label": label}
 
 
-def _after_a_failed_build(directory: Path, retry_label: str) -> Warehouse:
-    """Days before FAILED_AT built one by one; then a build of FAILED_AT that re-derived the
-    sessions and persons and stopped; then the next day arrives and a build of both runs."""
+def _after_a_failed_build(
+    directory: Path,
+    retry_label: str,
+    failed_after: str = "int_event_sessions int_anonymous_id_persons",
+) -> Warehouse:
+    """Days before FAILED_AT built one by one; then a build of FAILED_AT that built the models
+    `failed_after` (by default, re-derived the sessions and persons) and stopped; then the next
+    day arrives and a build of both runs."""
     warehouse = make_warehouse(directory)
     warehouse.dbt("seed")
     for day in ARRIVAL_DAYS[:3]:
@@ -37,7 +42,7 @@ def _after_a_failed_build(directory: Path, retry_label: str) -> Warehouse:
     warehouse.dbt(
         "run",
         "--select",
-        "int_event_sessions int_anonymous_id_persons",
+        failed_after,
         variables=_window(FAILED_AT, FAILED_AT, "build failed"),
     )
     warehouse.insert_events(events_received_on(ARRIVAL_DAYS[4]))
@@ -58,6 +63,20 @@ def test_a_build_with_the_failed_builds_label_equals_a_full_refresh(
     tmp_path: Path, full: Warehouse
 ) -> None:
     warehouse = _after_a_failed_build(tmp_path / "retry", retry_label="build failed")
+
+    assert differing_marts(warehouse, full) == {}
+
+
+def test_a_build_after_one_that_stopped_before_page_views_equals_a_full_refresh(
+    tmp_path: Path, full: Warehouse
+) -> None:
+    # The failed build re-derived the page views' metrics too: page_views, built from them,
+    # still has to take them in.
+    warehouse = _after_a_failed_build(
+        tmp_path / "metrics",
+        retry_label="build failed",
+        failed_after="int_event_sessions int_anonymous_id_persons int_page_view_metrics",
+    )
 
     assert differing_marts(warehouse, full) == {}
 

@@ -1,13 +1,7 @@
 {#-
-    One row per page_view event (bots excluded).
-
-    time_on_page_seconds: time to the next event of the session that is not a page ping/leave;
-    for the last page of the session, time to the last ping/leave of that page; NULL when
-    nothing follows. scroll_depth: the highest scroll_depth of the pings/leave between the page
-    view and the next page view, clamped to 0..100. engaged_time_seconds: the sum of the
-    `engaged_ms` those pings/leave carry when any carries it; else heartbeat counting, the
-    number of distinct `engaged_heartbeat_seconds` intervals after the view holding at least
-    one `heartbeat_events` event, times the interval; never more than time_on_page_seconds.
+    One row per page_view event (bots excluded): its page, its person and its session, with
+    the metrics of int_page_view_metrics (time on page, scroll depth, engaged time: defined
+    there).
 
     Incremental (strategy replace_scope, scope rederived_page_views): a run re-derives the page
     views of the sessions int_event_sessions re-sessionized (those of each re-derived partition
@@ -41,30 +35,26 @@
 ] %}
 
 {#
-    The windows run on the narrow rows of int_event_sessions (keys, order, event name); the
-    page's columns are joined back to the page views alone, and the pings' properties to the
-    pings, by (tenant_id, message_id): sorting every column of every event is what makes a large
-    table spill.
+    The metrics of the page views to re-derive (all in a build of all rows; else those of the
+    re-derived partitions) joined to the columns of the events to re-derive, with their person:
+    the inner join keeps the page views. The events
+    are not filtered on their name first: the join then holds the narrow metrics in memory and
+    streams the events' columns past them, where a filtered side, estimated smaller, would be
+    held instead, every page's columns at once.
 #}
 with
 
-classified_events as (
+page_view_metrics as (
 
-    select
-        tenant_id,
-        message_id,
-        session_key,
-        event_time,
-        received_at,
-        event_name = 'page_view' as is_page_view,
-        event_name in {{ names_list('page_ping_events') }} as is_ping,
-        event_name in {{ names_list('heartbeat_events') }} as is_heartbeat
-    from {{ event_sessions_to_rederive() }} as events
+    {%- if is_windowed_run() %}
+    {{ rederived_rows(ref('int_page_view_metrics'), 'viewed_at') }}
+    {%- else %}
+    select * from {{ ref('int_page_view_metrics') }}
+    {%- endif %}
 
 ),
 
-{#- The page's columns, with the person (`events_with_persons`). #}
-page_view_columns as (
+event_columns as (
 
     select
         events.tenant_id,
@@ -86,156 +76,43 @@ page_view_columns as (
         events.device_type,
         events.country_code
     from ({{ events_with_persons(events_to_rederive(staged=true)) }}) as events
-    where events.event_name = 'page_view'
-
-),
-
-ping_properties as (
-
-    select
-        events.tenant_id,
-        events.message_id,
-        {{ json_get_double('events.properties', '$.scroll_depth') }} as scroll_depth,
-        {{ json_get_double('events.properties', '$.engaged_ms') }} as engaged_ms
-    from {{ events_to_rederive(staged=true) }} as events
-    where not events.is_bot
-        and events.event_name in {{ names_list('page_ping_events') }}
-
-),
-
-{#-
-    In one pass over each session's events in order: the page view an event follows (the number
-    of page views up to it, and the latest one's time) and what comes after it (the next
-    non-ping event's time, the number of page views still to come).
-#}
-with_page_view_group as (
-
-    select
-        *,
-        sum(case when is_page_view then 1 else 0 end) over (
-            partition by session_key
-            order by event_time, received_at, message_id
-            rows between unbounded preceding and current row
-        ) as page_view_group,
-        max(case when is_page_view then event_time end) over (
-            partition by session_key
-            order by event_time, received_at, message_id
-            rows between unbounded preceding and current row
-        ) as page_view_time,
-        min(case when not is_ping then event_time end) over (
-            partition by session_key
-            order by event_time, received_at, message_id
-            rows between 1 following and unbounded following
-        ) as next_non_ping_event_time,
-        count(case when is_page_view then 1 end) over (
-            partition by session_key
-            order by event_time, received_at, message_id
-            rows between 1 following and unbounded following
-        ) as later_page_views
-    from classified_events
-
-),
-
-page_view_events as (
-
-    select
-        *,
-        cast(page_view_group as bigint) as page_view_number
-    from with_page_view_group
-    where is_page_view
-
-),
-
-{%- set heartbeat = var('engaged_heartbeat_seconds') %}
-
-page_pings as (
-
-    select
-        pings.session_key,
-        pings.page_view_group,
-        max(pings.event_time) as last_ping_time,
-        max(properties.scroll_depth) as max_scroll_depth,
-        count(properties.engaged_ms) as engaged_ms_count,
-        {#- Negative values count as 0, and none as more than a day (a session's limit). #}
-        {{ fixed_point_sum(
-            'case when properties.engaged_ms < 0 then 0 when properties.engaged_ms > 86400000 then 86400000 else properties.engaged_ms end'
-        ) }} as engaged_ms,
-        count(distinct case
-            when pings.is_heartbeat
-                then floor({{ seconds_between('pings.page_view_time', 'pings.event_time') }} / {{ heartbeat }})
-        end) as heartbeat_intervals
-    from with_page_view_group as pings
-    left join ping_properties as properties
-        on pings.tenant_id = properties.tenant_id
-        and pings.message_id = properties.message_id
-    {#- Pings before the session's first page view belong to no page. #}
-    where pings.is_ping
-        and pings.page_view_group > 0
-    group by pings.session_key, pings.page_view_group
-
-),
-
-with_time_on_page as (
-
-    select
-        page_view_events.tenant_id,
-        page_view_columns.project_id,
-        page_view_events.message_id,
-        page_view_events.session_key,
-        page_view_columns.session_id,
-        page_view_columns.person_id,
-        page_view_columns.anonymous_id,
-        page_view_events.event_time as viewed_at,
-        cast(page_view_events.event_time as date) as view_date,
-        page_view_columns.page_url,
-        page_view_columns.page_path,
-        page_view_columns.page_title,
-        page_view_columns.page_referrer,
-        page_view_columns.referrer_host,
-        page_view_columns.utm_source,
-        page_view_columns.utm_medium,
-        page_view_columns.utm_campaign,
-        page_view_columns.utm_term,
-        page_view_columns.utm_content,
-        page_view_columns.device_type,
-        page_view_columns.country_code,
-        page_view_events.page_view_number,
-        page_view_events.page_view_number = 1 as is_entrance,
-        page_view_events.later_page_views = 0 as is_exit,
-        case
-            when page_view_events.next_non_ping_event_time is not null
-                then {{ seconds_between('page_view_events.event_time', 'page_view_events.next_non_ping_event_time') }}
-            when page_pings.last_ping_time is not null
-                then {{ seconds_between('page_view_events.event_time', 'page_pings.last_ping_time') }}
-        end as time_on_page_seconds,
-        case
-            when page_pings.max_scroll_depth > 100 then 100.0
-            when page_pings.max_scroll_depth < 0 then 0.0
-            else page_pings.max_scroll_depth
-        end as scroll_depth,
-        case
-            when page_pings.engaged_ms_count > 0 then page_pings.engaged_ms / 1000.0
-            else coalesce(page_pings.heartbeat_intervals, 0) * cast({{ heartbeat }} as double)
-        end as counted_engaged_seconds
-    from page_view_events
-    inner join page_view_columns
-        on page_view_events.tenant_id = page_view_columns.tenant_id
-        and page_view_events.message_id = page_view_columns.message_id
-    left join page_pings
-        on page_view_events.session_key = page_pings.session_key
-        and page_view_events.page_view_group = page_pings.page_view_group
 
 ),
 
 final as (
 
     select
-        *,
-        case
-            when time_on_page_seconds < counted_engaged_seconds then time_on_page_seconds
-            else counted_engaged_seconds
-        end as engaged_time_seconds
-    from with_time_on_page
+        page_view_metrics.tenant_id,
+        event_columns.project_id,
+        page_view_metrics.message_id,
+        page_view_metrics.session_key,
+        event_columns.session_id,
+        event_columns.person_id,
+        event_columns.anonymous_id,
+        page_view_metrics.viewed_at,
+        page_view_metrics.view_date,
+        event_columns.page_url,
+        event_columns.page_path,
+        event_columns.page_title,
+        event_columns.page_referrer,
+        event_columns.referrer_host,
+        event_columns.utm_source,
+        event_columns.utm_medium,
+        event_columns.utm_campaign,
+        event_columns.utm_term,
+        event_columns.utm_content,
+        event_columns.device_type,
+        event_columns.country_code,
+        page_view_metrics.page_view_number,
+        page_view_metrics.is_entrance,
+        page_view_metrics.is_exit,
+        page_view_metrics.time_on_page_seconds,
+        page_view_metrics.scroll_depth,
+        page_view_metrics.engaged_time_seconds
+    from page_view_metrics
+    inner join event_columns
+        on page_view_metrics.tenant_id = event_columns.tenant_id
+        and page_view_metrics.message_id = event_columns.message_id
 
 )
 
