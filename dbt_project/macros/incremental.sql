@@ -308,6 +308,19 @@
 {%- endmacro %}
 
 {#-
+    tenant_id, message_id: every event this window re-derived (its rows of int_event_sessions in
+    the re-derived partitions from their rederived_from on, `rederived_rows`), live or
+    superseded: the events a model of one row per event re-derives, or whose row goes (an event
+    now elsewhere is re-derived there too: its new partition is touched). The rows there of
+    other windows are left: a superseded one may be of an event that now lives outside them.
+-#}
+{% macro rederived_event_keys() -%}
+    select rederived_event.tenant_id, rederived_event.message_id
+    from ({{ rederived_rows(ref('int_event_sessions'), 'event_time') }}) as rederived_event
+    where rederived_event.rederived_for = {{ window_label() }}
+{%- endmacro %}
+
+{#-
     tenant_id, project_id, anonymous_id, event_time, session_key, session_start: every event the
     window added, moved, removed or put in another session, at its new place and (for moved,
     removed and re-keyed events) at its old place.
@@ -425,8 +438,8 @@
       on (superseded rows are kept: they tell the marts of this window what changed).
     - rederived_sessions: sessions (or page views) of the re-derived partitions from their
       `rederived_from` on, and every session (page view) of an anonymous id whose person changed.
-    - rederived_page_view_metrics: the page views of the re-derived partitions from their
-      `rederived_from` on (int_page_view_metrics holds no person).
+    - rederived_page_view_metrics: the rows of the events `rederived_event_keys` gives
+      (int_page_view_metrics holds no partition and no person).
     - changed_hours, changed_days: the hours or days of `changed_event_positions` (and of every
       event of an anonymous id whose person changed).
     - changed_persons: every row of a person whose rows the window changed.
@@ -458,7 +471,7 @@
         {{ keys_in('target', ['tenant_id', 'message_id'], rederived_rows(this, 'viewed_at')) }}
         or {{ has_changed_person('target') }}
     {%- elif scope == 'rederived_page_view_metrics' -%}
-        {{ keys_in('target', ['tenant_id', 'message_id'], rederived_rows(this, 'viewed_at')) }}
+        {{ keys_in('target', ['tenant_id', 'message_id'], rederived_event_keys()) }}
     {%- elif scope == 'changed_hours' -%}
         {{ keys_in('target', ['tenant_id', 'project_id', 'hour_start'], scope_keys('changed_hours')) }}
     {%- elif scope == 'changed_days' -%}

@@ -47,6 +47,25 @@ def test_every_incremental_model_declares_exactly_the_columns_of_its_table(
         assert tables_with_other_columns(connection, manifest) == []
 
 
+def test_every_intermediate_table_of_events_ages_out_with_its_raw_rows(
+    built_warehouse: Warehouse,
+) -> None:
+    # Cleanup ages an intermediate table out by `_landing_date`, else `received_at`
+    # (orchestration/maintenance.py): a table of one row per event or page view without either
+    # would keep its anonymous ids after the raw rows are gone.
+    with built_warehouse.connect() as connection:
+        tables = connection.execute(
+            "select table_name, list(column_name) from duckdb_columns() "
+            "where schema_name = 'intermediate' and table_name in ("
+            "  select table_name from duckdb_tables() where schema_name = 'intermediate')"
+            "group by table_name"
+        ).fetchall()
+    of_events = {name: set(columns) for name, columns in tables if "message_id" in columns}
+    assert {"int_event_sessions", "int_page_view_metrics"} <= set(of_events)
+    aging = {"_landing_date", "received_at"}
+    assert [name for name, columns in of_events.items() if not aging & columns] == []
+
+
 def test_bot_events_count_in_hourly_rollups_only(built_warehouse: Warehouse) -> None:
     assert built_warehouse.query(
         "select total_events, bot_events, unique_sessions from marts.hourly_rollups "

@@ -1,7 +1,9 @@
 {#-
     What each page view's session says about it: one narrow row per page_view event (bots
-    excluded), its keys and sessionization partition, its place in the session and its
-    metrics; none of the page's columns (page_views joins them, and the person, by key).
+    excluded): its keys and session, its place in the session, its metrics, and the arrival
+    day it ages out with (as the raw rows: README, cleanup). None of the event's other columns:
+    page_views joins them, and the person, by key. Every column is carried through a window over
+    every event, so each costs memory at scale.
 
     time_on_page_seconds: time to the next event of the session that is not a page ping/leave;
     for the last page of the session, time to the last ping/leave of that page; NULL when
@@ -17,7 +19,9 @@
 
     Incremental (strategy replace_scope, scope rederived_page_view_metrics): a run re-derives
     the page views of the sessions int_event_sessions re-sessionized (those of each re-derived
-    partition from its rederived_from on). A person changes nothing here.
+    partition from its rederived_from on), and replaces the rows of every event the window
+    re-derived there: a page view again, one that no longer is, or one that is gone. A person
+    changes nothing here.
 -#}
 
 {{
@@ -41,13 +45,11 @@ classified_events as (
 
     select
         tenant_id,
-        project_id,
-        anonymous_id,
-        session_id,
         message_id,
         session_key,
         event_time,
         received_at,
+        _landing_date,
         event_name = 'page_view' as is_page_view,
         event_name in {{ names_list('page_ping_events') }} as is_ping,
         event_name in {{ names_list('heartbeat_events') }} as is_heartbeat
@@ -101,24 +103,27 @@ with_page_view_group as (
 
 ),
 
-page_view_events as (
-
-    select
-        *,
-        cast(page_view_group as bigint) as page_view_number
-    from with_page_view_group
-    where is_page_view
-
-),
-
 {%- set heartbeat = var('engaged_heartbeat_seconds') %}
 
-page_pings as (
+{#-
+    Each page view (a group > 0: the pings before a session's first page view belong to no
+    page) with the events that follow it up to the next page view, in one aggregation over the
+    windowed rows: read twice, as page views and as pings, the windowed rows would be held in
+    memory whole.
+-#}
+page_view_groups as (
 
     select
-        pings.session_key,
-        pings.page_view_group,
-        max(pings.event_time) as last_ping_time,
+        events.tenant_id,
+        events.session_key,
+        events.page_view_group,
+        max(case when events.is_page_view then events.message_id end) as message_id,
+        max(case when events.is_page_view then events.event_time end) as viewed_at,
+        max(case when events.is_page_view then events._landing_date end) as _landing_date,
+        max(case when events.is_page_view then events.next_non_ping_event_time end)
+            as next_non_ping_event_time,
+        max(case when events.is_page_view then events.later_page_views end) as later_page_views,
+        max(case when events.is_ping then events.event_time end) as last_ping_time,
         max(properties.scroll_depth) as max_scroll_depth,
         count(properties.engaged_ms) as engaged_ms_count,
         {#- Negative values count as 0, and none as more than a day (a session's limit). #}
@@ -126,61 +131,52 @@ page_pings as (
             'case when properties.engaged_ms < 0 then 0 when properties.engaged_ms > 86400000 then 86400000 else properties.engaged_ms end'
         ) }} as engaged_ms,
         count(distinct case
-            when pings.is_heartbeat
-                then floor({{ seconds_between('pings.page_view_time', 'pings.event_time') }} / {{ heartbeat }})
+            when events.is_ping and events.is_heartbeat
+                then floor({{ seconds_between('events.page_view_time', 'events.event_time') }} / {{ heartbeat }})
         end) as heartbeat_intervals
-    from with_page_view_group as pings
+    from with_page_view_group as events
+    {#- The properties of the pings (ping_properties holds no other event). #}
     left join ping_properties as properties
-        on pings.tenant_id = properties.tenant_id
-        and pings.message_id = properties.message_id
-    {#- Pings before the session's first page view belong to no page. #}
-    where pings.is_ping
-        and pings.page_view_group > 0
-    group by pings.session_key, pings.page_view_group
+        on events.tenant_id = properties.tenant_id
+        and events.message_id = properties.message_id
+    where events.page_view_group > 0
+    group by events.tenant_id, events.session_key, events.page_view_group
 
 ),
 
 with_time_on_page as (
 
     select
-        page_view_events.tenant_id,
-        page_view_events.project_id,
-        page_view_events.anonymous_id,
-        page_view_events.session_id,
-        page_view_events.message_id,
-        page_view_events.session_key,
-        page_view_events.event_time as viewed_at,
-        cast(page_view_events.event_time as date) as view_date,
-        page_view_events.page_view_number,
-        page_view_events.page_view_number = 1 as is_entrance,
-        page_view_events.later_page_views = 0 as is_exit,
+        tenant_id,
+        message_id,
+        session_key,
+        viewed_at,
+        cast(viewed_at as date) as view_date,
+        _landing_date,
+        cast(page_view_group as bigint) as page_view_number,
+        page_view_group = 1 as is_entrance,
+        later_page_views = 0 as is_exit,
         case
-            when page_view_events.next_non_ping_event_time is not null
-                then {{ seconds_between('page_view_events.event_time', 'page_view_events.next_non_ping_event_time') }}
-            when page_pings.last_ping_time is not null
-                then {{ seconds_between('page_view_events.event_time', 'page_pings.last_ping_time') }}
+            when next_non_ping_event_time is not null
+                then {{ seconds_between('viewed_at', 'next_non_ping_event_time') }}
+            when last_ping_time is not null
+                then {{ seconds_between('viewed_at', 'last_ping_time') }}
         end as time_on_page_seconds,
         case
-            when page_pings.max_scroll_depth > 100 then 100.0
-            when page_pings.max_scroll_depth < 0 then 0.0
-            else page_pings.max_scroll_depth
+            when max_scroll_depth > 100 then 100.0
+            when max_scroll_depth < 0 then 0.0
+            else max_scroll_depth
         end as scroll_depth,
         case
-            when page_pings.engaged_ms_count > 0 then page_pings.engaged_ms / 1000.0
-            else coalesce(page_pings.heartbeat_intervals, 0) * cast({{ heartbeat }} as double)
+            when engaged_ms_count > 0 then engaged_ms / 1000.0
+            else heartbeat_intervals * cast({{ heartbeat }} as double)
         end as counted_engaged_seconds
-    from page_view_events
-    left join page_pings
-        on page_view_events.session_key = page_pings.session_key
-        and page_view_events.page_view_group = page_pings.page_view_group
+    from page_view_groups
 
 )
 
 select
     tenant_id,
-    project_id,
-    anonymous_id,
-    session_id,
     message_id,
     session_key,
     viewed_at,
@@ -193,5 +189,6 @@ select
         when time_on_page_seconds < counted_engaged_seconds then time_on_page_seconds
         else counted_engaged_seconds
     end as engaged_time_seconds,
+    _landing_date,
     view_date
 from with_time_on_page

@@ -46,10 +46,9 @@ with
 
 page_view_metrics as (
 
+    select * from {{ ref('int_page_view_metrics') }} as page_view_metrics
     {%- if is_windowed_run() %}
-    {{ rederived_rows(ref('int_page_view_metrics'), 'viewed_at') }}
-    {%- else %}
-    select * from {{ ref('int_page_view_metrics') }}
+    where {{ keys_in('page_view_metrics', ['tenant_id', 'message_id'], rederived_event_keys()) }}
     {%- endif %}
 
 ),
