@@ -13,8 +13,8 @@
     number of distinct `engaged_heartbeat_seconds` intervals after the view holding at least
     one `heartbeat_events` event, times the interval; never more than time_on_page_seconds.
 
-    The windows run on the narrow rows of int_event_sessions (keys, order, event name), and the
-    pings' properties are joined to the pings alone. Kept apart from page_views so that no
+    The windows run on the narrow rows of int_event_sessions (keys, order, event name), and only
+    the pings' properties are staged and joined to them. Kept apart from page_views so that no
     statement holds both a window over every event and a join of every page view's columns.
 
     Incremental (strategy replace_scope, scope rederived_page_view_metrics): a run re-derives

@@ -36,11 +36,11 @@
 
 {#
     The metrics of the page views to re-derive (all in a build of all rows; else those of the
-    re-derived partitions) joined to the columns of the events to re-derive, with their person:
-    the inner join keeps the page views. The events
-    are not filtered on their name first: the join then holds the narrow metrics in memory and
-    streams the events' columns past them, where a filtered side, estimated smaller, would be
-    held instead, every page's columns at once.
+    events the window re-derived) joined to the columns of the events to re-derive, with their
+    person: the inner join keeps the page views. The events are not filtered on their name
+    first: the join then holds the narrow metrics in memory and streams the events' columns
+    past them, where a filtered side, estimated smaller, would be held instead, every page's
+    columns at once.
 #}
 with
 
