@@ -39,6 +39,14 @@
 -- depends_on: {{ ref('int_anonymous_id_persons') }}
 
 {%- set session_breakdowns = funnel_session_breakdowns() %}
+{%- set property_starts -%}
+    select starts.tenant_id, starts.start_message_id as message_id
+    from attempt_steps_with_start as starts
+    inner join funnels
+        on starts.funnel_id = funnels.funnel_id
+    where starts.step_number = 1
+        and funnels.breakdown like 'property:%'
+{%- endset %}
 
 with
 
@@ -144,9 +152,29 @@ rewalks as (
 {%- endif %}
 
 {#-
-    The events the funnels read. Filtering by name here, before the join to the funnels, lets
-    DuckDB join only these events to their session inside int_events, not every event.
+    The events the funnels read, from the narrow rows of int_event_sessions (keys, order, name,
+    session): an inner join to the names, which DuckDB runs on the table's scan, keeps only
+    them before their person is joined. No event's staged columns: the one property a
+    breakdown may read is looked up for the attempts' first steps alone (`start_properties`).
 -#}
+funnel_event_sessions as (
+
+    select
+        event_sessions.tenant_id,
+        event_sessions.project_id,
+        event_sessions.anonymous_id,
+        event_sessions.message_id,
+        event_sessions.event_name,
+        event_sessions.event_time,
+        event_sessions.received_at,
+        event_sessions.session_key
+    from {{ ref('int_event_sessions') }} as event_sessions
+    inner join (select distinct event_name from funnel_event_names) as names
+        on event_sessions.event_name = names.event_name
+    where not event_sessions.is_superseded
+
+),
+
 events as (
 
     select
@@ -157,12 +185,10 @@ events as (
         event_name,
         event_time,
         received_at,
-        session_key,
-        properties
-    from {{ ref('int_events') }} as events
-    where event_name in (select event_name from funnel_event_names)
+        session_key
+    from ({{ events_with_persons('funnel_event_sessions', live='true') }}) as events
     {%- if is_windowed_run() %}
-        and {{ keys_in('events', ['tenant_id', 'project_id', 'person_id'], 'select * from rewalks') }}
+    where {{ keys_in('events', ['tenant_id', 'project_id', 'person_id'], 'select * from rewalks') }}
     {%- endif %}
 
 ),
@@ -181,10 +207,6 @@ funnel_events as (
         events.event_time,
         events.received_at,
         events.session_key,
-        case
-            when funnels.breakdown like 'property:%'
-                then {{ json_get_string_at('events.properties', "substr(funnels.breakdown, 10)") }}
-        end as breakdown_property,
         {{ add_minutes('events.event_time', 'funnels.conversion_window_minutes') }} as window_end,
         funnel_event_names.step_bits,
         funnel_event_names.is_exclusion,
@@ -278,7 +300,6 @@ positioned_funnel_events as (
         funnel_events.event_time,
         funnel_events.received_at,
         funnel_events.session_key,
-        funnel_events.breakdown_property,
         funnel_events.window_end,
         funnel_events.step_bits,
         funnel_events.is_exclusion,
@@ -307,7 +328,7 @@ person_funnel_events as (
         {{ ordered_list(
             record([
                 'message_id', 'event_name', 'event_time', 'window_end', 'session_key',
-                'breakdown_property', 'step_bits', 'is_exclusion', 'start_bit', 'event_position',
+                'step_bits', 'is_exclusion', 'start_bit', 'event_position',
             ]),
             'event_time, received_at, message_id',
         ) }} as funnel_events
@@ -430,8 +451,7 @@ attempt_steps as (
         event.event_time as reached_at,
         event.message_id,
         event.window_end as window_end_if_started,
-        event.session_key,
-        event.breakdown_property
+        event.session_key
     from walked_events
     where event_step.step_number > 0
 
@@ -458,13 +478,29 @@ attempt_steps_with_start as (
             'reached_at'
         ) }} as seconds_from_previous_step,
         first_value(session_key) over attempt as start_session_key,
-        first_value(breakdown_property) over attempt as start_breakdown_property
+        first_value(message_id) over attempt as start_message_id
     from attempt_steps
     window attempt as (
         partition by tenant_id, project_id, funnel_id, person_id, attempt_number
         order by step_number
         rows between unbounded preceding and current row
     )
+
+),
+
+{#-
+    The properties of the attempts' first step events, for the funnels broken down by a property:
+    looked up by key in the raw table (staged as stg_events stages them), only for those events.
+    With no such funnel active, no raw row is read.
+-#}
+start_properties as (
+
+    select
+        raw_events.tenant_id,
+        raw_events.message_id,
+        {{ parse_json("coalesce(raw_events.properties, '{}')") }} as properties
+    from {{ source('raw', 'events') }} as raw_events
+    where {{ keys_in('raw_events', ['tenant_id', 'message_id'], property_starts) }}
 
 ),
 
@@ -497,13 +533,19 @@ final as (
             {%- for column in session_breakdowns %}
             when '{{ column }}' then sessions.{{ column }}
             {%- endfor %}
-            else attempt_steps_with_start.start_breakdown_property
+            else case
+                when funnels.breakdown like 'property:%'
+                    then {{ json_get_string_at('start_properties.properties', "substr(funnels.breakdown, 10)") }}
+            end
         end as breakdown_value
     from attempt_steps_with_start
     inner join funnels
         on attempt_steps_with_start.funnel_id = funnels.funnel_id
     left join sessions
         on attempt_steps_with_start.start_session_key = sessions.session_key
+    left join start_properties
+        on attempt_steps_with_start.tenant_id = start_properties.tenant_id
+        and attempt_steps_with_start.start_message_id = start_properties.message_id
 
 )
 
