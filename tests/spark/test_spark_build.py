@@ -229,9 +229,11 @@ def test_the_runs_on_spark_build_the_new_days_then_nothing(builds: Builds) -> No
     tables = warehouse / "spark" / "tables"
     partitioned = {
         "intermediate.db/int_event_sessions": "_landing_date",
+        "intermediate.db/int_page_view_metrics": "view_date",
         "marts.db/sessions": "session_date",
         "marts.db/page_views": "view_date",
         "marts.db/user_activity_daily": "activity_date",
+        "marts.db/conversions": "conversion_date",
         "marts.db/conversion_attribution": "conversion_date",
         "marts.db/page_analytics_daily": "view_date",
         "marts.db/page_analytics_channels_daily": "view_date",

@@ -1,21 +1,93 @@
+{#-
+    One row per conversion event of a person (bots excluded), with its value, the person's
+    conversion number and first-touch channel, and the session it happened in with that
+    session's last-touch attribution.
+
+    Incremental (strategy replace_scope, scope changed_persons_since): a run recomputes the
+    conversions of each person whose days the window changed, from the first changed day on.
+    An earlier conversion depends on nothing the window changed: its session started before
+    it (a changed session's start day is among the changed days), its number counts the
+    person's conversions before it, and the person's first session, whose channel is the
+    first touch, started before it too. The numbers are counted over all of the person's
+    conversions, the earlier ones included.
+-#}
+
+{{
+    config(
+        materialized='incremental',
+        partition_by=spark_partition('conversion_date'),
+        incremental_strategy='replace_scope',
+        scope='changed_persons_since',
+        since_column='conversion_date',
+        change_keys=['tenant_id', 'message_id'],
+        on_schema_change='fail',
+    )
+}}
+
+-- depends_on: {{ ref('int_event_sessions') }}
+-- depends_on: {{ ref('int_anonymous_id_persons') }}
+
 with
+
+{% if is_windowed_run() %}
+changed as (
+
+    select tenant_id, project_id, person_id, changed_from
+    from ({{ scope_keys('changed_persons_since') }}) as changed_persons
+
+),
+{% endif %}
+
+{#-
+    The conversion events, from the narrow rows of int_event_sessions (the names filter its
+    scan) with their person; their user id and properties are staged from their raw rows
+    alone, by key, as stg_events stages them.
+-#}
+conversion_event_sessions as (
+
+    select
+        event_sessions.tenant_id,
+        event_sessions.project_id,
+        event_sessions.anonymous_id,
+        event_sessions.message_id,
+        event_sessions.event_name,
+        event_sessions.event_time,
+        event_sessions.received_at,
+        event_sessions.session_key
+    from {{ ref('int_event_sessions') }} as event_sessions
+    where not event_sessions.is_superseded
+        and event_sessions.event_name in {{ names_list('conversion_events') }}
+
+),
+
+conversion_event_persons as (
+
+    select *
+    from ({{ events_with_persons('conversion_event_sessions', live='true') }}) as events
+    {%- if is_windowed_run() %}
+    where {{ keys_in('events', ['tenant_id', 'project_id', 'person_id'], 'select tenant_id, project_id, person_id from changed') }}
+    {%- endif %}
+
+),
 
 conversion_events as (
 
     select
-        tenant_id,
-        project_id,
-        message_id,
-        event_name,
-        event_time,
-        received_at,
-        person_id,
-        anonymous_id,
-        user_id,
-        session_key,
-        properties
-    from {{ ref('int_events') }}
-    where event_name in {{ names_list('conversion_events') }}
+        events.tenant_id,
+        events.project_id,
+        events.message_id,
+        events.event_name,
+        events.event_time,
+        events.received_at,
+        events.person_id,
+        events.anonymous_id,
+        nullif(raw_events.user_id, '') as user_id,
+        events.session_key,
+        {{ parse_json("coalesce(raw_events.properties, '{}')") }} as properties
+    from conversion_event_persons as events
+    inner join {{ source('raw', 'events') }} as raw_events
+        on events.tenant_id = raw_events.tenant_id
+        and events.message_id = raw_events.message_id
 
 ),
 
@@ -34,6 +106,7 @@ sessions as (
         utm_content,
         channel
     from {{ ref('sessions') }}
+    {{- for_changed_persons() }}
 
 ),
 
@@ -45,6 +118,7 @@ users as (
         person_id,
         first_touch_channel
     from {{ ref('users') }}
+    {{- for_changed_persons() }}
 
 ),
 
@@ -105,6 +179,13 @@ final as (
         on parsed.tenant_id = users.tenant_id
         and parsed.project_id = users.project_id
         and parsed.person_id = users.person_id
+    {%- if is_windowed_run() %}
+    inner join changed
+        on parsed.tenant_id = changed.tenant_id
+        and parsed.project_id = changed.project_id
+        and parsed.person_id = changed.person_id
+        and parsed.conversion_date >= changed.changed_from
+    {%- endif %}
 
 )
 
