@@ -27,6 +27,33 @@
 {%- endmacro %}
 
 {#-
+    Some live events of the warehouse, the narrow rows of int_event_sessions (keys, order, event
+    name, session), with their person: for a model that reads the events of a few names and
+    stages what else it needs by key. `join` (a join to `event_sessions`, e.g. to a relation of
+    names, which DuckDB runs on the table's scan) and `condition` choose the events.
+-#}
+{% macro event_session_persons(join='', condition='true') -%}
+    {%- set event_sessions -%}
+    (
+        select
+            event_sessions.tenant_id,
+            event_sessions.project_id,
+            event_sessions.anonymous_id,
+            event_sessions.message_id,
+            event_sessions.event_name,
+            event_sessions.event_time,
+            event_sessions.received_at,
+            event_sessions.session_key
+        from {{ ref('int_event_sessions') }} as event_sessions
+        {{ join }}
+        where not event_sessions.is_superseded
+            and {{ condition }}
+    )
+    {%- endset -%}
+    {{ events_with_persons(event_sessions, live='true') }}
+{%- endmacro %}
+
+{#-
     The non-bot events of `staged` (stg_events, or staged rows of the raw table) with their
     person and their session: the rows of int_events. A windowed run of a session-level model
     reads the events it re-derives this way (`events_to_rederive`).

@@ -32,7 +32,7 @@ renamed as (
         sent_at,
         received_at,
         anonymous_id,
-        nullif(user_id, '') as user_id,
+        {{ staged_user_id('user_id') }} as user_id,
         nullif(session_id, '') as session_id,
         coalesce(channel_type, 'web') as channel_type,
         page_url,
@@ -48,7 +48,7 @@ renamed as (
         ip_address,
         country_code,
         city,
-        {{ parse_json("coalesce(properties, '{}')") }} as properties,
+        {{ staged_properties('properties') }} as properties,
         sdk_version,
         _landing_date
     from source
@@ -115,4 +115,16 @@ final as (
 )
 
 select * from final
+{%- endmacro %}
+
+{#-
+    The staging of the two raw columns a model may stage by key, for a few events, instead of
+    reading stg_events: an empty user id is none; missing properties are an empty object.
+-#}
+{% macro staged_user_id(raw_column) -%}
+    nullif({{ raw_column }}, '')
+{%- endmacro %}
+
+{% macro staged_properties(raw_column) -%}
+    {{ parse_json("coalesce(" ~ raw_column ~ ", '{}')") }}
 {%- endmacro %}

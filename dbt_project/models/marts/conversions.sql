@@ -43,27 +43,12 @@ changed as (
     scan) with their person; their user id and properties are staged from their raw rows
     alone, by key, as stg_events stages them.
 -#}
-conversion_event_sessions as (
-
-    select
-        event_sessions.tenant_id,
-        event_sessions.project_id,
-        event_sessions.anonymous_id,
-        event_sessions.message_id,
-        event_sessions.event_name,
-        event_sessions.event_time,
-        event_sessions.received_at,
-        event_sessions.session_key
-    from {{ ref('int_event_sessions') }} as event_sessions
-    where not event_sessions.is_superseded
-        and event_sessions.event_name in {{ names_list('conversion_events') }}
-
-),
-
 conversion_event_persons as (
 
     select *
-    from ({{ events_with_persons('conversion_event_sessions', live='true') }}) as events
+    from (
+        {{ event_session_persons(condition='event_sessions.event_name in ' ~ names_list('conversion_events')) }}
+    ) as events
     {%- if is_windowed_run() %}
     where {{ keys_in('events', ['tenant_id', 'project_id', 'person_id'], 'select tenant_id, project_id, person_id from changed') }}
     {%- endif %}
@@ -81,9 +66,9 @@ conversion_events as (
         events.received_at,
         events.person_id,
         events.anonymous_id,
-        nullif(raw_events.user_id, '') as user_id,
+        {{ staged_user_id('raw_events.user_id') }} as user_id,
         events.session_key,
-        {{ parse_json("coalesce(raw_events.properties, '{}')") }} as properties
+        {{ staged_properties('raw_events.properties') }} as properties
     from conversion_event_persons as events
     inner join {{ source('raw', 'events') }} as raw_events
         on events.tenant_id = raw_events.tenant_id

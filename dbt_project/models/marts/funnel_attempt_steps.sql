@@ -157,24 +157,6 @@ rewalks as (
     them before their person is joined. No event's staged columns: the one property a
     breakdown may read is looked up for the attempts' first steps alone (`start_properties`).
 -#}
-funnel_event_sessions as (
-
-    select
-        event_sessions.tenant_id,
-        event_sessions.project_id,
-        event_sessions.anonymous_id,
-        event_sessions.message_id,
-        event_sessions.event_name,
-        event_sessions.event_time,
-        event_sessions.received_at,
-        event_sessions.session_key
-    from {{ ref('int_event_sessions') }} as event_sessions
-    inner join (select distinct event_name from funnel_event_names) as names
-        on event_sessions.event_name = names.event_name
-    where not event_sessions.is_superseded
-
-),
-
 events as (
 
     select
@@ -186,7 +168,12 @@ events as (
         event_time,
         received_at,
         session_key
-    from ({{ events_with_persons('funnel_event_sessions', live='true') }}) as events
+    from (
+        {{ event_session_persons(
+            join='inner join (select distinct event_name from funnel_event_names) as names
+            on event_sessions.event_name = names.event_name'
+        ) }}
+    ) as events
     {%- if is_windowed_run() %}
     where {{ keys_in('events', ['tenant_id', 'project_id', 'person_id'], 'select * from rewalks') }}
     {%- endif %}
@@ -498,7 +485,7 @@ start_properties as (
     select
         raw_events.tenant_id,
         raw_events.message_id,
-        {{ parse_json("coalesce(raw_events.properties, '{}')") }} as properties
+        {{ staged_properties('raw_events.properties') }} as properties
     from {{ source('raw', 'events') }} as raw_events
     where {{ keys_in('raw_events', ['tenant_id', 'message_id'], property_starts) }}
 
