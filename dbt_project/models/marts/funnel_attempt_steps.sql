@@ -478,7 +478,8 @@ attempt_steps_with_start as (
 {#-
     The properties of the attempts' first step events, for the funnels broken down by a property:
     looked up by key in the raw table (staged as stg_events stages them), only for those events.
-    With no such funnel active, no raw row is read.
+    With no such funnel active the key list is empty and DuckDB stops the raw table's scan at
+    its first vector of rows.
 -#}
 start_properties as (
 
