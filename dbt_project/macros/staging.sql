@@ -88,12 +88,7 @@ final as (
         page_path,
         page_title,
         page_referrer,
-        {{ url_host('page_referrer') }} as referrer_host,
-        {{ url_query_parameter('page_url', 'utm_source') }} as utm_source,
-        {{ url_query_parameter('page_url', 'utm_medium') }} as utm_medium,
-        {{ url_query_parameter('page_url', 'utm_campaign') }} as utm_campaign,
-        {{ url_query_parameter('page_url', 'utm_term') }} as utm_term,
-        {{ url_query_parameter('page_url', 'utm_content') }} as utm_content,
+        {{ url_columns('page_url', 'page_referrer') }},
         user_agent,
         case
             when given_device_type = 'bot' or parsed_device_type = 'bot' then 'bot'
@@ -127,4 +122,16 @@ select * from final
 
 {% macro staged_properties(raw_column) -%}
     {{ parse_json("coalesce(" ~ raw_column ~ ", '{}')") }}
+{%- endmacro %}
+
+{#-
+    What staging reads from an event's URLs: the referrer's host and the page URL's UTM
+    parameters (`referrer_host`, `utm_source`, ... `utm_content`). A model that joins staged
+    events to a few of them may parse the URLs after the join, with this macro.
+-#}
+{% macro url_columns(page_url, page_referrer) -%}
+    {{ url_host(page_referrer) }} as referrer_host,
+    {%- for parameter in ['utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content'] %}
+    {{ url_query_parameter(page_url, parameter) }} as {{ parameter }}{{ ',' if not loop.last }}
+    {%- endfor %}
 {%- endmacro %}

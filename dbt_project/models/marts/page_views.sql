@@ -40,7 +40,8 @@
     person: the inner join keeps the page views. The events are not filtered on their name
     first: the join then holds the narrow metrics in memory and streams the events' columns
     past them, where a filtered side, estimated smaller, would be held instead, every page's
-    columns at once.
+    columns at once. The URLs are parsed after the join, for the page views alone, as staging
+    parses them (`url_columns`).
 #}
 with
 
@@ -66,12 +67,6 @@ event_columns as (
         events.page_path,
         events.page_title,
         events.page_referrer,
-        events.referrer_host,
-        events.utm_source,
-        events.utm_medium,
-        events.utm_campaign,
-        events.utm_term,
-        events.utm_content,
         events.device_type,
         events.country_code
     from ({{ events_with_persons(events_to_rederive(staged=true)) }}) as events
@@ -94,12 +89,7 @@ final as (
         event_columns.page_path,
         event_columns.page_title,
         event_columns.page_referrer,
-        event_columns.referrer_host,
-        event_columns.utm_source,
-        event_columns.utm_medium,
-        event_columns.utm_campaign,
-        event_columns.utm_term,
-        event_columns.utm_content,
+        {{ url_columns('event_columns.page_url', 'event_columns.page_referrer') }},
         event_columns.device_type,
         event_columns.country_code,
         page_view_metrics.page_view_number,
