@@ -14,7 +14,7 @@
     one `heartbeat_events` event, times the interval; never more than time_on_page_seconds.
 
     The windows run on the narrow rows of int_event_sessions (keys, order, event name), and only
-    the pings' properties are staged and joined to them. Kept apart from page_views so that no
+    the pings' properties are staged and joined to them, before the window. Kept apart from page_views so that no
     statement holds both a window over every event and a join of every page view's columns.
 
     Incremental (strategy replace_scope, scope rederived_page_view_metrics): a run re-derives
@@ -41,22 +41,6 @@
 
 with
 
-classified_events as (
-
-    select
-        tenant_id,
-        message_id,
-        session_key,
-        event_time,
-        received_at,
-        _landing_date,
-        event_name = 'page_view' as is_page_view,
-        event_name in {{ names_list('page_ping_events') }} as is_ping,
-        event_name in {{ names_list('heartbeat_events') }} as is_heartbeat
-    from {{ event_sessions_to_rederive() }} as events
-
-),
-
 ping_properties as (
 
     select
@@ -71,9 +55,36 @@ ping_properties as (
 ),
 
 {#-
+    Each event with the properties of the pings (ping_properties holds no other event), joined
+    before the window: the join's table of pings is freed before the windowed rows are
+    aggregated, rather than held beside them.
+-#}
+classified_events as (
+
+    select
+        events.tenant_id,
+        events.message_id,
+        events.session_key,
+        events.event_time,
+        events.received_at,
+        events._landing_date,
+        events.event_name = 'page_view' as is_page_view,
+        events.event_name in {{ names_list('page_ping_events') }} as is_ping,
+        events.event_name in {{ names_list('heartbeat_events') }} as is_heartbeat,
+        properties.scroll_depth,
+        properties.engaged_ms
+    from {{ event_sessions_to_rederive() }} as events
+    left join ping_properties as properties
+        on events.tenant_id = properties.tenant_id
+        and events.message_id = properties.message_id
+
+),
+
+{#-
     In one pass over each session's events in order: the page view an event follows (the number
-    of page views up to it, and the latest one's time) and what comes after it (the next
-    non-ping event's time, the number of page views still to come).
+    of page views up to it, and the latest one's time), what comes after it (the next non-ping
+    event's time, the number of page views still to come) and the time of the session's
+    heartbeat before it.
 -#}
 with_page_view_group as (
 
@@ -98,18 +109,32 @@ with_page_view_group as (
             partition by session_key
             order by event_time, received_at, message_id
             rows between 1 following and unbounded following
-        ) as later_page_views
+        ) as later_page_views,
+        max(case when is_ping and is_heartbeat then event_time end) over (
+            partition by session_key
+            order by event_time, received_at, message_id
+            rows between unbounded preceding and 1 preceding
+        ) as previous_heartbeat_time
     from classified_events
 
 ),
 
 {%- set heartbeat = var('engaged_heartbeat_seconds') %}
+{%- set event_interval = 'floor(' ~ seconds_between('events.page_view_time', 'events.event_time') ~ ' / ' ~ heartbeat ~ ')' %}
+{%- set previous_heartbeat_interval = 'floor(' ~ seconds_between('events.page_view_time', 'events.previous_heartbeat_time') ~ ' / ' ~ heartbeat ~ ')' %}
 
 {#-
     Each page view (a group > 0: the pings before a session's first page view belong to no
     page) with the events that follow it up to the next page view, in one aggregation over the
     windowed rows: read twice, as page views and as pings, the windowed rows would be held in
     memory whole.
+
+    Its heartbeat intervals (numbered from 0 at the view) are counted without a distinct count,
+    which DuckDB runs as a second aggregation joined back: interval 0 when a heartbeat falls in
+    it, and each heartbeat in a later interval than the session's heartbeat before it. That
+    heartbeat is in an earlier interval of the page, or before the page (its interval is then
+    at most 0, whatever its place among the events at the view's time), so each later interval
+    is counted once, by its first heartbeat.
 -#}
 page_view_groups as (
 
@@ -124,21 +149,26 @@ page_view_groups as (
             as next_non_ping_event_time,
         max(case when events.is_page_view then events.later_page_views end) as later_page_views,
         max(case when events.is_ping then events.event_time end) as last_ping_time,
-        max(properties.scroll_depth) as max_scroll_depth,
-        count(properties.engaged_ms) as engaged_ms_count,
+        max(events.scroll_depth) as max_scroll_depth,
+        count(events.engaged_ms) as engaged_ms_count,
         {#- Negative values count as 0, and none as more than a day (a session's limit). #}
         {{ fixed_point_sum(
-            'case when properties.engaged_ms < 0 then 0 when properties.engaged_ms > 86400000 then 86400000 else properties.engaged_ms end'
+            'case when events.engaged_ms < 0 then 0 when events.engaged_ms > 86400000 then 86400000 else events.engaged_ms end'
         ) }} as engaged_ms,
-        count(distinct case
-            when events.is_ping and events.is_heartbeat
-                then floor({{ seconds_between('events.page_view_time', 'events.event_time') }} / {{ heartbeat }})
+        max(case
+            when events.is_ping and events.is_heartbeat and {{ event_interval }} = 0
+                then 1
+            else 0
+        end)
+        + count(case
+            when events.is_ping and events.is_heartbeat and {{ event_interval }} > 0
+                and (
+                    events.previous_heartbeat_time is null
+                    or {{ previous_heartbeat_interval }} < {{ event_interval }}
+                )
+                then 1
         end) as heartbeat_intervals
     from with_page_view_group as events
-    {#- The properties of the pings (ping_properties holds no other event). #}
-    left join ping_properties as properties
-        on events.tenant_id = properties.tenant_id
-        and events.message_id = properties.message_id
     where events.page_view_group > 0
     group by events.tenant_id, events.session_key, events.page_view_group
 
