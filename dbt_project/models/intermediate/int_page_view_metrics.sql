@@ -14,8 +14,9 @@
     one `heartbeat_events` event, times the interval; never more than time_on_page_seconds.
 
     The windows run on the narrow rows of int_event_sessions (keys, order, event name), and only
-    the pings' properties are staged and joined to them, before the window. Kept apart from page_views so that no
-    statement holds both a window over every event and a join of every page view's columns.
+    the pings' properties are staged and joined to them, before the window. Kept apart from
+    page_views so that no statement holds both a window over every event and a join of every
+    page view's columns.
 
     Incremental (strategy replace_scope, scope rederived_page_view_metrics): a run re-derives
     the page views of the sessions int_event_sessions re-sessionized (those of each re-derived
@@ -120,8 +121,13 @@ with_page_view_group as (
 ),
 
 {%- set heartbeat = var('engaged_heartbeat_seconds') %}
-{%- set event_interval = 'floor(' ~ seconds_between('events.page_view_time', 'events.event_time') ~ ' / ' ~ heartbeat ~ ')' %}
-{%- set previous_heartbeat_interval = 'floor(' ~ seconds_between('events.page_view_time', 'events.previous_heartbeat_time') ~ ' / ' ~ heartbeat ~ ')' %}
+{#- The heartbeat interval after the page view that a time falls in, from 0. #}
+{%- set event_interval =
+    'floor(' ~ seconds_between('events.page_view_time', 'events.event_time')
+    ~ ' / ' ~ heartbeat ~ ')' %}
+{%- set previous_heartbeat_interval =
+    'floor(' ~ seconds_between('events.page_view_time', 'events.previous_heartbeat_time')
+    ~ ' / ' ~ heartbeat ~ ')' %}
 
 {#-
     Each page view (a group > 0: the pings before a session's first page view belong to no

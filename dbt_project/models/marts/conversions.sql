@@ -47,7 +47,9 @@ conversion_event_persons as (
 
     select *
     from (
-        {{ event_session_persons(condition='event_sessions.event_name in ' ~ names_list('conversion_events')) }}
+        {{ event_session_persons(
+            condition='event_sessions.event_name in ' ~ names_list('conversion_events')
+        ) }}
     ) as events
     {%- if is_windowed_run() %}
     where {{ keys_in('events', ['tenant_id', 'project_id', 'person_id'], 'select tenant_id, project_id, person_id from changed') }}
